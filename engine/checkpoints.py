@@ -1,0 +1,234 @@
+"""Checkpoints: weights plus everything needed to use them again, in one file.
+
+A checkpoint is a plain dict ``{"format", "version", "meta", "state_dict"}`` holding only tensors and
+JSON-like values, so it loads with ``torch.load(weights_only=True)``: opening a file someone sent
+cannot run code. The model is rebuilt from ``meta`` (architecture, input spec, classes) and the
+state dict is loaded strictly, so a file that does not match says what differs.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import platform
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from engine.config import InputSpec
+
+FORMAT = "taller-checkpoint"
+VERSION = 1
+MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
+REQUIRED_META = ("arch", "classes", "spec")
+
+
+class CheckpointError(Exception):
+    """The file is not a usable Taller checkpoint; the message says what is wrong."""
+
+
+@dataclass
+class LoadedCheckpoint:
+    model: nn.Module
+    meta: dict[str, Any]
+    path: Path
+
+    @property
+    def spec(self) -> InputSpec:
+        return InputSpec.from_dict(self.meta["spec"])
+
+    @property
+    def classes(self) -> list[str]:
+        return list(self.meta["classes"])
+
+
+def plain(value: Any) -> Any:
+    """Convert tuples, numpy scalars/arrays and dataclass-like dicts to JSON-like Python values."""
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, torch.Tensor):
+        return value.tolist()
+    if isinstance(value, Path):
+        return str(value)
+    return value
+
+
+def library_versions() -> dict[str, str]:
+    import sklearn
+    import torchvision
+
+    return {
+        "torch": torch.__version__,
+        "torchvision": torchvision.__version__,
+        "scikit-learn": sklearn.__version__,
+        "numpy": np.__version__,
+        "python": platform.python_version(),
+    }
+
+
+def atomic_write(path: Path, write) -> Path:
+    """Call ``write(tmp_path)`` then move the file into place, so a crash never leaves half a file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        write(Path(tmp))
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return path
+
+
+def save_checkpoint(path: str | Path, model: nn.Module, meta: dict[str, Any]) -> Path:
+    """Write ``model``'s weights and ``meta`` atomically to ``path``.
+
+    ``meta`` must hold at least ``arch``, ``classes`` and ``spec`` (an ``InputSpec`` dict); library
+    versions are added.
+    """
+    missing = [k for k in REQUIRED_META if k not in meta]
+    if missing:
+        raise CheckpointError(f"metadata lacks {', '.join(missing)}")
+    meta = plain({**meta, "versions": library_versions()})
+    state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
+    payload = {"format": FORMAT, "version": VERSION, "meta": meta, "state_dict": state}
+    return atomic_write(Path(path), lambda tmp: torch.save(payload, tmp))
+
+
+def read_payload(path: str | Path) -> dict[str, Any]:
+    """Read and validate a checkpoint file without building the model."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"{path}: no such file")
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except (pickle.UnpicklingError, RuntimeError, EOFError, zipfile.BadZipFile, ValueError, OSError) as e:
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise CheckpointError(
+            f"{path.name} is not a Taller checkpoint (it could not be read: {first})"
+        ) from e
+    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
+        if (
+            isinstance(payload, dict)
+            and payload
+            and all(isinstance(v, torch.Tensor) for v in payload.values())
+        ):
+            raise CheckpointError(
+                f"{path.name} holds bare weights (a state dict), not a Taller checkpoint: it has no "
+                "classes or input size. For ImageNet weights use `python main.py import-weights ARCH FILE`."
+            )
+        raise CheckpointError(f"{path.name} is not a Taller checkpoint")
+    if payload.get("version", 0) > VERSION:
+        raise CheckpointError(
+            f"{path.name} was written by a newer Taller (format {payload['version']}); update Taller"
+        )
+    meta = payload.get("meta")
+    if not isinstance(meta, dict) or any(k not in meta for k in REQUIRED_META):
+        raise CheckpointError(f"{path.name} is damaged: its metadata lacks {', '.join(REQUIRED_META)}")
+    return payload
+
+
+def check_compatible(
+    meta: dict[str, Any],
+    arch: str | None = None,
+    classes: list[str] | None = None,
+    spec: InputSpec | None = None,
+    name: str = "checkpoint",
+) -> None:
+    """Raise CheckpointError saying what differs between a checkpoint and what the caller needs."""
+    problems = []
+    if arch is not None and meta["arch"] != arch:
+        problems.append(f"it is a {meta['arch']} model, not {arch}")
+    if classes is not None and len(meta["classes"]) != len(classes):
+        problems.append(f"it has {len(meta['classes'])} classes, the data has {len(classes)}")
+    elif classes is not None and list(meta["classes"]) != list(classes):
+        problems.append("its class names differ from the data's: " + _diff_names(meta["classes"], classes))
+    if spec is not None:
+        theirs = InputSpec.from_dict(meta["spec"])
+        if theirs.shape != spec.shape:
+            problems.append(f"it takes input {_shape(theirs.shape)}, the data is {_shape(spec.shape)}")
+    if problems:
+        raise CheckpointError(f"{name} does not fit: " + "; ".join(problems))
+
+
+def _shape(shape: tuple[int, ...]) -> str:
+    c, h, w = shape
+    return f"{c}x{h}x{w}"
+
+
+def _diff_names(theirs: list[str], ours: list[str]) -> str:
+    only_theirs = [c for c in theirs if c not in ours][:3]
+    only_ours = [c for c in ours if c not in theirs][:3]
+    if not only_theirs and not only_ours:
+        return "same names in another order"
+    return f"checkpoint only {only_theirs}, data only {only_ours}"
+
+
+def load_checkpoint(
+    path: str | Path,
+    arch: str | None = None,
+    classes: list[str] | None = None,
+    spec: InputSpec | None = None,
+) -> LoadedCheckpoint:
+    """Rebuild the model a checkpoint describes and load its weights.
+
+    Passing ``arch``, ``classes`` or ``spec`` checks the checkpoint against them first, so a
+    checkpoint for another architecture or class count gives a message saying what differs.
+    """
+    from engine.freezing import apply_freeze
+    from engine.models import ModelError, build_model
+
+    path = Path(path)
+    payload = read_payload(path)
+    meta = payload["meta"]
+    check_compatible(meta, arch, classes, spec, name=path.name)
+    try:
+        model_spec = InputSpec.from_dict(meta["spec"])
+        model = build_model(meta["arch"], model_spec, len(meta["classes"]), pretrained=False)
+    except (ModelError, TypeError, ValueError) as e:
+        raise CheckpointError(f"{path.name}: cannot rebuild its {meta.get('arch')} model: {e}") from e
+    try:
+        result = model.load_state_dict(payload["state_dict"], strict=False)
+    except RuntimeError as e:  # shapes differ: the weights belong to another configuration
+        detail = str(e).strip().splitlines()[-1].strip()
+        raise CheckpointError(
+            f"{path.name}: its weights do not fit its {meta['arch']} model ({detail})"
+        ) from e
+    if result.missing_keys or result.unexpected_keys:
+        raise CheckpointError(
+            f"{path.name}: its weights do not match a {meta['arch']} model for "
+            f"{len(meta['classes'])} classes (missing {_few(result.missing_keys)}, "
+            f"unexpected {_few(result.unexpected_keys)})"
+        )
+    try:
+        apply_freeze(model, meta.get("frozen", []))
+    except ValueError as e:
+        raise CheckpointError(f"{path.name}: its frozen layers do not exist in the model: {e}") from e
+    model.eval()
+    return LoadedCheckpoint(model=model, meta=meta, path=path)
+
+
+def _few(keys: list[str]) -> str:
+    if not keys:
+        return "none"
+    return ", ".join(keys[:3]) + (f" and {len(keys) - 3} more" if len(keys) > 3 else "")
+
+
+def default_checkpoint_name(meta: dict[str, Any], when: str) -> str:
+    """A file name a user can recognise later: dataset, architecture and time."""
+    dataset = str(meta.get("dataset", "data")).replace("folder:", "").replace(os.sep, "_").strip("_")
+    dataset = Path(dataset).name or "data"
+    return f"{dataset}-{meta['arch']}-{when}.pt"

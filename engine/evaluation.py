@@ -1,0 +1,133 @@
+"""Predictions and metrics: accuracy, per-class precision/recall/F1, confusion, K-Fold splits.
+
+scikit-learn computes the numbers; this module only feeds it tensors and shapes the results into
+plain dicts that go into JSON, checkpoints and the window.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+from sklearn.metrics import accuracy_score, confusion_matrix, precision_recall_fscore_support
+from sklearn.model_selection import StratifiedKFold
+from torch import nn
+
+from engine.config import InputSpec
+from engine.datasets import normalise
+
+
+@torch.inference_mode()
+def predict_probabilities(
+    model: nn.Module,
+    images: torch.Tensor,
+    spec: InputSpec,
+    batch_size: int = 512,
+    device: torch.device | str = "cpu",
+) -> np.ndarray:
+    """Class probabilities ``(N, K)`` for uint8 images ``(N, C, H, W)``, in eval mode."""
+    was_training = model.training
+    model.eval()
+    out = []
+    try:
+        for start in range(0, images.shape[0], batch_size):
+            x = normalise(images[start : start + batch_size], spec).to(device)
+            out.append(torch.softmax(model(x).float(), dim=1).cpu())
+    finally:
+        model.train(was_training)
+    if not out:
+        return np.zeros((0, 0), dtype=np.float32)
+    return torch.cat(out).numpy()
+
+
+def classification_metrics(
+    y_true: np.ndarray, y_pred: np.ndarray, classes: list[str], top_pairs: int = 5
+) -> dict[str, Any]:
+    """Accuracy, per-class and averaged precision/recall/F1/support, confusion matrix, worst pairs."""
+    y_true = np.asarray(y_true)
+    y_pred = np.asarray(y_pred)
+    labels = list(range(len(classes)))
+    p, r, f, s = precision_recall_fscore_support(y_true, y_pred, labels=labels, zero_division=0)
+    per_class = [
+        {"class": c, "precision": float(p[i]), "recall": float(r[i]), "f1": float(f[i]), "support": int(s[i])}
+        for i, c in enumerate(classes)
+    ]
+    averages = {}
+    for avg in ("macro", "weighted"):
+        pa, ra, fa, _ = precision_recall_fscore_support(
+            y_true, y_pred, labels=labels, average=avg, zero_division=0
+        )
+        averages[avg] = {
+            "precision": float(pa),
+            "recall": float(ra),
+            "f1": float(fa),
+            "support": int(len(y_true)),
+        }
+    cm = confusion_matrix(y_true, y_pred, labels=labels)
+    return {
+        "accuracy": float(accuracy_score(y_true, y_pred)) if len(y_true) else 0.0,
+        "n": int(len(y_true)),
+        "classes": list(classes),
+        "per_class": per_class,
+        "averages": averages,
+        "confusion": cm.tolist(),
+        "most_confused": most_confused(cm, classes, top_pairs),
+    }
+
+
+def most_confused(cm: np.ndarray, classes: list[str], k: int = 5) -> list[dict[str, Any]]:
+    """The ``k`` largest off-diagonal cells: (true, predicted, count), most errors first."""
+    cm = np.asarray(cm)
+    off = cm.copy()
+    np.fill_diagonal(off, 0)
+    order = np.argsort(off, axis=None)[::-1]
+    pairs = []
+    for flat in order[:k]:
+        t, p = np.unravel_index(flat, off.shape)
+        if off[t, p] == 0:
+            break
+        pairs.append({"true": classes[t], "predicted": classes[p], "count": int(off[t, p])})
+    return pairs
+
+
+def top_losses(probabilities: np.ndarray, y_true: np.ndarray, k: int | None = None) -> np.ndarray:
+    """Indices of misclassified samples sorted by loss (most confidently wrong first), fastai-style."""
+    y_true = np.asarray(y_true)
+    p_true = probabilities[np.arange(len(y_true)), y_true]
+    wrong = np.flatnonzero(probabilities.argmax(axis=1) != y_true)
+    order = wrong[np.argsort(p_true[wrong], kind="stable")]
+    return order if k is None else order[:k]
+
+
+def evaluate(
+    model: nn.Module,
+    images: torch.Tensor,
+    labels: torch.Tensor,
+    spec: InputSpec,
+    classes: list[str],
+    device: torch.device | str = "cpu",
+) -> tuple[dict[str, Any], np.ndarray]:
+    """Metrics of ``model`` on a labelled set, and the probabilities they came from."""
+    probs = predict_probabilities(model, images, spec, device=device)
+    y_true = labels.cpu().numpy()
+    y_pred = probs.argmax(axis=1) if len(probs) else np.zeros(0, dtype=np.int64)
+    return classification_metrics(y_true, y_pred, classes), probs
+
+
+def kfold_indices(labels: np.ndarray, k: int, seed: int = 0) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Stratified K-Fold (train, validation) index pairs; every sample is validated exactly once."""
+    labels = np.asarray(labels)
+    smallest = np.bincount(labels).min(initial=0) if len(labels) else 0
+    if smallest < k:
+        raise ValueError(
+            f"K-Fold with K={k} needs at least {k} samples of every class (smallest has {smallest})"
+        )
+    folds = StratifiedKFold(n_splits=k, shuffle=True, random_state=seed)
+    return [(tr, va) for tr, va in folds.split(np.zeros(len(labels)), labels)]
+
+
+def mean_std(values: list[float]) -> tuple[float, float]:
+    """Mean and population standard deviation, as reported for K-Fold."""
+    arr = np.asarray(values, dtype=np.float64)
+    return float(arr.mean()), float(arr.std())
