@@ -96,6 +96,7 @@ def add_train_parser(sub) -> None:
     tr.add_argument("--augment", action="store_true", help="random shifts/rotations (and flips for photos)")
     tr.add_argument("--kfold", type=int, default=0, metavar="K", help="K-Fold cross-validation (2..10)")
     tr.add_argument("--out", default="runs/latest", help="folder for model.pt, history.json, metrics.json")
+    tr.add_argument("--save", metavar="PATH", help="also write the checkpoint to PATH (e.g. models/mine.pt)")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -196,14 +197,16 @@ def cmd_train(args) -> int:
     result = run(data_cfg, model_cfg, train_cfg, on_event=bar.on_event, stop=stop, data=data)
     bar.close()
     save_checkpoint(out / "model.pt", result.model, result.meta)
+    if args.save:
+        save_checkpoint(args.save, result.model, result.meta)
     write_run_files(out, result)
-    if result.folds:
-        kf = result.meta["kfold"]
-        print(f"kfold_val_accuracy_mean={kf['val_acc_mean']:.4f} std={kf['val_acc_std']:.4f}")
     if result.test is None:
         raise CliError("no test accuracy: the run ended before an epoch finished")
     print(f"saved {out / 'model.pt'}")
     print(f"test_accuracy={result.test['accuracy']:.4f}")
+    if result.folds:
+        kf = result.meta["kfold"]
+        print(f"kfold_val_accuracy_mean={kf['val_acc_mean']:.4f} std={kf['val_acc_std']:.4f}")
     return 0
 
 
