@@ -1,0 +1,180 @@
+"""Taller's main window: assembles the panels along the flow data -> model -> training.
+
+The left column holds the Data and Model forms; the right side is a tab widget. Other panels join
+with ``window.add_panel(widget, "Evaluation")`` and subscribe to the window's signals.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QSettings, Qt, Signal, Slot
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QGroupBox,
+    QMainWindow,
+    QScrollArea,
+    QSplitter,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from engine.config import ConfigError, DataConfig, ModelConfig, TrainConfig
+from gui.data_panel import DataPanel
+from gui.model_panel import ModelPanel
+from gui.settings import make_settings
+from gui.training_panel import TrainingPanel
+from gui.workers import stop_all
+
+
+def _group(title: str, panel: QWidget) -> QGroupBox:
+    box = QGroupBox(title)
+    box.setObjectName(f"{panel.objectName()}Box")
+    QVBoxLayout(box).addWidget(panel)
+    return box
+
+
+class MainWindow(QMainWindow):
+    """The window: Data and Model forms on the left, Training (and later panels) in tabs.
+
+    Signals
+    -------
+    dataLoaded(object)     ImageData of the dataset now shown in the Data panel
+    runFinished(object)    RunResult of a training run that ended (also when stopped)
+    modelLoaded(object)    LoadedCheckpoint opened from a file
+    modelChanged(object)   the current model: RunResult or LoadedCheckpoint (both have .model, .meta)
+    """
+
+    dataLoaded = Signal(object)
+    runFinished = Signal(object)
+    modelLoaded = Signal(object)
+    modelChanged = Signal(object)
+
+    def __init__(
+        self,
+        settings: QSettings | None = None,
+        models_dir: str | Path | None = None,
+        load_preview: bool = True,
+    ):
+        super().__init__()
+        self.setObjectName("mainWindow")
+        self.setWindowTitle("Taller — train an image classifier")
+        self.settings = settings if settings is not None else make_settings()
+        self.data_panel = DataPanel()
+        self.model_panel = ModelPanel()
+        self.training_panel = TrainingPanel(models_dir)
+        self._build()
+        self._connect()
+        self._restore()
+        if load_preview:
+            self.data_panel.reload()
+
+    def _build(self) -> None:
+        column = QWidget(objectName="formsColumn")
+        forms = QVBoxLayout(column)
+        forms.addWidget(_group("1 · Data", self.data_panel))
+        forms.addWidget(_group("2 · Model and settings", self.model_panel))
+        forms.addStretch(1)
+        scroll = QScrollArea(objectName="formsScroll", widgetResizable=True)
+        scroll.setWidget(column)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setMinimumWidth(column.sizeHint().width() + 20)
+        self.tabs = QTabWidget(objectName="mainTabs")
+        self.add_panel(self.training_panel, "3 · Training")
+        self.splitter = QSplitter(Qt.Orientation.Horizontal, objectName="mainSplitter")
+        self.splitter.addWidget(scroll)
+        self.splitter.addWidget(self.tabs)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setChildrenCollapsible(False)
+        self.setCentralWidget(self.splitter)
+
+        file_menu = self.menuBar().addMenu("&File")
+        file_menu.addAction(self.training_panel.openAction)
+        file_menu.addAction(self.training_panel.saveAction)
+        file_menu.addSeparator()
+        quit_action = QAction("&Quit", self, shortcut=QKeySequence.StandardKey.Quit)
+        quit_action.triggered.connect(self.close)
+        file_menu.addAction(quit_action)
+        self.statusBar().showMessage("Ready: press Train to train the model on the chosen data")
+        self.resize(1280, 800)
+
+    def _connect(self) -> None:
+        data, model, training = self.data_panel, self.model_panel, self.training_panel
+        training.trainRequested.connect(self.train)
+        training.runningChanged.connect(self._on_running_changed)
+        model.splitChanged.connect(data.set_split)
+        data.dataLoaded.connect(self.dataLoaded)
+        training.runFinished.connect(self.runFinished)
+        training.modelLoaded.connect(self.modelLoaded)
+        training.modelChanged.connect(self.modelChanged)
+        for panel in (data, training):
+            panel.statusMessage.connect(self._show_status)
+
+    # ---- public API ---------------------------------------------------------------------------
+    def add_panel(self, widget: QWidget, title: str) -> int:
+        """Add a panel as a tab on the right; returns its tab index."""
+        return self.tabs.addTab(widget, title)
+
+    def current_configs(self) -> tuple[DataConfig, ModelConfig, TrainConfig]:
+        """The configs the forms describe; raises ConfigError with a message for the user."""
+        data_cfg = self.data_panel.data_config(**self.model_panel.data_overrides())
+        return data_cfg, self.model_panel.model_config(), self.model_panel.train_config()
+
+    def current_data(self):
+        """ImageData shown in the Data panel, or None while loading or after an error."""
+        return self.data_panel.current_data()
+
+    def current_model(self):
+        """The last trained (RunResult) or opened (LoadedCheckpoint) model, or None."""
+        return self.training_panel.current
+
+    @Slot()
+    def train(self) -> bool:
+        """Start a run with the forms' settings (what the Train button does)."""
+        try:
+            data_cfg, model_cfg, train_cfg = self.current_configs()
+        except ConfigError as exc:
+            self.model_panel.show_error(str(exc))
+            self.training_panel.show_message(str(exc), role="error")
+            return False
+        self.model_panel.show_error("")
+        self.tabs.setCurrentWidget(self.training_panel)
+        data = self.data_panel.data_for(data_cfg)
+        return self.training_panel.start_run(data_cfg, model_cfg, train_cfg, data=data)
+
+    # ---- reactions ----------------------------------------------------------------------------
+    @Slot(bool)
+    def _on_running_changed(self, running: bool) -> None:
+        # The configs are captured at start; locking the forms makes that visible.
+        self.model_panel.setEnabled(not running)
+        self.data_panel.set_inputs_enabled(not running)
+
+    @Slot(str)
+    def _show_status(self, message: str) -> None:
+        self.statusBar().showMessage(message, 8000)
+
+    # ---- settings and closing -----------------------------------------------------------------
+    def _restore(self) -> None:
+        s = self.settings
+        self.data_panel.restore_settings(s)
+        self.model_panel.restore_settings(s)
+        self.data_panel.set_split(self.model_panel.val_split(), self.model_panel.seedSpin.value())
+        if s.value("window/geometry") is not None:
+            self.restoreGeometry(s.value("window/geometry"))
+        if s.value("window/splitter") is not None:
+            self.splitter.restoreState(s.value("window/splitter"))
+
+    def save_settings(self) -> None:
+        s = self.settings
+        self.data_panel.save_settings(s)
+        self.model_panel.save_settings(s)
+        s.setValue("window/geometry", self.saveGeometry())
+        s.setValue("window/splitter", self.splitter.saveState())
+        s.sync()
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt's name
+        self.save_settings()
+        self.training_panel.shutdown()
+        stop_all(self)  # loads, downloads and any task another panel parented to the window
+        super().closeEvent(event)

@@ -1,0 +1,291 @@
+"""The Model panel: architecture and the hyper-parameters of a run.
+
+Spin-box ranges keep values inside what the engine accepts; anything else the engine rejects comes
+back as ConfigError text, shown by ``show_error``.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QSettings, Signal, Slot
+from PySide6.QtGui import QStandardItemModel
+from PySide6.QtWidgets import (
+    QAbstractSpinBox,
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from engine.config import DataConfig, ModelConfig, TrainConfig
+from gui.settings import read_bool, read_float, read_int, read_str
+
+ARCH_LABELS = {
+    "mlp": "MLP (small, fast)",
+    "cnn": "Simple CNN",
+    "resnet18": "ResNet-18",
+    "vgg16": "VGG-16 (large)",
+    "regnet": "RegNet",
+}
+PRETRAINABLE = ("resnet18", "vgg16", "regnet")
+OPTIMIZER_LABELS = {"adam": "Adam", "sgd": "SGD with momentum"}
+SCHEDULE_LABELS = {
+    "none": "Constant",
+    "step": "Step decay",
+    "cosine": "Cosine",
+    "onecycle": "One-cycle",
+}
+DEVICE_LABELS = {"auto": "Automatic", "cpu": "CPU", "cuda": "GPU (CUDA)"}
+
+
+def weights_on_disk(arch: str) -> bool | None:
+    """Whether ImageNet weights for ``arch`` are on this machine (None if the engine cannot tell)."""
+    try:
+        from engine.models import weights_available
+
+        return bool(weights_available(arch))
+    except Exception:  # the engine raises ModelError for architectures without weights
+        return None
+
+
+def cuda_available() -> bool:
+    import torch
+
+    return bool(torch.cuda.is_available())
+
+
+def _combo(name: str, labels: dict[str, str], tip: str) -> QComboBox:
+    combo = QComboBox(objectName=name)
+    for key, label in labels.items():
+        combo.addItem(label, key)
+    combo.setToolTip(tip)
+    return combo
+
+
+class ModelPanel(QWidget):
+    """Architecture, starting weights and training settings.
+
+    Signals
+    -------
+    configChanged()            any value changed
+    splitChanged(float, int)   validation share or seed changed (the Data panel shows split sizes)
+    archChanged(str)           the architecture key changed
+    """
+
+    configChanged = Signal()
+    splitChanged = Signal(float, int)
+    archChanged = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("modelPanel")
+        self._build()
+        self._on_arch_changed()
+
+    def _build(self) -> None:
+        defaults_m, defaults_t = ModelConfig(), TrainConfig()
+        self.modelCombo = _combo("modelCombo", ARCH_LABELS, "The network that learns from the images")
+        self.pretrainedCheck = QCheckBox("Start from ImageNet weights", objectName="pretrainedCheck")
+        self.weightsLabel = QLabel(objectName="weightsLabel")
+        self.optimizerCombo = _combo("optimizerCombo", OPTIMIZER_LABELS, "How the weights are updated")
+        self.learningRateSpin = QDoubleSpinBox(objectName="learningRateSpin")
+        self.learningRateSpin.setDecimals(5)
+        self.learningRateSpin.setRange(0.00001, 10.0)
+        self.learningRateSpin.setStepType(QAbstractSpinBox.StepType.AdaptiveDecimalStepType)
+        self.learningRateSpin.setValue(defaults_t.lr)
+        self.learningRateSpin.setToolTip("Step size of each update; 0.001 suits Adam, 0.01–0.1 suits SGD")
+        self.epochsSpin = self._spin(
+            "epochsSpin", 1, 1000, defaults_t.epochs, "Passes over the training images"
+        )
+        self.batchSizeSpin = self._spin("batchSizeSpin", 1, 4096, defaults_t.batch_size, "Images per update")
+        self.valSplitSpin = QDoubleSpinBox(objectName="valSplitSpin")
+        self.valSplitSpin.setRange(1.0, 80.0)
+        self.valSplitSpin.setDecimals(0)
+        self.valSplitSpin.setSuffix(" %")
+        self.valSplitSpin.setValue(100 * DataConfig().val_split)
+        self.valSplitSpin.setToolTip("Share of the training images held back to check the model on")
+        self.seedSpin = self._spin("seedSpin", 0, 2_147_483_647, defaults_t.seed, "Same seed, same run")
+        self.deviceCombo = _combo("deviceCombo", DEVICE_LABELS, "Where the computation runs")
+        if not cuda_available():
+            item = self.deviceCombo.model().item(self.deviceCombo.findData("cuda"))
+            if isinstance(self.deviceCombo.model(), QStandardItemModel) and item is not None:
+                item.setEnabled(False)
+                item.setText("GPU (not found)")
+        self.augmentCheck = QCheckBox("Augment images", objectName="augmentCheck")
+        self.augmentCheck.setToolTip("Small random shifts (and flips where they make sense) each epoch")
+        self.scheduleCombo = _combo(
+            "scheduleCombo", SCHEDULE_LABELS, "How the learning rate changes over the run"
+        )
+        self.errorLabel = QLabel(objectName="configErrorLabel", wordWrap=True)
+        self.errorLabel.setProperty("role", "error")
+        self.errorLabel.hide()
+        self.modelCombo.setCurrentIndex(self.modelCombo.findData(defaults_m.arch))
+
+        pretrained_row = QWidget()
+        row = QHBoxLayout(pretrained_row)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.pretrainedCheck)
+        row.addStretch(1)
+        row.addWidget(self.weightsLabel)
+        grid = QGridLayout()
+        grid.setColumnStretch(1, 1)
+        grid.setColumnStretch(3, 1)
+        rows = [
+            ("Model", self.modelCombo, None, None),
+            (None, pretrained_row, None, None),
+            ("Optimizer", self.optimizerCombo, "Learning rate", self.learningRateSpin),
+            ("Epochs", self.epochsSpin, "Batch size", self.batchSizeSpin),
+            ("Validation", self.valSplitSpin, "Seed", self.seedSpin),
+            ("LR schedule", self.scheduleCombo, "Device", self.deviceCombo),
+        ]
+        for r, (label_a, widget_a, label_b, widget_b) in enumerate(rows):
+            if widget_b is None:
+                if label_a:
+                    grid.addWidget(self._label(label_a, widget_a), r, 0)
+                grid.addWidget(widget_a, r, 1, 1, 3)
+            else:
+                grid.addWidget(self._label(label_a, widget_a), r, 0)
+                grid.addWidget(widget_a, r, 1)
+                grid.addWidget(self._label(label_b, widget_b), r, 2)
+                grid.addWidget(widget_b, r, 3)
+        grid.addWidget(self.augmentCheck, len(rows), 1, 1, 3)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(grid)
+        layout.addWidget(self.errorLabel)
+
+        self.modelCombo.currentIndexChanged.connect(self._on_arch_changed)
+        for combo in (self.modelCombo, self.optimizerCombo, self.deviceCombo, self.scheduleCombo):
+            combo.currentIndexChanged.connect(self._changed)
+        for spin in (
+            self.learningRateSpin,
+            self.epochsSpin,
+            self.batchSizeSpin,
+            self.valSplitSpin,
+            self.seedSpin,
+        ):
+            spin.valueChanged.connect(self._changed)
+        for check in (self.pretrainedCheck, self.augmentCheck):
+            check.toggled.connect(self._changed)
+        self.valSplitSpin.valueChanged.connect(self._emit_split)
+        self.seedSpin.valueChanged.connect(self._emit_split)
+
+    def _spin(self, name: str, low: int, high: int, value: int, tip: str) -> QSpinBox:
+        spin = QSpinBox(objectName=name)
+        spin.setRange(low, high)
+        spin.setValue(value)
+        spin.setToolTip(tip)
+        return spin
+
+    @staticmethod
+    def _label(text: str, buddy: QWidget) -> QLabel:
+        label = QLabel(text)
+        label.setBuddy(buddy)
+        return label
+
+    # ---- public API ---------------------------------------------------------------------------
+    def arch(self) -> str:
+        return self.modelCombo.currentData()
+
+    def val_split(self) -> float:
+        return round(self.valSplitSpin.value() / 100.0, 4)
+
+    def data_overrides(self) -> dict:
+        """The DataConfig fields this panel owns: validation share, seed, augmentation."""
+        return {
+            "val_split": self.val_split(),
+            "seed": self.seedSpin.value(),
+            "augment": self.augmentCheck.isChecked(),
+        }
+
+    def model_config(self, **overrides) -> ModelConfig:
+        """The ModelConfig shown; raises ConfigError with a message for the user."""
+        pretrained = self.pretrainedCheck.isChecked() and self.pretrainedCheck.isEnabled()
+        return ModelConfig(**{"arch": self.arch(), "pretrained": pretrained, **overrides})
+
+    def train_config(self, **overrides) -> TrainConfig:
+        """The TrainConfig shown; raises ConfigError with a message for the user."""
+        fields = {
+            "optimizer": self.optimizerCombo.currentData(),
+            "lr": self.learningRateSpin.value(),
+            "epochs": self.epochsSpin.value(),
+            "batch_size": self.batchSizeSpin.value(),
+            "schedule": self.scheduleCombo.currentData(),
+            "seed": self.seedSpin.value(),
+            "device": self.deviceCombo.currentData(),
+        }
+        return TrainConfig(**{**fields, **overrides})
+
+    def show_error(self, message: str) -> None:
+        """Explain a rejected value next to the form (empty text hides it)."""
+        self.errorLabel.setText(message)
+        self.errorLabel.setVisible(bool(message))
+
+    # ---- reactions ----------------------------------------------------------------------------
+    @Slot()
+    def _changed(self) -> None:
+        self.show_error("")
+        self.configChanged.emit()
+
+    @Slot()
+    def _emit_split(self) -> None:
+        self.splitChanged.emit(self.val_split(), self.seedSpin.value())
+
+    @Slot()
+    def _on_arch_changed(self) -> None:
+        arch = self.arch()
+        can_pretrain = arch in PRETRAINABLE
+        self.pretrainedCheck.setEnabled(can_pretrain)
+        if not can_pretrain:
+            self.weightsLabel.setText("")
+            self.pretrainedCheck.setToolTip("Only ResNet-18, VGG-16 and RegNet come with ImageNet weights")
+        else:
+            available = weights_on_disk(arch)
+            text = {True: "✓ weights on this machine", False: "✗ weights not on this machine", None: ""}
+            self.weightsLabel.setText(text[available])
+            self.weightsLabel.setProperty("role", "ok" if available else "warning")
+            self.weightsLabel.style().unpolish(self.weightsLabel)
+            self.weightsLabel.style().polish(self.weightsLabel)
+            self.pretrainedCheck.setToolTip(
+                "Start from weights learned on ImageNet (faster, better with few images)"
+                if available
+                else "ImageNet weights are not on this machine; import them with "
+                f"`python main.py import-weights {arch} FILE`, or train from scratch"
+            )
+        self.archChanged.emit(arch)
+
+    # ---- settings -----------------------------------------------------------------------------
+    def save_settings(self, settings: QSettings) -> None:
+        settings.setValue("model/arch", self.arch())
+        settings.setValue("model/pretrained", self.pretrainedCheck.isChecked())
+        settings.setValue("train/optimizer", self.optimizerCombo.currentData())
+        settings.setValue("train/lr", self.learningRateSpin.value())
+        settings.setValue("train/epochs", self.epochsSpin.value())
+        settings.setValue("train/batchSize", self.batchSizeSpin.value())
+        settings.setValue("train/valSplit", self.val_split())
+        settings.setValue("train/seed", self.seedSpin.value())
+        settings.setValue("train/device", self.deviceCombo.currentData())
+        settings.setValue("train/augment", self.augmentCheck.isChecked())
+        settings.setValue("train/schedule", self.scheduleCombo.currentData())
+
+    def restore_settings(self, settings: QSettings) -> None:
+        for combo, key in (
+            (self.modelCombo, "model/arch"),
+            (self.optimizerCombo, "train/optimizer"),
+            (self.deviceCombo, "train/device"),
+            (self.scheduleCombo, "train/schedule"),
+        ):
+            index = combo.findData(read_str(settings, key, combo.currentData()))
+            if index >= 0:
+                combo.setCurrentIndex(index)
+        self.pretrainedCheck.setChecked(read_bool(settings, "model/pretrained", False))
+        self.learningRateSpin.setValue(read_float(settings, "train/lr", self.learningRateSpin.value()))
+        self.epochsSpin.setValue(read_int(settings, "train/epochs", self.epochsSpin.value()))
+        self.batchSizeSpin.setValue(read_int(settings, "train/batchSize", self.batchSizeSpin.value()))
+        self.valSplitSpin.setValue(100 * read_float(settings, "train/valSplit", self.val_split()))
+        self.seedSpin.setValue(read_int(settings, "train/seed", self.seedSpin.value()))
+        self.augmentCheck.setChecked(read_bool(settings, "train/augment", False))

@@ -1,0 +1,33 @@
+"""Test setup: Qt offscreen (set before any Qt import), settings in a temp file, windows closed."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _isolated_settings(tmp_path, monkeypatch):
+    """Every test gets its own settings file, so a user's choices never leak in (or out)."""
+    monkeypatch.setenv("TALLER_SETTINGS", str(tmp_path / "settings.ini"))
+    yield
+
+
+@pytest.fixture(autouse=True)
+def _close_windows(request):
+    """Close every top-level widget after a GUI test (stopping any run it left going)."""
+    yield
+    if "qtbot" not in request.fixturenames:
+        return
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance()
+    if app is None:
+        return
+    for widget in QApplication.topLevelWidgets():
+        if widget.isVisible() or widget.inherits("QMainWindow"):
+            widget.close()
+    app.processEvents()
