@@ -12,6 +12,8 @@ import gzip
 import math
 import os
 import shutil
+import tarfile
+import tempfile
 from collections import Counter, OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -35,6 +37,7 @@ TEST_FRACTION = 0.15
 DATASET_LABELS = {
     "digits": "Built-in digits (scikit-learn, 1,797)",
     "synth-digits": "Synthetic digits (generated, no download)",
+    "digits+synth": "Synthetic + real digits (generated, no download)",
     "mnist": "MNIST handwritten digits (70,000)",
     "fashion-mnist": "Fashion-MNIST clothing (70,000)",
     "cifar10": "CIFAR-10 photos (60,000)",
@@ -96,6 +99,7 @@ class Splits:
 # Loading
 # ---------------------------------------------------------------------------------------------
 
+_SYNTH_LOADERS = {"synth-digits": "synth_dataset", "digits+synth": "mixed_dataset"}
 _CACHE: OrderedDict[tuple, ImageData] = OrderedDict()
 _CACHE_SIZE = 3
 
@@ -123,7 +127,9 @@ def load_dataset(cfg: DataConfig) -> ImageData:
     DatasetError
         Files are missing or unreadable, or a download failed; the message says what to do.
     """
-    key = (cfg.dataset, str(cfg.data_dir), cfg.image_size)
+    # Generated data depends on the seed too; files on disk do not.
+    seed = cfg.seed if cfg.dataset in _SYNTH_LOADERS else None
+    key = (cfg.dataset, str(cfg.data_dir), cfg.image_size, seed)
     if key in _CACHE:
         _CACHE.move_to_end(key)
         return _CACHE[key]
@@ -138,12 +144,14 @@ def _load_uncached(cfg: DataConfig) -> ImageData:
     name = cfg.dataset
     if name == "digits":
         return _load_digits()
-    if name == "synth-digits":
+    if name in _SYNTH_LOADERS:
         try:
-            from engine.synth import synth_dataset  # imported only when used: it is the larger module
-        except ImportError as exc:
+            from engine import synth  # imported only when used: it is the larger module
+
+            loader = getattr(synth, _SYNTH_LOADERS[name])
+        except (ImportError, AttributeError) as exc:
             raise DatasetError(f"synthetic digits are not available in this installation ({exc})") from exc
-        return synth_dataset(cfg)
+        return loader(cfg)
     if name in ("mnist", "fashion-mnist"):
         return _load_idx(name, Path(cfg.data_dir), cfg.download)
     if name == "cifar10":
@@ -184,6 +192,7 @@ _IDX_FILES = (
     "t10k-labels-idx1-ubyte",
 )
 _CIFAR_FOLDER = "cifar-10-batches-py"
+_CIFAR_ARCHIVE = "cifar-10-python.tar.gz"
 _CIFAR_FILES = tuple(f"data_batch_{i}" for i in range(1, 6)) + ("test_batch", "batches.meta")
 _IDX_FOLDERS = {"mnist": "MNIST", "fashion-mnist": "FashionMNIST"}
 
@@ -209,12 +218,13 @@ def _missing_error(name: str, data_dir: Path, missing: list[Path]) -> DatasetErr
     files = expected_files(name, data_dir)
     folder = files[0].parent
     gz_note = " (.gz or extracted)" if name in _IDX_FOLDERS else ""
+    archive_note = f" (or put {_CIFAR_ARCHIVE} in {data_dir})" if name == "cifar10" else ""
     return DatasetError(
         f"{DATASET_LABELS[name]} is not in {folder}.\n"
         f"Expected files{gz_note}: {', '.join(f.name for f in files)}\n"
         f"Missing: {', '.join(f.name for f in missing)}\n"
         "Use --download (command line) or the Download button (window) to fetch them, "
-        "or copy the files into that folder."
+        f"or copy the files into that folder{archive_note}."
     )
 
 
@@ -300,8 +310,29 @@ def _cifar_class():
     return _CIFAR10Files
 
 
+def _extract_cifar_archive(root: Path) -> None:
+    """Unpack a browser-downloaded ``cifar-10-python.tar.gz`` lying in ``root``, as torchvision would."""
+    archive, folder = root / _CIFAR_ARCHIVE, root / _CIFAR_FOLDER
+    if not archive.is_file() or all((folder / f).is_file() for f in _CIFAR_FILES):
+        return
+    wanted = {f"{_CIFAR_FOLDER}/{f}" for f in _CIFAR_FILES}
+    tmp = Path(tempfile.mkdtemp(prefix=".cifar-", dir=root))
+    try:
+        with tarfile.open(archive, "r:gz") as tar:
+            members = [m for m in tar.getmembers() if m.name in wanted and m.isfile()]
+            tar.extractall(tmp, members=members, filter="data")
+        folder.mkdir(exist_ok=True)
+        for member in members:  # whole files only: an interrupted unpack leaves nothing half-written
+            os.replace(tmp / member.name, root / member.name)
+    except (tarfile.TarError, OSError, EOFError) as exc:
+        raise DatasetError(f"could not unpack {archive}: {exc}. Replace it with a good copy.") from exc
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def _load_cifar10(root: Path, download: bool) -> ImageData:
     cls = _cifar_class()
+    _extract_cifar_archive(root)
     missing = [f for f in expected_files("cifar10", root) if not f.is_file()]
     if missing and download:
         _download("cifar10", root, lambda: cls(str(root), train=True, download=True))
@@ -427,14 +458,14 @@ def _read_all(paths: list[Path], job) -> list:
         return list(pool.map(job, paths))
 
 
-def _load_folder(path: Path, image_size: int | None) -> ImageData:
+def _folder_layout(path: Path) -> tuple[list[str], list[dict[str, list[Path]]]]:
+    """Class names and, per part (train[, test]), the files of each class folder."""
     if not path.is_dir():
         raise DatasetError(
             f"image folder {path} does not exist; choose a folder with one sub-folder per class"
         )
     split_roots = [path / "train", path / "test"]
-    has_test = all(p.is_dir() for p in split_roots)
-    roots = split_roots if has_test else [path]
+    roots = split_roots if all(p.is_dir() for p in split_roots) else [path]
     listings = [_list_classes(r) for r in roots]
     classes = listings[0][0]
     if not classes:
@@ -442,23 +473,27 @@ def _load_folder(path: Path, image_size: int | None) -> ImageData:
             f"{roots[0]} has no class sub-folders ({_describe_contents(roots[0])}). "
             "Put each class's images in its own sub-folder, e.g. cats/ and dogs/."
         )
-    if has_test and listings[1][0] != classes:
+    if len(roots) == 2 and listings[1][0] != classes:
         train_set, test_set = set(classes), set(listings[1][0])
         raise DatasetError(
             f"the test classes in {roots[1]} differ from the train classes in {roots[0]}: "
             f"missing in test: {sorted(train_set - test_set) or 'none'}, "
             f"extra in test: {sorted(test_set - train_set) or 'none'}"
         )
+    return classes, [files for _, files in listings]
+
+
+def _load_folder(path: Path, image_size: int | None) -> ImageData:
+    classes, parts_files = _folder_layout(path)
     entries = [
-        (f, i, part)
-        for part, (_, files) in enumerate(listings)
-        for i, c in enumerate(classes)
+        (f, label, part)
+        for part, files in enumerate(parts_files)
+        for label, c in enumerate(classes)
         for f in files[c]
     ]
     skipped: list[tuple[str, str]] = []
-    probes = _read_all([f for f, _, _ in entries], _probe)
     good = []
-    for entry, probe in zip(entries, probes, strict=True):
+    for entry, probe in zip(entries, _read_all([e[0] for e in entries], _probe), strict=True):
         if isinstance(probe, str):
             skipped.append((str(entry[0]), probe))
         else:
@@ -469,22 +504,23 @@ def _load_folder(path: Path, image_size: int | None) -> ImageData:
             f"no readable images in {path}: {len(classes)} class folders with {len(entries)} files "
             f"in total, none of them a usable image{first}"
         )
+    # One input shape for all: colour if any image has colour, the most common side length.
     channels = 1 if all(mode in _GRAY_MODES for _, (mode, _) in good) else 3
     size = image_size or _common_side([wh for _, (_, wh) in good])
     arrays = _read_all([e[0] for e, _ in good], lambda f: _read(f, channels, size))
-    parts: list[tuple[list, list]] = [([], []) for _ in roots]
+    parts: list[tuple[list, list]] = [([], []) for _ in parts_files]
     for ((f, label, part), _), arr in zip(good, arrays, strict=True):
         if isinstance(arr, str):
             skipped.append((str(f), arr))
         else:
             parts[part][0].append(arr)
             parts[part][1].append(label)
-    return _folder_data(path, classes, parts, channels, size, skipped, has_test)
+    return _folder_data(path, classes, parts, channels, size, skipped)
 
 
-def _folder_data(path, classes, parts, channels, size, skipped, has_test) -> ImageData:
-    (train_x, train_y) = parts[0]
-    found = Counter(train_y)
+def _folder_data(path, classes, parts, channels, size, skipped) -> ImageData:
+    has_test = len(parts) == 2
+    found = Counter(parts[0][1])
     if len(found) < 2:
         raise DatasetError(
             f"{path} needs images in at least two class folders; usable images per class: "
