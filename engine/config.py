@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
-DATASETS = ("digits", "synth-digits", "mnist", "fashion-mnist", "cifar10")
+DATASETS = ("digits", "synth-digits", "digits+synth", "mnist", "fashion-mnist", "cifar10")
 FOLDER_PREFIX = "folder:"
 ARCHITECTURES = ("mlp", "cnn", "resnet18", "vgg16", "regnet")
 OPTIMIZERS = ("adam", "sgd")
