@@ -6,6 +6,7 @@ plain dicts that go into JSON, checkpoints and the window.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import numpy as np
@@ -118,7 +119,9 @@ def evaluate(
 def kfold_indices(labels: np.ndarray, k: int, seed: int = 0) -> list[tuple[np.ndarray, np.ndarray]]:
     """Stratified K-Fold (train, validation) index pairs; every sample is validated exactly once."""
     labels = np.asarray(labels)
-    smallest = np.bincount(labels).min(initial=0) if len(labels) else 0
+    counts = np.bincount(labels) if len(labels) else np.zeros(0, dtype=np.int64)
+    # min(initial=0) would always give 0; classes absent from the pool do not limit K.
+    smallest = int(counts[counts > 0].min()) if counts.any() else 0
     if smallest < k:
         raise ValueError(
             f"K-Fold with K={k} needs at least {k} samples of every class (smallest has {smallest})"
@@ -131,3 +134,66 @@ def mean_std(values: list[float]) -> tuple[float, float]:
     """Mean and population standard deviation, as reported for K-Fold."""
     arr = np.asarray(values, dtype=np.float64)
     return float(arr.mean()), float(arr.std())
+
+
+# --- added for the evaluation panel and reports (issue 5) ------------------------------------------
+
+
+class EvaluationError(Exception):
+    """A model cannot be evaluated or reported on; the message says what is wrong and what to do."""
+
+
+def cell_indices(
+    y_true: np.ndarray,
+    y_pred: np.ndarray,
+    true_class: int,
+    predicted_class: int,
+    probabilities: np.ndarray | None = None,
+) -> np.ndarray:
+    """Indices of the samples in one confusion-matrix cell (row ``true_class``, column ``predicted_class``).
+
+    With ``probabilities`` the least likely true class comes first (the highest loss), as in
+    ``top_losses``; otherwise the indices are in data order.
+    """
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    idx = np.flatnonzero((y_true == true_class) & (y_pred == predicted_class))
+    if probabilities is None or not len(idx):
+        return idx
+    return idx[np.argsort(np.asarray(probabilities)[idx, true_class], kind="stable")]
+
+
+def evaluate_with_progress(
+    model: nn.Module,
+    images: torch.Tensor,
+    labels: torch.Tensor,
+    spec: InputSpec,
+    classes: list[str],
+    on_event: Any = None,
+    stop: Any = None,
+    chunk: int = 2048,
+    device: torch.device | str = "cpu",
+) -> tuple[dict[str, Any], np.ndarray] | None:
+    """``evaluate`` in chunks for a worker thread: "progress" events and a cooperative stop.
+
+    Events have the training loop's progress keys (``epoch``/``epochs`` are 1, ``batch``/``batches``
+    count chunks) so the same progress bar shows them. Returns None when ``stop`` (a
+    ``threading.Event``) is set between chunks.
+    """
+    if len(labels) == 0:
+        raise EvaluationError("the test split is empty: choose a dataset with images to test on")
+    emit = on_event or (lambda e: None)
+    emit({"event": "status", "message": f"Evaluating on {len(labels)} test images…"})
+    started = time.perf_counter()
+    chunks = range(0, images.shape[0], chunk)
+    parts = []
+    for n, start in enumerate(chunks, start=1):
+        if stop is not None and stop.is_set():
+            return None
+        parts.append(predict_probabilities(model, images[start : start + chunk], spec, device=device))
+        elapsed = time.perf_counter() - started
+        eta = elapsed / n * (len(chunks) - n)
+        progress = {"epoch": 1, "epochs": 1, "batch": n, "batches": len(chunks), "fold": 0}
+        emit({"event": "progress", **progress, "seconds": elapsed, "eta": eta})
+    probs = np.concatenate(parts)
+    y_true = labels.cpu().numpy()
+    return classification_metrics(y_true, probs.argmax(axis=1), classes), probs
