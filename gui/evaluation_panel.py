@@ -163,8 +163,8 @@ class EvaluationPanel(QWidget):
         self.perClassTable.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.perClassTable.verticalHeader().hide()
         header = self.perClassTable.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)  # class names take what is left
         self.confusedList = QListWidget(objectName="confusedList")
         self.confusedList.setAccessibleName("Most confused pairs")
         self.confusedList.setMaximumHeight(120)
