@@ -38,18 +38,18 @@ from gui.workers import Task
 
 FOLDER = "folder"
 DOWNLOADABLE = ("mnist", "fashion-mnist", "cifar10")
-NO_FILES = ("digits", "synth-digits")  # built into the program: no data folder needed
+NO_FILES = ("digits", "synth-digits", "digits+synth")  # built in: no data folder needed
 IMAGE_SIZES = (0, 28, 32, 64, 96, 128, 224)  # 0 = keep each image folder's engine default
 
 
 def dataset_choices() -> list[tuple[str, str]]:
-    """(label, key) pairs for the dataset combo; synth-digits only when the engine has it."""
+    """(label, key) pairs for the dataset combo, in the engine's order; synthetic sets only when
+    the engine has its generator."""
+    from engine.config import DATASETS
     from engine.datasets import DATASET_LABELS
 
-    keys = ["digits"]
-    if importlib.util.find_spec("engine.synth") is not None:
-        keys.append("synth-digits")
-    keys += ["mnist", "fashion-mnist", "cifar10"]
+    has_synth = importlib.util.find_spec("engine.synth") is not None
+    keys = [k for k in DATASETS if has_synth or "synth" not in k]
     return [(DATASET_LABELS.get(k, k), k) for k in keys] + [("Image folder…", FOLDER)]
 
 

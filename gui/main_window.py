@@ -25,7 +25,7 @@ from gui.data_panel import DataPanel
 from gui.model_panel import ModelPanel
 from gui.settings import make_settings
 from gui.training_panel import TrainingPanel
-from gui.workers import stop_all
+from gui.workers import Task, stop_all
 
 
 def _group(title: str, panel: QWidget) -> QGroupBox:
@@ -69,6 +69,7 @@ class MainWindow(QMainWindow):
         self._restore()
         if load_preview:
             self.data_panel.reload()
+        Task(_import_engine, parent=self, name="warmUpTask").start()
 
     def _build(self) -> None:
         column = QWidget(objectName="formsColumn")
@@ -129,6 +130,10 @@ class MainWindow(QMainWindow):
         """The last trained (RunResult) or opened (LoadedCheckpoint) model, or None."""
         return self.training_panel.current
 
+    def is_idle(self) -> bool:
+        """True when no worker of the window (load, run, save...) is busy."""
+        return not any(task.is_running() for task in self.findChildren(Task))
+
     @Slot()
     def train(self) -> bool:
         """Start a run with the forms' settings (what the Train button does)."""
@@ -178,3 +183,12 @@ class MainWindow(QMainWindow):
         self.training_panel.shutdown()
         stop_all(self)  # loads, downloads and any task another panel parented to the window
         super().closeEvent(event)
+
+
+def _import_engine(on_event, stop) -> None:
+    # Importing torchvision/scikit-learn holds the GIL for long stretches; doing it once while the
+    # window opens keeps that stall away from the first click on Train.
+    import engine.checkpoints  # noqa: F401
+    import engine.evaluation  # noqa: F401
+    import engine.models  # noqa: F401
+    import engine.training  # noqa: F401

@@ -52,6 +52,16 @@ def weights_on_disk(arch: str) -> bool | None:
         return None
 
 
+def pretrainable(arch: str) -> bool:
+    """Whether ImageNet weights exist for ``arch`` at all (on this machine or not)."""
+    try:
+        from engine.models import supports_pretrained
+
+        return bool(supports_pretrained(arch))
+    except ImportError:
+        return arch in PRETRAINABLE
+
+
 def cuda_available() -> bool:
     import torch
 
@@ -238,7 +248,7 @@ class ModelPanel(QWidget):
     @Slot()
     def _on_arch_changed(self) -> None:
         arch = self.arch()
-        can_pretrain = arch in PRETRAINABLE
+        can_pretrain = pretrainable(arch)
         self.pretrainedCheck.setEnabled(can_pretrain)
         if not can_pretrain:
             self.weightsLabel.setText("")

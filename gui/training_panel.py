@@ -189,6 +189,7 @@ class TrainingPanel(QWidget):
     Signals
     -------
     trainRequested()          the Train button was pressed (the window gathers the configs)
+    epochEnded(dict)          an epoch_end event, after its points were drawn
     runningChanged(bool)      a run started (True) or its thread ended (False)
     runFinished(object)       RunResult of a run that ended normally (also when stopped)
     runFailed(str)            message of a run that failed
@@ -199,6 +200,7 @@ class TrainingPanel(QWidget):
     """
 
     trainRequested = Signal()
+    epochEnded = Signal(object)
     runningChanged = Signal(bool)
     runFinished = Signal(object)
     runFailed = Signal(str)
@@ -388,6 +390,7 @@ class TrainingPanel(QWidget):
     def _on_epoch(self, event: dict) -> None:
         self._add_epoch_point(event)
         self.log(epoch_line(event))
+        self.epochEnded.emit(event)
 
     @Slot(object)
     def _on_phase(self, event: dict) -> None:

@@ -19,6 +19,7 @@ The dict-carrying signals are declared ``Signal(object)`` so the engine's dict a
 
 from __future__ import annotations
 
+import atexit
 import sys
 import threading
 import time
@@ -26,6 +27,7 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
+import shiboken6
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
 TaskFn = Callable[[Callable[[dict[str, Any]], None], threading.Event], Any]
@@ -130,12 +132,37 @@ class Worker(QObject):
         return False
 
 
+# Threads that have not finished yet, with their workers. Held here rather than by the Task so
+# that a window destroyed without closeEvent (or an owner deleted early) never destroys a
+# running QThread, which Qt answers with "QThread: Destroyed while thread is still running".
+_LIVE: dict[QThread, tuple[Worker, threading.Event]] = {}
+
+
+def _prune() -> None:
+    for thread in [t for t in _LIVE if not shiboken6.isValid(t) or t.isFinished()]:
+        del _LIVE[thread]
+
+
+def wait_all() -> None:
+    """Stop and wait for every task's thread (at exit, and between tests)."""
+    for thread, (_, stop) in list(_LIVE.items()):
+        if shiboken6.isValid(thread):
+            stop.set()
+            thread.quit()
+            thread.wait()
+    _prune()
+
+
+atexit.register(wait_all)
+
+
 class Task(QObject):
     """A Worker and the QThread it runs in; start it, ask it to stop, wait for it.
 
     Parent the task to a widget of the window: ``stop_all(window)`` on close finds it. The task
-    deletes itself (with its thread) once the thread has finished; drop references to it in a
-    slot connected to ``finished``.
+    deletes itself once the thread has finished; drop references to it in a slot connected to
+    ``finished`` (or ``succeeded``/``failed``). If the parent is destroyed first, the run is asked
+    to stop and its thread ends on its own.
 
     Signals (in the GUI thread, after the thread has ended, so the caller may start the next task)
     -------
@@ -153,7 +180,7 @@ class Task(QObject):
         self.setObjectName(name)
         self.stop_event = threading.Event()
         self.worker = Worker(fn, self.stop_event)
-        self.thread = QThread(self)
+        self.thread = QThread()  # no parent: _LIVE keeps it until it has finished
         self.thread.setObjectName(f"{name}Thread")
         self.worker.moveToThread(self.thread)
         self.thread.started.connect(self.worker.run)
@@ -164,10 +191,14 @@ class Task(QObject):
         # Queued to this (GUI-thread) object, so they arrive before thread.finished does.
         self.worker.runFinished.connect(self._store_result)
         self.worker.runFailed.connect(self._store_error)
+        stop = self.stop_event
+        self.destroyed.connect(lambda *_: stop.set())  # owner gone: nobody will show the result
         self._running = False
         self._outcome: tuple[bool, Any] | None = None
 
     def start(self) -> None:
+        _prune()
+        _LIVE[self.thread] = (self.worker, self.stop_event)
         self._running = True
         self.thread.start()
 
@@ -197,6 +228,7 @@ class Task(QObject):
     @Slot()
     def _on_thread_finished(self) -> None:
         self._running = False
+        _LIVE.pop(self.thread, None)
         ok, value = self._outcome or (False, "The task ended without a result.")
         if ok:
             self.succeeded.emit(value)

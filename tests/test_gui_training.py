@@ -21,6 +21,8 @@ def make_window(qtbot, tmp_path, arch="mlp", epochs=2, batch_size=32) -> MainWin
     m.modelCombo.setCurrentIndex(m.modelCombo.findData(arch))
     m.epochsSpin.setValue(epochs)
     m.batchSizeSpin.setValue(batch_size)
+    # Let the preview finish loading, so the run reuses its data instead of loading it again.
+    qtbot.waitUntil(window.is_idle, timeout=RUN_TIMEOUT)
     return window
 
 
@@ -83,10 +85,9 @@ def test_opening_a_file_that_is_not_a_checkpoint_shows_why(qtbot, tmp_path):
     window = make_window(qtbot, tmp_path)
     bad = tmp_path / "notes.pt"
     bad.write_text("not a model")
-    with qtbot.waitSignal(window.training_panel.modelLoaded, timeout=30_000, raising=False) as loaded:
-        window.training_panel.open_model(bad)
-    assert not loaded.signal_triggered
-    qtbot.waitUntil(lambda: window.training_panel.openModelButton.isEnabled(), timeout=10_000)
+    with qtbot.assertNotEmitted(window.modelLoaded):
+        assert window.training_panel.open_model(bad)
+        qtbot.waitUntil(lambda: window.training_panel.openModelButton.isEnabled(), timeout=30_000)
     message = window.training_panel.messageLabel
     assert message.isVisible() and "notes.pt" in message.text()
 
