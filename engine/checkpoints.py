@@ -9,10 +9,8 @@ state dict is loaded strictly, so a file that does not match says what differs.
 from __future__ import annotations
 
 import os
-import pickle
 import platform
 import tempfile
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -62,6 +60,11 @@ def plain(value: Any) -> Any:
         return value.tolist()
     if isinstance(value, Path):
         return str(value)
+    # Subclasses of builtins (torch's TorchVersion is a str) would need their class to unpickle,
+    # which weights_only loading refuses.
+    for kind in (bool, int, float, str):
+        if isinstance(value, kind):
+            return kind(value)
     return value
 
 
@@ -115,7 +118,7 @@ def read_payload(path: str | Path) -> dict[str, Any]:
         raise CheckpointError(f"{path}: no such file")
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
-    except (pickle.UnpicklingError, RuntimeError, EOFError, zipfile.BadZipFile, ValueError, OSError) as e:
+    except Exception as e:  # noqa: BLE001 - arbitrary bytes make the unpickler raise almost anything
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise CheckpointError(
             f"{path.name} is not a Taller checkpoint (it could not be read: {first})"

@@ -259,7 +259,10 @@ def fit(model: nn.Module, train: Subset, val: Subset, state: FitState) -> tuple[
     cfg = state.cfg
     generator = seed_everything(cfg.seed + state.fold)
     model.to(state.device)
-    apply_freeze(model, state.frozen)
+    try:
+        apply_freeze(model, state.frozen)
+    except ValueError as e:  # a frozen name from another architecture or an old checkpoint
+        raise TrainingError(str(e)) from e
     feeder = BatchFeeder(train, state, generator)
     criterion = nn.CrossEntropyLoss(label_smoothing=cfg.label_smoothing)
     steps = math.ceil(len(train) / cfg.batch_size)

@@ -15,7 +15,7 @@ def trained(tmp_path_factory):
     data = load_dataset(DataConfig(dataset="digits"))
     result = run(
         DataConfig(dataset="digits"),
-        ModelConfig(arch="cnn", frozen=("features.0",)),
+        ModelConfig(arch="cnn", frozen=("features.block1",)),
         TrainConfig(epochs=1),
         data=data,
     )
@@ -32,12 +32,12 @@ def test_round_trip_keeps_weights_and_metadata(trained):
     meta = loaded.meta
     assert meta["arch"] == "cnn" and meta["classes"] == data.classes
     assert InputSpec.from_dict(meta["spec"]) == data.spec
-    assert meta["frozen"] == ["features.0"]
+    assert meta["frozen"] == ["features.block1"]
     assert len(meta["history"]) == 1 and "val_acc" in meta["history"][0]
     assert meta["versions"]["torch"] == torch.__version__
     assert meta["train_config"]["epochs"] == 1
     frozen = [n for n, p in loaded.model.named_parameters() if not p.requires_grad]
-    assert frozen and all(n.startswith("features.0.") for n in frozen)
+    assert frozen and all(n.startswith("features.block1.") for n in frozen)
 
 
 def test_save_is_atomic_and_leaves_no_temp_files(trained, tmp_path):

@@ -178,3 +178,8 @@ def test_kfold_stop_ends_across_folds(digits):
         data=digits,
     )
     assert result.stopped and len(result.folds) == 1
+
+
+def test_unknown_frozen_layer_is_a_clear_error(digits):
+    with pytest.raises(TrainingError, match="no layer"):
+        run(DIGITS, ModelConfig(arch="cnn", frozen=("layer3",)), TrainConfig(epochs=1), data=digits)
