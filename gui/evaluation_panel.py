@@ -346,8 +346,8 @@ class EvaluationPanel(QWidget):
         self.show_message("")
         task = Task(_evaluation_job(model, meta, data), parent=self, name="evaluationTask")
         task.worker.progressed.connect(self._on_progress)
-        task.worker.runFinished.connect(self._on_evaluated)
-        task.worker.runFailed.connect(self._on_failed)
+        task.succeeded.connect(self._on_evaluated)
+        task.failed.connect(self._on_failed)
         task.finished.connect(self._on_task_finished)
         self._task = task
         self.progress.setValue(0)
@@ -384,8 +384,8 @@ class EvaluationPanel(QWidget):
             return False
         res = self._result
         task = Task(_report_job(folder, res), parent=self, name="reportTask")
-        task.worker.runFinished.connect(self._on_exported)
-        task.worker.runFailed.connect(self._on_failed)
+        task.succeeded.connect(self._on_exported)
+        task.failed.connect(self._on_failed)
         task.finished.connect(self._on_export_finished)
         self._export_task = task
         self.statusMessage.emit(f"Writing the report to {folder}…")

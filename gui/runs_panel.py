@@ -329,8 +329,8 @@ class RunsPanel(QWidget):
             if not paths:
                 return False
         task = Task(_read_metas(list(paths)), parent=self, name="runsFileTask")
-        task.worker.runFinished.connect(self._on_files_read)
-        task.worker.runFailed.connect(self._show_error)
+        task.succeeded.connect(self._on_files_read)
+        task.failed.connect(self._show_error)
         task.finished.connect(self._on_file_task_finished)
         self._file_task = task
         task.start()

@@ -325,7 +325,8 @@ def test_runs_reopened_from_disk_join_the_table_and_bad_files_say_why(qtbot, res
     qtbot.addWidget(runs)
     runs.add_result(result)
     assert runs.add_files([str(path), str(junk)])
-    qtbot.waitUntil(lambda: runs.run_count() == 2 and runs.addRunButton.isEnabled(), timeout=TIMEOUT)
+    qtbot.waitUntil(runs.addRunButton.isEnabled, timeout=TIMEOUT)  # enabled again once the files are read
+    assert runs.run_count() == 2, runs.messageLabel.text()
     assert runs.table_rows()[1][0] == "saved-run.pt"
     assert runs.table_rows()[1][1:] == runs.table_rows()[0][1:]  # same run, same numbers
     assert "notes.pt is not a Taller checkpoint" in runs.messageLabel.text()
