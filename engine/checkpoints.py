@@ -25,6 +25,9 @@ FORMAT = "taller-checkpoint"
 VERSION = 1
 MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
 REQUIRED_META = ("arch", "classes", "spec")
+# Read once at import: os.umask can only be read by setting it, which would race with other threads.
+_UMASK = os.umask(0o022)
+os.umask(_UMASK)
 
 
 class CheckpointError(Exception):
@@ -87,6 +90,8 @@ def atomic_write(path: Path, write) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
+    # mkstemp makes the file private (0600); the result should be as shareable as any file we write.
+    os.chmod(tmp, 0o666 & ~_UMASK)
     try:
         write(Path(tmp))
         os.replace(tmp, path)

@@ -109,12 +109,21 @@ def main(argv: list[str] | None = None) -> int:
     }
     from engine.checkpoints import CheckpointError
     from engine.datasets import DatasetError
+    from engine.evaluation import EvaluationError
     from engine.models import ModelError
     from engine.training import TrainingError
 
     try:
         return commands[args.command](args)
-    except (CliError, ConfigError, DatasetError, ModelError, CheckpointError, TrainingError) as e:
+    except (
+        CliError,
+        ConfigError,
+        DatasetError,
+        EvaluationError,
+        ModelError,
+        CheckpointError,
+        TrainingError,
+    ) as e:
         print(f"error: {e}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
@@ -227,7 +236,13 @@ def write_run_files(out: Path, result) -> None:
     if result.test_probabilities is not None and result.splits is not None:
         arrays["test_labels"] = result.splits.test.labels.numpy()
         arrays["test_probabilities"] = result.test_probabilities
-    atomic_write(out / "metrics.npz", lambda tmp: np.savez(open(tmp, "wb"), **arrays))
+    atomic_write(out / "metrics.npz", lambda tmp: save_npz(tmp, arrays))
+
+
+def save_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
+    # A file object, not a path: np.savez would append ".npz" to the temporary name.
+    with open(path, "wb") as f:
+        np.savez(f, **arrays)
 
 
 HISTORY_KEYS = ("epoch", "train_loss", "train_acc", "val_loss", "val_acc", "lr", "seconds")
@@ -314,7 +329,7 @@ def cmd_evaluate(args) -> int:
         saved["data_dir"] = args.data_dir
     data_cfg = DataConfig.from_dict(saved)
     data = load_dataset(data_cfg)
-    check_compatible(meta, classes=data.classes, spec=loaded.spec, name=Path(args.checkpoint).name)
+    check_compatible(meta, classes=data.classes, spec=data.spec, name=Path(args.checkpoint).name)
     # The same seed and split as in training, so a held-out test part is the one the model never saw.
     splits = split_dataset(data, data_cfg.val_split, data_cfg.seed)
     device = resolve_device(args.device)
@@ -324,18 +339,23 @@ def cmd_evaluate(args) -> int:
     )
     print_metrics(metrics)
     if args.report:
-        write_report(args.report, loaded, data, splits, metrics, probs)
+        write_report(args.report, loaded, data_cfg, splits, metrics, probs)
     print(f"test_accuracy={metrics['accuracy']:.4f}")
     return 0
 
 
-def write_report(folder: str, loaded, data, splits, metrics, probs) -> None:
-    try:
-        from engine.report import write_report as write
-    except ImportError as e:  # the report module arrives with the evaluation panel
-        raise CliError("HTML reports are not available in this version") from e
+def write_report(folder: str, loaded, data_cfg, splits, metrics, probs) -> None:
+    from engine.report import write_report as write
+
+    trained_on = loaded.meta.get("dataset")
     path = write(
-        Path(folder), meta=loaded.meta, metrics=metrics, probabilities=probs, labels=splits.test.labels
+        Path(folder),
+        meta=loaded.meta,
+        metrics=metrics,
+        probabilities=probs,
+        labels=splits.test.labels,
+        images=splits.test.images,
+        evaluated_on=data_cfg.dataset if data_cfg.dataset != trained_on else None,
     )
     print(f"report written to {path}")
 
