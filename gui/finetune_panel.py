@@ -38,7 +38,7 @@ from torch import nn
 from engine.config import ConfigError, InputSpec, TrainConfig
 from gui.layer_tree import LayerTreePanel
 from gui.settings import read_bool, read_float, read_int, read_str
-from gui.workers import Task
+from gui.workers import Task, error_message
 
 RANDOM, IMAGENET, CHECKPOINT = "random", "imagenet", "checkpoint"
 START_LABELS = {
@@ -48,13 +48,13 @@ START_LABELS = {
 }
 UNFREEZE_ALL, UNFREEZE_LAST = "all", "last_n"
 TWO_PHASE_HELP = (
-    "Phase 1 trains only the ticked layers. After the chosen epoch the frozen layers are released and "
-    "training goes on with the learning rate multiplied by the factor, so the pre-trained weights are "
-    "adjusted gently instead of being overwritten. The curves show a line where phase 2 starts."
+    "Phase 1 trains the ticked layers only; then the frozen ones are released and training goes on "
+    "at the learning rate × this factor, so pre-trained weights are adjusted gently, not overwritten. "
+    "A line on the curves marks where phase 2 starts."
 )
 BACKBONE_HELP = (
-    "Below 1, the pre-trained layers learn more slowly than the new head (per-group learning rates): "
-    "the head starts from nothing, the rest only needs small corrections."
+    "Below 1, the pre-trained layers learn more slowly than the new head, which starts from nothing "
+    "(per-group learning rates)."
 )
 
 
@@ -90,7 +90,10 @@ def _read_checkpoint_meta(path: str):
     def job(on_event, stop):
         from engine.checkpoints import read_payload
 
-        return path, read_payload(path)["meta"]
+        try:
+            return path, read_payload(path)["meta"], ""
+        except Exception as exc:  # noqa: BLE001 - shown next to the file name, with its path
+            return path, None, error_message(exc)
 
     return job
 
@@ -178,11 +181,13 @@ class FineTunePanel(QWidget):
         self.backboneHint = QLabel(BACKBONE_HELP, objectName="backboneHint", wordWrap=True)
         for hint in (self.twoPhaseHint, self.backboneHint):
             hint.setProperty("role", "hint")
+            hint.setMinimumWidth(200)  # word-wrapped labels in a form otherwise ask for the full text width
         unfreeze_row = QHBoxLayout()
         unfreeze_row.addWidget(self.unfreezeCombo, 1)
         unfreeze_row.addWidget(self.unfreezeLastNSpin)
         schedule_box = QGroupBox("Fine-tuning schedule", objectName="scheduleGroup")
         form = QFormLayout(schedule_box)
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.FieldsStayAtSizeHint)
         form.addRow(self.twoPhaseCheck)
         form.addRow("Unfreeze after", self.unfreezeAfterSpin)
         form.addRow("Then unfreeze", unfreeze_row)
@@ -415,24 +420,17 @@ class FineTunePanel(QWidget):
             return
         self.checkpointInfoLabel.setText(f"Reading {Path(path).name}…")
         task = Task(_read_checkpoint_meta(path), parent=self, name="checkpointInfoTask")
-        task.worker.runFinished.connect(self._on_checkpoint_read)
-        task.worker.runFailed.connect(self._on_checkpoint_failed)
+        task.succeeded.connect(self._on_checkpoint_read)
         task.start()
         self.configChanged.emit()
 
     @Slot(object)
     def _on_checkpoint_read(self, result: tuple) -> None:
-        path, meta = result
-        if path == self._ckpt_path:
-            self._ckpt_meta, self._ckpt_error = meta, ""
+        path, meta, error = result
+        if path == self._ckpt_path:  # else the user has chosen another file meanwhile
+            self._ckpt_meta, self._ckpt_error = meta, error
             self._show_checkpoint_info()
-
-    @Slot(str)
-    def _on_checkpoint_failed(self, message: str) -> None:
-        # Failures carry no path; only the newest request can still be waiting for one.
-        if self._ckpt_meta is None:
-            self._ckpt_error = message
-            self._show_checkpoint_info()
+            self.configChanged.emit()
 
     def _show_checkpoint_info(self) -> None:
         label = self.checkpointInfoLabel

@@ -100,6 +100,12 @@ def add_phase_marker(plot_widget: pg.PlotWidget, epoch: float, label: str) -> pg
     return line
 
 
+def _ancestors(name: str) -> list[str]:
+    """``a.b.c`` -> ``["a", "a.b"]``."""
+    parts = name.split(".")
+    return [".".join(parts[:i]) for i in range(1, len(parts))]
+
+
 class LayerTreePanel(QWidget):
     """The model's modules as a tree with a "trainable" tick box per module.
 
@@ -125,6 +131,7 @@ class LayerTreePanel(QWidget):
         self._frozen_by_arch: dict[str, tuple[str, ...]] = {}
         self._items: dict[str, QTreeWidgetItem] = {}
         self._kinds: dict[str, str] = {}
+        self._with_bn: set[str] = set()  # modules holding a BatchNorm layer somewhere below
         self._updating = False
         self._generation = 0
         self._building: str | None = None
@@ -214,7 +221,7 @@ class LayerTreePanel(QWidget):
                 return generation, arch, spec, None, None, error_message(exc)
 
         task = Task(job, parent=self, name="layerTreeTask")
-        task.worker.runFinished.connect(self._on_built)
+        task.succeeded.connect(self._on_built)
         task.start()
 
     def set_model(self, model: nn.Module, arch: str, spec: InputSpec | None = None, infos=None) -> None:
@@ -341,7 +348,7 @@ class LayerTreePanel(QWidget):
             self.set_model(model, arch, spec, infos)
             return
         self._building, self._model, self._arch = None, None, arch
-        self._items, self._kinds = {}, {}
+        self._items, self._kinds, self._with_bn = {}, {}, set()
         self.layerTree.clear()
         self.paramSummary.setText("No layers to show")
         self._update_enabled()
@@ -354,7 +361,7 @@ class LayerTreePanel(QWidget):
         tree.setUpdatesEnabled(False)
         try:
             tree.clear()
-            self._items, self._kinds = {}, {}
+            self._items, self._kinds, self._with_bn = {}, {}, set()
             for info in infos:
                 if not info.name:
                     continue  # the root is the summary line
@@ -376,6 +383,8 @@ class LayerTreePanel(QWidget):
                 item.setFlags(flags)
                 self._items[info.name] = item
                 self._kinds[info.name] = info.kind
+                if info.kind.startswith("BatchNorm"):
+                    self._with_bn.update(_ancestors(info.name))
             if len(self._items) <= EXPAND_ALL_BELOW:
                 tree.expandAll()
             else:
@@ -419,10 +428,17 @@ class LayerTreePanel(QWidget):
         fixed = self.freezeBnCheck.isChecked()
         self._updating = True
         try:
-            for info in layer_tree(self._model):
+            infos = layer_tree(self._model)
+            for info in infos:
                 item = self._items.get(info.name)
                 if item is not None and info.params > 0:
                     self._show_row(item, info, fixed)
+            for info in infos:  # a ReLU inside a frozen block looks frozen too
+                item = self._items.get(info.name)
+                if item is not None and info.params == 0:
+                    parent = item.parent()
+                    frozen = parent is not None and parent.checkState(COL_TRAIN) == Qt.CheckState.Unchecked
+                    self._grey(item, frozen)
         finally:
             self._updating = False
         trainable, total = self.counts()
@@ -440,11 +456,17 @@ class LayerTreePanel(QWidget):
         note = ""
         if frozen and self._kinds.get(info.name, "").startswith("BatchNorm"):
             note = "statistics fixed" if bn_fixed else "statistics update"
+        elif frozen and info.name in self._with_bn:
+            note = "BN statistics fixed" if bn_fixed else "BN statistics update"
         item.setText(COL_TRAIN, note)
         item.setToolTip(
             COL_TRAIN,
             f"{info.trainable:,} of {info.params:,} parameters train" + (f"; {note}" if note else ""),
         )
+        self._grey(item, frozen)
+
+    @staticmethod
+    def _grey(item: QTreeWidgetItem, frozen: bool) -> None:
         brush = QBrush(FROZEN_COLOUR) if frozen else QBrush()
         for col in (COL_NAME, COL_TYPE, COL_SHAPE, COL_PARAMS):
             item.setForeground(col, brush)
