@@ -4,10 +4,11 @@ The window's drawing canvas calls ``prepare`` and ``predict_probabilities`` on e
 ``predict`` command calls them on files, so both see exactly the same preparation.
 
 Digits are prepared the way MNIST was made (``engine.framing``), whatever they were written on:
-the background level is found robustly (a smooth surface fitted to the paper, so uneven lighting
-drops out), the ink side is decided from which way the strong deviations go, contrast is stretched
-from robust levels, specks away from the digit are dropped, and strokes that would vanish when a
-large picture shrinks to 20 pixels are thickened to MNIST's relative stroke width.
+the paper's level is its most common grey, refined into a smooth surface so uneven lighting drops
+out; the ink side is the one the strong deviations go to; contrast is stretched from robust
+levels above the paper's noise; specks away from the digit and things lying along the picture's
+edges (a table, a shadow) are dropped; and strokes that would vanish when a large picture shrinks
+to 20 pixels are thickened to MNIST's relative stroke width.
 """
 
 from __future__ import annotations
@@ -75,9 +76,9 @@ def load_image(path: str | Path) -> Image.Image:
     try:
         with Image.open(path) as probe:
             probe.verify()  # catches broken chunks/checksums that a lazy open would not
-        image = Image.open(path)
-        image.load()  # catches truncated pixel data
-        return ImageOps.exif_transpose(image)
+        with Image.open(path) as image:
+            image.load()  # catches truncated pixel data
+            return ImageOps.exif_transpose(image)  # a copy, so the file is closed on return
     except (UnidentifiedImageError, Image.DecompressionBombError) as exc:
         raise InferenceError(f"{path}: not an image Taller can read ({exc})") from exc
     except (OSError, SyntaxError, ValueError, EOFError) as exc:
@@ -91,9 +92,10 @@ def _to_unit(values: np.ndarray) -> np.ndarray:
     top = 1.0
     if np.issubdtype(values.dtype, np.integer):
         top = 65535.0 if values.size and values.max() > 255 else 255.0
-    elif values.size and float(np.nanmax(values)) > 1.0:
-        top = 255.0
-    return np.clip(np.nan_to_num(values.astype(np.float32) / top), 0.0, 1.0)
+    else:
+        values = np.nan_to_num(values.astype(np.float32), nan=0.0, posinf=1.0, neginf=0.0)
+        top = 255.0 if values.size and float(values.max()) > 1.0 else 1.0
+    return np.clip(values.astype(np.float32) / top, 0.0, 1.0)
 
 
 def _flatten_alpha(rgb: np.ndarray, alpha: np.ndarray) -> np.ndarray:
@@ -176,23 +178,36 @@ def _fit_surface(small: np.ndarray, level: float) -> np.ndarray | None:
     return coef
 
 
+def _paper_level(small: np.ndarray) -> float:
+    """The most common grey, with the picture's border counted four times over.
+
+    The paper covers most of a picture and most of its border; counting the border more keeps a
+    bold digit that fills a tight crop, or a table showing along one edge, from taking its place.
+    """
+    h, w = small.shape
+    band = max(1, min(h, w) // 16)
+    weight = np.ones_like(small)
+    weight[:band] = weight[-band:] = 4.0
+    weight[:, :band] = weight[:, -band:] = 4.0
+    counts, edges = np.histogram(small, bins=32, range=(0.0, 1.0), weights=weight)
+    counts = np.convolve(counts, [1.0, 2.0, 1.0], mode="same")
+    peak = (edges[np.argmax(counts)] + edges[np.argmax(counts) + 1]) / 2
+    near = np.abs(small - peak) <= 2.0 / 32
+    return float(np.median(small[near])) if near.any() else float(peak)
+
+
 def background(gray: np.ndarray) -> np.ndarray | float:
     """The paper's level under every pixel: a smooth surface for pictures, a constant for small ones.
 
-    The level starts from the median of the border (the digit rarely fills it) and is refined by a
-    robust quadratic fit, which follows uneven lighting or vignetting in photos of paper.
+    The level starts from the paper's most common grey and is refined by a robust quadratic fit,
+    which follows uneven lighting or vignetting in photos of paper.
     """
     h, w = gray.shape
     scale = min(1.0, _BACKGROUND_GRID / max(h, w))
     small = gray
     if scale < 1.0:
         small = _resize_float(gray, (max(2, round(w * scale)), max(2, round(h * scale))))
-    sh, sw = small.shape
-    band = max(1, min(sh, sw) // 16)
-    ring = np.concatenate(
-        [small[:band].ravel(), small[-band:].ravel(), small[:, :band].ravel(), small[:, -band:].ravel()]
-    )
-    level = float(np.median(ring))
+    level = _paper_level(small)
     if min(h, w) < 48:  # icons and already-small digits are not photos: no lighting to correct
         return level
     coef = _fit_surface(small, level)
@@ -247,16 +262,32 @@ def _gap(a: tuple[slice, slice], b: tuple[int, int, int, int]) -> float:
     return float(np.hypot(dy, dx))
 
 
+def _hugs_border(labels: np.ndarray, count: int) -> np.ndarray:
+    """Components lying along half of an image side or more: a table, a paper edge, a shadow."""
+    hugging = np.zeros(count, dtype=bool)
+    for side in (labels[0], labels[-1], labels[:, 0], labels[:, -1]):
+        hugging |= np.bincount(side, minlength=count + 1)[1:] > 0.5 * side.size
+    return hugging
+
+
 def keep_digit(ink: np.ndarray) -> np.ndarray:
-    """Drop specks: keep the largest stroke, big strokes, and small pieces close to the digit."""
+    """Drop what is not the digit: specks, and things along the picture's edges.
+
+    The digit is the heaviest stroke plus big strokes and small pieces close to it. Components
+    lying along an image side are ignored unless nothing else is there (a tightly cropped digit).
+    """
     labels, count = ndimage.label(ink > 0, structure=np.ones((3, 3)))
     if count == 0:
         return ink
     mass = np.bincount(labels.ravel(), weights=ink.ravel(), minlength=count + 1)[1:]
+    least = max(6.0, 3e-5 * ink.size)  # a few stray pixels are not a digit
+    inside = np.where(_hugs_border(labels, count), 0.0, mass)
+    if inside.max() >= least:
+        mass = inside
     boxes = ndimage.find_objects(labels)
     order = np.argsort(-mass)
     main = mass[order[0]]
-    if main < max(6.0, 3e-5 * ink.size):  # a few stray pixels are not a digit
+    if main < least:
         return np.zeros_like(ink)
     kept = {int(order[0])}
     box = _box(boxes[order[0]])
@@ -272,11 +303,12 @@ def keep_digit(ink: np.ndarray) -> np.ndarray:
                 kept.add(i)
                 box = _union(box, _box(boxes[i]))
                 grown = True
-    if len(kept) == count:
-        return ink
     keep = np.zeros(count + 1, dtype=bool)
     keep[[i + 1 for i in kept]] = True
-    return np.where(keep[labels], ink, 0.0).astype(np.float32)
+    digit = np.where(keep[labels], ink, 0.0).astype(np.float32)
+    # Levels were set with everything inked; a dark table may have outweighed the pen.
+    top = float(np.percentile(digit[digit > 0], 99))
+    return np.minimum(digit / top, 1.0) if 0 < top < 0.9 else digit
 
 
 def _box(s: tuple[slice, slice]) -> tuple[int, int, int, int]:
@@ -328,7 +360,8 @@ def prepare_digit(image: Image.Image | np.ndarray) -> np.ndarray:
     Parameters
     ----------
     image : PIL.Image.Image or np.ndarray
-        Grey, RGB or RGBA picture of one digit (uint8, or float in [0, 1]).
+        Grey, RGB or RGBA picture of one digit (uint8, or float in [0, 1]); transparent parts
+        count as paper.
 
     Returns
     -------
