@@ -116,6 +116,7 @@ class PreviewGrid(QWidget):
         return sum(1 for picture, _ in self._tiles if not picture.pixmap().isNull())
 
     def set_samples(self, images: list[QImage], captions: list[str]) -> None:
+        self.setVisible(bool(images))  # no empty black tiles while there is nothing to show
         for i, (picture, caption) in enumerate(self._tiles):
             if i < len(images):
                 smooth = images[i].width() > self._tile  # keep small digits crisp, shrink photos smoothly

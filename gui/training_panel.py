@@ -257,6 +257,7 @@ class TrainingPanel(QWidget):
         self.trainingProgress.setFormat("Ready")
         self.trainingProgress.setAccessibleName("Training progress")
         self.messageLabel = QLabel(objectName="trainingMessageLabel", wordWrap=True)
+        self.messageLabel.setProperty("role", "error")  # polished with the padding from the start
         self.messageLabel.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.messageLabel.hide()
         self.modelInfoLabel = QLabel(objectName="modelInfoLabel", wordWrap=True)
@@ -280,7 +281,7 @@ class TrainingPanel(QWidget):
         splitter = QSplitter(Qt.Orientation.Vertical, objectName="trainingSplitter")
         splitter.addWidget(plots)
         splitter.addWidget(self.trainingLog)
-        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(0, 2)
         splitter.setStretchFactor(1, 1)
         splitter.setChildrenCollapsible(False)
 
@@ -425,7 +426,7 @@ class TrainingPanel(QWidget):
         self._task = None
         self.trainingProgress.setFormat("Failed")
         self.show_message(message, role="error")
-        self.log(f"Run failed: {message}")
+        self.log(f"Run failed: {message.splitlines()[0] if message else ''}")
         self.statusMessage.emit("Training failed")
         self._update_buttons()
         self.runningChanged.emit(False)
@@ -443,10 +444,10 @@ class TrainingPanel(QWidget):
             self.trainingProgress.setValue(1000)
         self.trainingProgress.setFormat(summary)
         self.log(summary)
-        self.show_message(f"{summary}. Save the model with Ctrl+S.", role="ok")
         self.modelInfoLabel.setText(model_summary(self._meta_of(result)))
+        self.modelInfoLabel.setToolTip("")
         self.modelInfoLabel.show()
-        self.statusMessage.emit(summary)
+        self.statusMessage.emit(f"{summary} · Save model (Ctrl+S) keeps it")
 
     # ---- save and open ------------------------------------------------------------------------
     def default_save_path(self) -> Path:
@@ -522,9 +523,10 @@ class TrainingPanel(QWidget):
         self.show_history(meta.get("history") or [])
         self.trainingProgress.setValue(0)
         self.trainingProgress.setFormat(f"Opened {Path(loaded.path).name}")
-        self.modelInfoLabel.setText(model_summary(meta))
+        self.modelInfoLabel.setText(f"{Path(loaded.path).name}: {model_summary(meta)}")
+        self.modelInfoLabel.setToolTip(str(loaded.path))
         self.modelInfoLabel.show()
-        self.show_message(f"Opened {loaded.path}", role="ok")
+        self.show_message("")
         self.log(f"Opened model {loaded.path}")
         self.statusMessage.emit(f"Opened {Path(loaded.path).name}")
         self.modelLoaded.emit(loaded)

@@ -81,12 +81,16 @@ def test_train_click_draws_one_point_per_epoch_and_saves_and_opens(qtbot, tmp_pa
     assert "mlp" in panel.modelInfoLabel.text()
 
 
-def test_opening_a_file_that_is_not_a_checkpoint_shows_why(qtbot, tmp_path):
+def test_opening_a_file_that_is_not_a_checkpoint_shows_why(qtbot, tmp_path, monkeypatch):
     window = make_window(qtbot, tmp_path)
     bad = tmp_path / "notes.pt"
     bad.write_text("not a model")
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", staticmethod(lambda *a, **k: (str(bad), "")))
+    window.activateWindow()
+    qtbot.waitActive(window)
     with qtbot.assertNotEmitted(window.modelLoaded):
-        assert window.training_panel.open_model(bad)
+        qtbot.keyClick(window, Qt.Key.Key_O, Qt.KeyboardModifier.ControlModifier)  # Ctrl+O
+        assert not window.training_panel.openModelButton.isEnabled()  # busy reading the file
         qtbot.waitUntil(lambda: window.training_panel.openModelButton.isEnabled(), timeout=30_000)
     message = window.training_panel.messageLabel
     assert message.isVisible() and "notes.pt" in message.text()
