@@ -301,12 +301,21 @@ class FineTunePanel(QWidget):
 
     def train_overrides(self) -> dict[str, Any]:
         """TrainConfig fields: unfreeze_after (None = one phase), unfreeze, finetune_lr_factor,
-        backbone_lr_factor."""
+        backbone_lr_factor.
+
+        ``unfreeze`` is empty (release everything frozen) unless "only the last blocks" is chosen.
+        Raises ConfigError when that choice cannot be resolved yet (the tree is still being built).
+        """
         two_phase = self.twoPhaseCheck.isChecked() and self.twoPhaseCheck.isEnabled()
         unfreeze: tuple[str, ...] = ()
         if two_phase and self._releases_part():
             blocks = self.layer_tree.block_groups()[:-1]  # the head trains in both phases
-            chosen = blocks[len(blocks) - self.unfreezeLastNSpin.value() :] if blocks else []
+            if not blocks:
+                raise ConfigError(
+                    "The layers of this model are not listed yet (or it has no blocks): wait a moment, "
+                    "or choose to unfreeze all frozen layers"
+                )
+            chosen = blocks[len(blocks) - self.unfreezeLastNSpin.value() :]
             unfreeze = tuple(name for group in chosen for name in group)
         return {
             "unfreeze_after": self.unfreezeAfterSpin.value() if two_phase else None,

@@ -427,6 +427,7 @@ class LayerTreePanel(QWidget):
 
         fixed = self.freezeBnCheck.isChecked()
         self._updating = True
+        self.layerTree.setUpdatesEnabled(False)  # one repaint for RegNet's 340 rows, not one per row
         try:
             infos = layer_tree(self._model)
             for info in infos:
@@ -440,6 +441,7 @@ class LayerTreePanel(QWidget):
                     frozen = parent is not None and parent.checkState(COL_TRAIN) == Qt.CheckState.Unchecked
                     self._grey(item, frozen)
         finally:
+            self.layerTree.setUpdatesEnabled(True)
             self._updating = False
         trainable, total = self.counts()
         self.paramSummary.setText(summary_text(trainable, total))

@@ -26,9 +26,9 @@ DIGITS = DataConfig(dataset="digits")
 
 @pytest.fixture(scope="module")
 def digits():
-    """A 200-image slice of the built-in digits: enough to see what trains, a few seconds a run."""
+    """A 150-image slice of the built-in digits: enough to see what trains, a few seconds a run."""
     data = load_dataset(DIGITS)
-    return replace(data, train_images=data.train_images[:200], train_labels=data.train_labels[:200])
+    return replace(data, train_images=data.train_images[:150], train_labels=data.train_labels[:150])
 
 
 def initial_weights(data, arch="cnn", seed=0):

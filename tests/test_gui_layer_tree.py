@@ -329,3 +329,15 @@ def test_settings_round_trip(qtbot, finetune, tmp_path, digits):
     assert other.twoPhaseCheck.isChecked() and other.finetuneLrFactorSpin.value() == pytest.approx(0.3)
     assert not other.layer_tree.freeze_bn_stats()
     other.shutdown()
+
+
+def test_unfreezing_the_last_blocks_waits_for_the_tree(qtbot, tmp_path):
+    panel = FineTunePanel(models_dir=tmp_path)
+    qtbot.addWidget(panel)
+    panel.set_epochs(3)
+    panel.twoPhaseCheck.setChecked(True)
+    panel.unfreezeCombo.setCurrentIndex(panel.unfreezeCombo.findData("last_n"))
+    with pytest.raises(ConfigError, match="not listed yet"):
+        panel.train_overrides()
+    panel.unfreezeCombo.setCurrentIndex(panel.unfreezeCombo.findData("all"))
+    assert panel.train_overrides()["unfreeze"] == ()
