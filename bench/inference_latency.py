@@ -149,10 +149,12 @@ def main() -> int:
 
     def stats(name: str, values: list[float]) -> None:
         v = np.asarray(values)
-        p95 = np.percentile(v, 95)
-        print(f"{name:<30} median {np.median(v):6.1f} ms   p95 {p95:6.1f} ms   max {v.max():6.1f} ms")
+        p50, p95 = np.percentile(v, [50, 95])
+        print(f"{name:<30} min {v.min():6.1f}  median {p50:6.1f}  p95 {p95:6.1f}  max {v.max():6.1f} ms")
 
-    print(f"model: {source}; torch threads {torch.get_num_threads()}; debounce {DEBOUNCE_MS} ms")
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(f"model: {source}; torch threads {torch.get_num_threads()}; debounce {DEBOUNCE_MS} ms; "
+          f"machine load {load:.1f} on {os.cpu_count()} cores")
     print(f"strokes measured: {len(total)}; saliency {'on' if args.saliency else 'off'}; "
           f"predictions on the GUI thread {panel.runs['inline']}, in a worker {panel.runs['worker']}")
     stats("predict (prepare + forward)", compute)

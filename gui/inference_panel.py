@@ -57,7 +57,7 @@ from PySide6.QtWidgets import (
 from gui.drawing_canvas import DrawingCanvas
 from gui.workers import Task, error_message
 
-DEBOUNCE_MS = 10  # collapses a burst of quick strokes; a new stroke cancels a pending prediction
+DEBOUNCE_MS = 8  # collapses a burst of quick strokes; a new stroke cancels a pending prediction
 SYNC_BUDGET_MS = 12.0  # predictions faster than this run on the GUI thread (well under a 60 Hz frame)
 TOP_K = 5
 PREVIEW_SIZE = 140
@@ -492,10 +492,12 @@ class InferencePanel(QWidget):
         self.modelPicker.setAccessibleName("Model used for predictions")
         self.modelPicker.setToolTip("The model that predicts: the one just trained or a saved checkpoint")
         self.modelPicker.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.modelPicker.setPlaceholderText("No model yet: train one, or pick a saved model")
         self.refreshModelsButton = QToolButton(objectName="refreshModelsButton", text="↻")
         self.refreshModelsButton.setToolTip("Look again for checkpoints in the models folder")
         self.activeModelLabel = QLabel(objectName="activeModelLabel", wordWrap=True)
         self.activeModelLabel.setTextFormat(Qt.TextFormat.RichText)
+        self.activeModelLabel.setText("No model in use yet: train one, or pick a saved model above.")
         self.inferenceMessage = QLabel(objectName="inferenceMessage", wordWrap=True)
         self.inferenceMessage.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.inferenceMessage.hide()
@@ -639,6 +641,11 @@ class InferencePanel(QWidget):
         finally:
             self._picker_busy = busy
 
+    @Slot(str)
+    def on_model_saved(self, path: str) -> None:
+        """Slot for the Training panel's ``modelSaved``: list the new file."""
+        self.refresh_models()
+
     def load_checkpoint(self, path: str | Path) -> None:
         """Load a checkpoint in a worker thread; once loaded it becomes the active model."""
         path = str(path)
@@ -656,7 +663,7 @@ class InferencePanel(QWidget):
                 return seq, None, error_message(exc)
 
         task = Task(load, parent=self, name="inferenceLoadTask")
-        task.worker.runFinished.connect(self._on_loaded)
+        task.succeeded.connect(self._on_loaded)
         task.start()
 
     def is_busy(self) -> bool:
@@ -834,8 +841,8 @@ class InferencePanel(QWidget):
 
         self.runs["worker"] += 1
         task = Task(job, parent=self, name="inferenceTask")
-        task.worker.runFinished.connect(self._show_outcome)
-        task.worker.runFailed.connect(self._on_predict_failed)
+        task.succeeded.connect(self._show_outcome)
+        task.failed.connect(self._on_predict_failed)
         task.finished.connect(self._on_task_finished)
         self._task = task
         task.start()
