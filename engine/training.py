@@ -308,12 +308,15 @@ def fit(model: nn.Module, train: Subset, val: Subset, state: FitState) -> tuple[
 
 def start_phase_two(model: nn.Module, state: FitState, epoch: int, steps: int):
     """Unfreeze (all, or the chosen modules) and rebuild the optimizer at the fine-tuning rate."""
-    from engine.freezing import apply_freeze
+    from engine.freezing import release
 
     cfg = state.cfg
-    release = set(cfg.unfreeze) if cfg.unfreeze else set(state.frozen)
-    state.frozen = tuple(n for n in state.frozen if n not in release and not _under_any(n, release))
-    apply_freeze(model, state.frozen)
+    names = tuple(cfg.unfreeze) or state.frozen
+    try:
+        # release() handles any nesting: unfreezing features.block3 out of a frozen "features".
+        state.frozen = release(model, state.frozen, names)
+    except ValueError as e:
+        raise TrainingError(str(e)) from e
     lr = cfg.lr * cfg.finetune_lr_factor
     optimizer = make_optimizer(model, cfg, lr, state.head)
     scheduler = make_scheduler(optimizer, cfg, cfg.epochs - epoch + 1, steps)
@@ -323,15 +326,11 @@ def start_phase_two(model: nn.Module, state: FitState, epoch: int, steps: int):
             "phase": 2,
             "epoch": epoch,
             "fold": state.fold,
-            "unfrozen": sorted(release),
+            "unfrozen": sorted(names),
             "lr": lr,
         }
     )
     return optimizer, scheduler
-
-
-def _under_any(name: str, prefixes: set[str]) -> bool:
-    return any(name.startswith(p + ".") for p in prefixes)
 
 
 # --- a whole run: data, model, training, test ------------------------------------------------------
