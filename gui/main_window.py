@@ -6,6 +6,7 @@ with ``window.add_panel(widget, "Evaluation")`` and subscribe to the window's si
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt, Signal, Slot
@@ -41,12 +42,14 @@ class MainWindow(QMainWindow):
     Signals
     -------
     dataLoaded(object)     ImageData of the dataset now shown in the Data panel
+    runningChanged(bool)   a training run started (True) or ended (False)
     runFinished(object)    RunResult of a training run that ended (also when stopped)
     modelLoaded(object)    LoadedCheckpoint opened from a file
     modelChanged(object)   the current model: RunResult or LoadedCheckpoint (both have .model, .meta)
     """
 
     dataLoaded = Signal(object)
+    runningChanged = Signal(bool)
     runFinished = Signal(object)
     modelLoaded = Signal(object)
     modelChanged = Signal(object)
@@ -64,6 +67,8 @@ class MainWindow(QMainWindow):
         self.data_panel = DataPanel()
         self.model_panel = ModelPanel()
         self.training_panel = TrainingPanel(models_dir)
+        self._overrides: list[dict[str, Callable[[], dict]]] = []
+        self._panels_with_settings: list[QWidget] = []
         self._build()
         self._connect()
         self._restore()
@@ -106,6 +111,7 @@ class MainWindow(QMainWindow):
         training.runningChanged.connect(self._on_running_changed)
         model.splitChanged.connect(data.set_split)
         data.dataLoaded.connect(self.dataLoaded)
+        training.runningChanged.connect(self.runningChanged)
         training.runFinished.connect(self.runFinished)
         training.modelLoaded.connect(self.modelLoaded)
         training.modelChanged.connect(self.modelChanged)
@@ -114,13 +120,44 @@ class MainWindow(QMainWindow):
 
     # ---- public API ---------------------------------------------------------------------------
     def add_panel(self, widget: QWidget, title: str) -> int:
-        """Add a panel as a tab on the right; returns its tab index."""
+        """Add a panel as a tab on the right; returns its tab index.
+
+        A panel with ``restore_settings(QSettings)``/``save_settings(QSettings)`` gets its last
+        choices back now and has them saved when the window closes. Tasks it parents to itself are
+        stopped and waited for on close.
+        """
+        if hasattr(widget, "restore_settings"):
+            widget.restore_settings(self.settings)
+            self._panels_with_settings.append(widget)
         return self.tabs.addTab(widget, title)
+
+    def add_config_overrides(
+        self,
+        data: Callable[[], dict] | None = None,
+        model: Callable[[], dict] | None = None,
+        train: Callable[[], dict] | None = None,
+    ) -> None:
+        """Let a panel fill config fields the forms do not show (e.g. the frozen layers).
+
+        Each callable returns keyword arguments for DataConfig / ModelConfig / TrainConfig and may
+        raise ConfigError; later sources win over earlier ones and over the forms.
+        """
+        self._overrides.append({k: f for k, f in (("data", data), ("model", model), ("train", train)) if f})
+
+    def _merged(self, kind: str) -> dict:
+        merged: dict = {}
+        for source in self._overrides:
+            if kind in source:
+                merged.update(source[kind]())
+        return merged
 
     def current_configs(self) -> tuple[DataConfig, ModelConfig, TrainConfig]:
         """The configs the forms describe; raises ConfigError with a message for the user."""
-        data_cfg = self.data_panel.data_config(**self.model_panel.data_overrides())
-        return data_cfg, self.model_panel.model_config(), self.model_panel.train_config()
+        data_cfg = self.data_panel.data_config(
+            **{**self.model_panel.data_overrides(), **self._merged("data")}
+        )
+        model_cfg = self.model_panel.model_config(**self._merged("model"))
+        return data_cfg, model_cfg, self.model_panel.train_config(**self._merged("train"))
 
     def current_data(self):
         """ImageData shown in the Data panel, or None while loading or after an error."""
@@ -172,8 +209,8 @@ class MainWindow(QMainWindow):
 
     def save_settings(self) -> None:
         s = self.settings
-        self.data_panel.save_settings(s)
-        self.model_panel.save_settings(s)
+        for panel in (self.data_panel, self.model_panel, *self._panels_with_settings):
+            panel.save_settings(s)
         s.setValue("window/geometry", self.saveGeometry())
         s.setValue("window/splitter", self.splitter.saveState())
         s.sync()

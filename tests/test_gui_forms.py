@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QComboBox, QDoubleSpinBox, QPushButton, QSpinBox
+from PySide6.QtWidgets import QComboBox, QDoubleSpinBox, QPushButton, QSpinBox, QWidget
 
 from engine.config import ConfigError
 from gui.main_window import MainWindow
@@ -202,6 +202,39 @@ def test_last_choices_come_back_in_a_new_window(qtbot, tmp_path):
     assert m.augmentCheck.isChecked()
     assert m.scheduleCombo.currentData() == "step"
     assert make_settings().fileName().endswith("settings.ini")
+
+
+class NotesPanel(QWidget):
+    """A stand-in for a later panel: one setting and one config field the forms do not show."""
+
+    def __init__(self):
+        super().__init__()
+        self.smoothing = 0.0
+
+    def save_settings(self, settings):
+        settings.setValue("notes/smoothing", self.smoothing)
+
+    def restore_settings(self, settings):
+        self.smoothing = float(settings.value("notes/smoothing", 0.0))
+
+    def train_overrides(self) -> dict:
+        return {"label_smoothing": self.smoothing}
+
+
+def test_a_panel_joins_with_two_lines(qtbot, tmp_path):
+    window = make_window(qtbot, tmp_path, wait_for_data=False)
+    notes = NotesPanel()
+    index = window.add_panel(notes, "Notes")
+    window.add_config_overrides(train=notes.train_overrides)
+    assert window.tabs.tabText(index) == "Notes"
+    notes.smoothing = 0.1
+    assert window.current_configs()[2].label_smoothing == 0.1
+    window.close()
+
+    again = make_window(qtbot, tmp_path, wait_for_data=False)
+    restored = NotesPanel()
+    again.add_panel(restored, "Notes")
+    assert restored.smoothing == 0.1
 
 
 def test_worker_reports_unexpected_errors_instead_of_crashing(qtbot):
