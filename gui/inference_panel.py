@@ -9,11 +9,13 @@ Preparation is the engine's (``engine.inference.Predictor``, the same code as ``
 the panel only shows its result: the class probabilities as bars, the top class in large type, the
 top-k list, and the exact input the model saw (optionally with a Grad-CAM overlay).
 
-Latency: a stroke's prediction runs after a short single-shot debounce. For a model whose
-predictions take less than ``SYNC_BUDGET_MS`` (the built-in CNN on a 280x280 drawing: prepare +
-forward about 3 ms, measured by bench/inference_latency.py) it runs on the GUI thread, which
-costs less than a frame and avoids a thread hop; slower models (VGG/ResNet) and image files run
-in a worker thread (``gui.workers.Task``), one at a time, and only the newest result is shown.
+Latency: a stroke's prediction runs after a short single-shot debounce (a new stroke cancels it).
+Each prediction's cost is measured; while it stays under ``SYNC_BUDGET_MS`` the next one runs on
+the GUI thread, which costs less than a frame and avoids a thread hop. For the simple CNN on a
+280x280 drawing that is the engine's preparation (about 6 ms) plus the forward pass (1-2 ms) on an
+otherwise idle 2-core CPU (bench/inference_latency.py, fastest strokes; on a busy machine it takes
+longer and moves to the worker). Slower models (VGG/ResNet), a busy CPU and image files run in a
+worker thread (``gui.workers.Task``), one at a time; only the newest input's result is shown.
 """
 
 from __future__ import annotations

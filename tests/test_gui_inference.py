@@ -240,6 +240,15 @@ def test_image_model_from_models_folder_takes_a_dropped_image(qtbot, panel, tmp_
         _drop(panel, tmp_path / "blue.png")  # anywhere on the panel works too
     assert panel.predictionLabel.text().startswith("b")
 
+    (tmp_path / "notes.png").write_text("not a picture")
+    _drop(panel.dropArea, tmp_path / "notes.png")
+    qtbot.waitUntil(panel.inferenceMessage.isVisible, timeout=5000)
+    assert "notes.png" in panel.inferenceMessage.text()
+    qtbot.waitUntil(lambda: not panel.is_busy(), timeout=5000)
+    with qtbot.waitSignal(panel.predictionShown, timeout=5000):
+        _drop(panel.dropArea, tmp_path / "red.png")  # and the next good file works again
+    assert not panel.inferenceMessage.isVisible()
+
 
 @pytest.mark.parametrize("damage", ["cut off", "not a checkpoint"])
 def test_a_broken_checkpoint_shows_a_message_and_the_pane_keeps_working(qtbot, panel, digit_model, damage):
