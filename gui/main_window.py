@@ -227,5 +227,6 @@ def _import_engine(on_event, stop) -> None:
     # window opens keeps that stall away from the first click on Train.
     import engine.checkpoints  # noqa: F401
     import engine.evaluation  # noqa: F401
+    import engine.freezing  # noqa: F401
     import engine.models  # noqa: F401
     import engine.training  # noqa: F401

@@ -41,11 +41,22 @@ def wait_for_batches(qtbot, window) -> None:
 
 
 def test_train_click_draws_one_point_per_epoch_and_saves_and_opens(qtbot, tmp_path, monkeypatch):
+    import engine.training as training
+
     window = make_window(qtbot, tmp_path)
     panel = window.training_panel
+    given = {}
+    real_run = training.run
+
+    def spy(*args, data=None, **kwargs):
+        given["data"] = data
+        return real_run(*args, data=data, **kwargs)
+
+    monkeypatch.setattr(training, "run", spy)
     with qtbot.waitSignal(window.runFinished, timeout=RUN_TIMEOUT) as finished:
         qtbot.mouseClick(panel.trainButton, LEFT)
         assert not panel.trainButton.isEnabled() and panel.stopButton.isEnabled()
+    assert given["data"] is window.current_data()  # the previewed data, not loaded a second time
     result = finished.args[0]
     assert not result.stopped and len(result.history) == 2
     assert curve_points(panel.lossPlot) == [2, 2]
@@ -134,21 +145,3 @@ def test_a_failing_run_shows_the_message_and_the_window_stays_usable(qtbot, tmp_
     assert message.isVisible() and "nothing-here" in message.text()
     assert "Run failed" in window.training_panel.trainingLog.toPlainText()
     assert window.training_panel.trainButton.isEnabled()
-
-
-def test_run_reuses_the_previewed_data(qtbot, tmp_path, monkeypatch):
-    import engine.training as training
-
-    window = make_window(qtbot, tmp_path, epochs=1)
-    qtbot.waitUntil(lambda: window.current_data() is not None, timeout=30_000)
-    given = {}
-    real_run = training.run
-
-    def spy(*args, data=None, **kwargs):
-        given["data"] = data
-        return real_run(*args, data=data, **kwargs)
-
-    monkeypatch.setattr(training, "run", spy)
-    with qtbot.waitSignal(window.runFinished, timeout=RUN_TIMEOUT):
-        window.train()
-    assert given["data"] is window.current_data()
