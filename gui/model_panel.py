@@ -290,7 +290,8 @@ class ModelPanel(QWidget):
             (self.scheduleCombo, "train/schedule"),
         ):
             index = combo.findData(read_str(settings, key, combo.currentData()))
-            if index >= 0:
+            item = combo.model().item(index) if index >= 0 else None
+            if item is not None and item.isEnabled():  # e.g. a GPU that is not in this machine
                 combo.setCurrentIndex(index)
         self.pretrainedCheck.setChecked(read_bool(settings, "model/pretrained", False))
         self.learningRateSpin.setValue(read_float(settings, "train/lr", self.learningRateSpin.value()))
