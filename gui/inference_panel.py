@@ -486,6 +486,8 @@ class InferencePanel(QWidget):
         self._build(dataset_root)
         self._connect()
         self.refresh_models()
+        self.probabilityPlot.set_classes([str(d) for d in range(10)])  # a placeholder until a model comes
+        self._sync_to_tab(0)
         self._show_empty()
 
     # ---- layout -----------------------------------------------------------------------------------
