@@ -155,8 +155,8 @@ def main() -> int:
             draw(interpolate([(left + scale * x, top + scale * y) for x, y in stroke]), clock)
             wait_shown()
             deadline = time.perf_counter() + 1
-            while not watch.painted and time.perf_counter() < deadline:
-                app.processEvents()  # until the new bars have been painted
+            while not watch.painted and time.perf_counter() < deadline:  # until the new bars are painted
+                app.processEvents(QEventLoop.ProcessEventsFlag.WaitForMoreEvents, 5)
             painted, painted_cpu = time.perf_counter(), time.process_time()
             if done >= 5 and shown:
                 total.append(1000 * (painted - clock[0]))
