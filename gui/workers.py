@@ -102,6 +102,7 @@ class Worker(QObject):
         else:
             self.runFinished.emit(result)
         finally:
+            self._fn = None  # let the job's data and model go as soon as it is done
             self.done.emit()
 
     def _on_event(self, event: dict[str, Any]) -> None:
@@ -132,9 +133,11 @@ class Worker(QObject):
         return False
 
 
-# Threads that have not finished yet, with their workers. Held here rather than by the Task so
-# that a window destroyed without closeEvent (or an owner deleted early) never destroys a
-# running QThread, which Qt answers with "QThread: Destroyed while thread is still running".
+# Threads that have not completely finished, with their workers. Held here rather than by the
+# Task so that a window destroyed without closeEvent (or an owner deleted early) never destroys
+# a running QThread ("QThread: Destroyed while thread is still running"). The worker is
+# released only once isFinished() is true: Python then deletes it in the GUI thread, and nothing
+# else ever does (a deleteLater in the finishing thread could race Python's own deletion).
 _LIVE: dict[QThread, tuple[Worker, threading.Event]] = {}
 
 
@@ -186,7 +189,6 @@ class Task(QObject):
         self.thread.started.connect(self.worker.run)
         # Direct: quit from the worker thread, so it works even while the GUI thread waits.
         self.worker.done.connect(self.thread.quit, Qt.ConnectionType.DirectConnection)
-        self.thread.finished.connect(self.worker.deleteLater)
         self.thread.finished.connect(self._on_thread_finished)
         # Queued to this (GUI-thread) object, so they arrive before thread.finished does.
         self.worker.runFinished.connect(self._store_result)
@@ -228,7 +230,7 @@ class Task(QObject):
     @Slot()
     def _on_thread_finished(self) -> None:
         self._running = False
-        _LIVE.pop(self.thread, None)
+        _prune()  # earlier tasks; this thread may still be finishing
         ok, value = self._outcome or (False, "The task ended without a result.")
         if ok:
             self.succeeded.emit(value)
