@@ -23,7 +23,11 @@ from PySide6.QtWidgets import (
 
 from engine.config import ConfigError, DataConfig, ModelConfig, TrainConfig
 from gui.data_panel import DataPanel
+from gui.evaluation_panel import EvaluationPanel
+from gui.finetune_panel import IMAGENET, RANDOM, FineTunePanel
+from gui.inference_panel import InferencePanel
 from gui.model_panel import ModelPanel
+from gui.runs_panel import RunsPanel
 from gui.settings import make_settings
 from gui.training_panel import TrainingPanel
 from gui.workers import Task, stop_all
@@ -67,6 +71,10 @@ class MainWindow(QMainWindow):
         self.data_panel = DataPanel()
         self.model_panel = ModelPanel()
         self.training_panel = TrainingPanel(models_dir)
+        self.finetune_panel = FineTunePanel(models_dir)
+        self.evaluation_panel = EvaluationPanel()
+        self.runs_panel = RunsPanel()
+        self.inference_panel = InferencePanel(models_dir)
         self._overrides: list[dict[str, Callable[[], dict]]] = []
         self._panels_with_settings: list[QWidget] = []
         self._build()
@@ -88,6 +96,18 @@ class MainWindow(QMainWindow):
         scroll.setMinimumWidth(column.sizeHint().width() + 20)
         self.tabs = QTabWidget(objectName="mainTabs")
         self.add_panel(self.training_panel, "3 · Training")
+        self.add_panel(self.finetune_panel, "Layers")
+        self.add_panel(self.evaluation_panel, "Evaluation")
+        self.add_panel(self.runs_panel, "Runs")
+        self.add_panel(self.inference_panel, "Try it")
+        self.add_config_overrides(
+            model=self.finetune_panel.model_overrides, train=self.finetune_panel.train_overrides
+        )
+        for name, plot in (
+            ("loss_curves", self.training_panel.lossPlot),
+            ("accuracy_curves", self.training_panel.accuracyPlot),
+        ):
+            self.evaluation_panel.add_export_plot(name, plot)
         self.splitter = QSplitter(Qt.Orientation.Horizontal, objectName="mainSplitter")
         self.splitter.addWidget(scroll)
         self.splitter.addWidget(self.tabs)
@@ -115,8 +135,31 @@ class MainWindow(QMainWindow):
         training.runFinished.connect(self.runFinished)
         training.modelLoaded.connect(self.modelLoaded)
         training.modelChanged.connect(self.modelChanged)
-        for panel in (data, training):
+        for panel in (data, training, self.evaluation_panel, self.runs_panel, self.inference_panel):
             panel.statusMessage.connect(self._show_status)
+        self._connect_panels()
+
+    def _connect_panels(self) -> None:
+        finetune, evaluation, runs, inference = (
+            self.finetune_panel,
+            self.evaluation_panel,
+            self.runs_panel,
+            self.inference_panel,
+        )
+        self.model_panel.archChanged.connect(self._update_layers)
+        self.data_panel.dataLoaded.connect(self._update_layers)
+        self.model_panel.epochsSpin.valueChanged.connect(finetune.set_epochs)
+        finetune.set_epochs(self.model_panel.epochsSpin.value())
+        # One choice shown in two places: the Model form's check and the Layers tab's starting point.
+        self.model_panel.pretrainedCheck.toggled.connect(self._on_pretrained_toggled)
+        finetune.startCombo.currentIndexChanged.connect(self._on_start_changed)
+        self.runFinished.connect(evaluation.show_run)
+        self.runFinished.connect(runs.add_result)
+        self.modelLoaded.connect(evaluation.set_model)
+        self.modelLoaded.connect(runs.add_checkpoint)
+        self.dataLoaded.connect(evaluation.set_data)
+        self.modelChanged.connect(inference.use_source)
+        self.training_panel.modelSaved.connect(inference.on_model_saved)
 
     # ---- public API ---------------------------------------------------------------------------
     def add_panel(self, widget: QWidget, title: str) -> int:
@@ -190,7 +233,29 @@ class MainWindow(QMainWindow):
     def _on_running_changed(self, running: bool) -> None:
         # The configs are captured at start; locking the forms makes that visible.
         self.model_panel.setEnabled(not running)
+        self.finetune_panel.setEnabled(not running)
         self.data_panel.set_inputs_enabled(not running)
+
+    @Slot()
+    def _update_layers(self, *_) -> None:
+        data = self.current_data()
+        arch = self.model_panel.arch()
+        if data is None:
+            self.finetune_panel.set_context(arch)
+        else:
+            self.finetune_panel.set_context(arch, data.spec, len(data.classes), data.classes)
+
+    @Slot(bool)
+    def _on_pretrained_toggled(self, checked: bool) -> None:
+        if checked or self.finetune_panel.start() == IMAGENET:
+            self.finetune_panel.set_start(IMAGENET if checked else RANDOM)
+
+    @Slot()
+    def _on_start_changed(self) -> None:
+        check = self.model_panel.pretrainedCheck
+        check.blockSignals(True)
+        check.setChecked(self.finetune_panel.start() == IMAGENET)
+        check.blockSignals(False)
 
     @Slot(str)
     def _show_status(self, message: str) -> None:
@@ -217,7 +282,14 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt's name
         self.save_settings()
-        self.training_panel.shutdown()
+        for panel in (
+            self.training_panel,
+            self.finetune_panel,
+            self.evaluation_panel,
+            self.runs_panel,
+            self.inference_panel,
+        ):
+            panel.shutdown()
         stop_all(self)  # loads, downloads and any task another panel parented to the window
         super().closeEvent(event)
 

@@ -130,6 +130,11 @@ class ModelPanel(QWidget):
         self.scheduleCombo = _combo(
             "scheduleCombo", SCHEDULE_LABELS, "How the learning rate changes over the run"
         )
+        # 1 shows as "Off": K-Fold needs K >= 2, and a spin box cannot skip from 0 to 2.
+        self.kfoldSpin = self._spin(
+            "kfoldSpin", 1, 10, 1, "K-Fold cross-validation: train K models, each validated on another fold"
+        )
+        self.kfoldSpin.setSpecialValueText("Off")
         self.errorLabel = QLabel(objectName="configErrorLabel", wordWrap=True)
         self.errorLabel.setProperty("role", "error")
         self.errorLabel.hide()
@@ -162,7 +167,9 @@ class ModelPanel(QWidget):
                 grid.addWidget(widget_a, r, 1)
                 grid.addWidget(self._label(label_b, widget_b), r, 2)
                 grid.addWidget(widget_b, r, 3)
-        grid.addWidget(self.augmentCheck, len(rows), 1, 1, 3)
+        grid.addWidget(self.augmentCheck, len(rows), 1)
+        grid.addWidget(self._label("K-Fold", self.kfoldSpin), len(rows), 2)
+        grid.addWidget(self.kfoldSpin, len(rows), 3)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(grid)
@@ -177,6 +184,7 @@ class ModelPanel(QWidget):
             self.batchSizeSpin,
             self.valSplitSpin,
             self.seedSpin,
+            self.kfoldSpin,
         ):
             spin.valueChanged.connect(self._changed)
         for check in (self.pretrainedCheck, self.augmentCheck):
@@ -227,8 +235,14 @@ class ModelPanel(QWidget):
             "schedule": self.scheduleCombo.currentData(),
             "seed": self.seedSpin.value(),
             "device": self.deviceCombo.currentData(),
+            "kfold": self.kfold(),
         }
         return TrainConfig(**{**fields, **overrides})
+
+    def kfold(self) -> int:
+        """K of K-Fold cross-validation, 0 when off."""
+        k = self.kfoldSpin.value()
+        return 0 if k < 2 else k
 
     def show_error(self, message: str) -> None:
         """Explain a rejected value next to the form (empty text hides it)."""
@@ -281,6 +295,7 @@ class ModelPanel(QWidget):
         settings.setValue("train/device", self.deviceCombo.currentData())
         settings.setValue("train/augment", self.augmentCheck.isChecked())
         settings.setValue("train/schedule", self.scheduleCombo.currentData())
+        settings.setValue("train/kfold", self.kfold())
 
     def restore_settings(self, settings: QSettings) -> None:
         for combo, key in (
@@ -300,3 +315,4 @@ class ModelPanel(QWidget):
         self.valSplitSpin.setValue(100 * read_float(settings, "train/valSplit", self.val_split()))
         self.seedSpin.setValue(read_int(settings, "train/seed", self.seedSpin.value()))
         self.augmentCheck.setChecked(read_bool(settings, "train/augment", False))
+        self.kfoldSpin.setValue(max(1, read_int(settings, "train/kfold", 0)))

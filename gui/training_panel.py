@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from gui.kfold_view import FoldCurves, KFoldTable
 from gui.workers import Task
 
 TRAIN_COLOUR = "#1f77b4"
@@ -279,7 +280,12 @@ class TrainingPanel(QWidget):
         self.trainingLog.setAccessibleName("Training log")
         self.trainingLog.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         splitter = QSplitter(Qt.Orientation.Vertical, objectName="trainingSplitter")
+        self.kfoldTable = KFoldTable()
+        self.kfoldTable.hide()
+        self.foldLoss = FoldCurves(self.lossPlot, "validation")
+        self.foldAccuracy = FoldCurves(self.accuracyPlot, "validation", scale=100)
         splitter.addWidget(plots)
+        splitter.addWidget(self.kfoldTable)
         splitter.addWidget(self.trainingLog)
         splitter.setStretchFactor(0, 2)
         splitter.setStretchFactor(1, 1)
@@ -309,8 +315,11 @@ class TrainingPanel(QWidget):
         """Start ``engine.training.run`` in a worker thread; False if a run is going already."""
         if self._task is not None:
             return False
-        self._reset_view(train_cfg.epochs * max(1, train_cfg.kfold))
+        self._reset_view(train_cfg.epochs)
         self._train_cfg = train_cfg
+        # K-Fold: one curve per fold over the same epochs, and a table that fills as folds end.
+        self.kfoldTable.clear(train_cfg.kfold or None)
+        self.kfoldTable.setVisible(bool(train_cfg.kfold))
         self.log(
             f"Training {model_cfg.arch} on {data_cfg.dataset}: {train_cfg.epochs} epochs, "
             f"batch size {train_cfg.batch_size}, {train_cfg.optimizer} at learning rate {train_cfg.lr:g}"
@@ -389,7 +398,11 @@ class TrainingPanel(QWidget):
 
     @Slot(object)
     def _on_epoch(self, event: dict) -> None:
-        self._add_epoch_point(event)
+        if event.get("fold"):
+            self.foldLoss.add_event(event, "val_loss")
+            self.foldAccuracy.add_event(event, "val_acc")
+        else:
+            self._add_epoch_point(event)
         self.log(epoch_line(event))
         self.epochEnded.emit(event)
 
@@ -400,8 +413,11 @@ class TrainingPanel(QWidget):
         self.log(
             f"Phase {event.get('phase', 2)} from epoch {event.get('epoch')}: unfroze {shown or 'all layers'}"
         )
+        if event.get("fold", 0) > 1:
+            return  # every fold unfreezes at the same epoch: one marker says it
+        x = event.get("epoch", self._x + 1) - 0.5
         for plot in (self.lossPlot, self.accuracyPlot):
-            plot.mark(self._x + 0.5, "unfrozen")
+            plot.mark(x, "unfrozen")
 
     @Slot(object)
     def _on_fold(self, event: dict) -> None:
@@ -409,8 +425,7 @@ class TrainingPanel(QWidget):
             f"Fold {event.get('fold')}/{event.get('folds')} done: validation loss "
             f"{_num(event.get('val_loss'))}, accuracy {_pct(event.get('val_acc'))}"
         )
-        for plot in (self.lossPlot, self.accuracyPlot):
-            plot.mark(self._x + 0.5, f"fold {event.get('fold')}")
+        self.kfoldTable.add_fold(event)
 
     @Slot(object)
     def _on_run_succeeded(self, result) -> None:
@@ -566,6 +581,8 @@ class TrainingPanel(QWidget):
 
     def _clear_plots(self, epochs: int = 5) -> None:
         self._x = 0
+        self.foldLoss.clear()
+        self.foldAccuracy.clear()
         for plot in (self.lossPlot, self.accuracyPlot):
             plot.clear_points()
             plot.set_epoch_range(epochs)
