@@ -184,9 +184,11 @@ def train_one_epoch(
     bs = state.cfg.batch_size
     batches = math.ceil(n / bs)
     perm = torch.randperm(n, generator=generator).to(state.device)
-    # Running sums stay on the device: a .item() per batch would cost as much as a small model's step.
-    loss_sum = torch.zeros((), device=state.device)
-    correct = torch.zeros((), dtype=torch.long, device=state.device)
+    # Only references per batch: reducing loss and accuracy every batch would add half a dozen
+    # kernel launches, as much as a small model's whole step. They are reduced once per epoch.
+    losses: list[torch.Tensor] = []
+    outputs: list[torch.Tensor] = []
+    checked = 0
     last_report = time.perf_counter()
     for b in range(batches):
         if state.should_stop():
@@ -199,19 +201,39 @@ def train_one_epoch(
         optimizer.step()
         if scheduler is not None:
             scheduler.step()
-        with torch.no_grad():
-            loss_sum += loss.detach() * y.shape[0]
-            correct += (out.argmax(dim=1) == y).sum()
+        losses.append(loss.detach())
+        outputs.append(out.detach())
         now = time.perf_counter()
         if now - last_report >= state.progress_interval or b == batches - 1:
             last_report = now
-            if not math.isfinite(loss_sum.item()):
-                raise NonFiniteLossError(
-                    f"the loss became {loss.item()} in epoch {epoch}, batch {b + 1}: lower the learning "
-                    "rate or check the data; the model keeps the weights of the last good epoch"
-                )
+            check_finite(losses, checked, epoch)
+            checked = len(losses)
             report_progress(state, epoch, b + 1, batches, now, clock)
-    return loss_sum.item() / max(1, n), correct.item() / max(1, n)
+    return epoch_metrics(losses, outputs, feeder.labels[perm], bs)
+
+
+def check_finite(losses: list[torch.Tensor], start: int, epoch: int) -> None:
+    """Raise NonFiniteLossError naming the first batch since ``start`` whose loss is NaN or infinite."""
+    bad = ~torch.isfinite(torch.stack(losses[start:]))
+    if bad.any():
+        first = start + int(bad.nonzero()[0, 0])
+        raise NonFiniteLossError(
+            f"the loss became {losses[first].item()} in epoch {epoch}, batch {first + 1}: lower the "
+            "learning rate or check the data; the model keeps the weights of the last good epoch"
+        )
+
+
+@torch.no_grad()
+def epoch_metrics(
+    losses: list[torch.Tensor], outputs: list[torch.Tensor], labels: torch.Tensor, batch_size: int
+) -> tuple[float, float]:
+    """Mean loss over samples (the last batch may be smaller) and accuracy of one epoch."""
+    n = labels.shape[0]
+    weights = torch.full((len(losses),), float(batch_size), device=labels.device)
+    weights[-1] = n - batch_size * (len(losses) - 1)
+    mean_loss = float((torch.stack(losses).float() * weights).sum()) / n
+    correct = int((torch.cat(outputs).argmax(dim=1) == labels).sum())
+    return mean_loss, correct / n
 
 
 def report_progress(state: FitState, epoch: int, batch: int, batches: int, now: float, clock: dict) -> None:
