@@ -201,7 +201,7 @@ def test_layer_tree_lists_every_layer_with_counts_and_shapes(cnn):
     info = {i.name: i for i in tree}
     assert info["features.block1.conv"].output_shape == (32, 28, 28)
     assert info["features.block2.pool"].output_shape == (64, 7, 7)
-    assert info["pool"].output_shape == (128, 2, 2)
+    assert info["pool"].output_shape == (128, 3, 3)
     assert info["classifier.fc"].output_shape == (10,)
     assert info["features"].kind == "Sequential" and info["features"].has_children
     assert info["features.block1.bn"].depth == 2 and not info["features.block1.bn"].has_children
