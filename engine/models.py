@@ -10,9 +10,10 @@ replaced by a one-channel convolution whose kernel is the sum of the three RGB k
 ``adapt_input_conv`` does); a gray image is the same intensity in R, G and B, so this keeps the
 pretrained filters' responses meaningful instead of starting the first layer from scratch. Small
 images (less than 64 pixels on the short side, such as 28x28 digits or 32x32 CIFAR): ImageNet models
-shrink the input 32-fold, which would leave a 1x1 feature map before the last stage; so ResNet-18's
-first convolution keeps stride 1 and its max-pool is removed, RegNet's stem keeps stride 1, and
-VGG-16 drops the trailing max-pools that would shrink the map below 1x1. These changes alter strides
+shrink the input 32-fold, so a 32x32 image would be down to 2x2 before the last stage and 1x1 after
+it, with little left to learn from; so ResNet-18's first convolution keeps stride 1 and its max-pool
+is removed, RegNet's stem keeps stride 1 (both then end at 4x4 or 2x2), and VGG-16 drops any
+trailing max-pool that would shrink its map below 1x1. These changes alter strides
 and pooling only, never a weight's shape, so the pretrained weights still load. Finally the
 1000-class ImageNet classifier (``fc`` or ``classifier.6``) is replaced by a fresh layer with one
 output per class. The adaptation depends only on the architecture, the input's channels and size
