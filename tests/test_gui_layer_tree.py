@@ -83,7 +83,7 @@ def test_tree_lists_modules_with_type_shape_and_parameters(tree, digits):
     conv = tree.item("features.block1.conv")
     assert conv.text(COL_TYPE) == "Conv2d"
     assert conv.text(COL_SHAPE) == "32×28×28"
-    assert conv.text(COL_PARAMS) == f"{32 * 1 * 3 * 3:,}"
+    assert conv.text(COL_PARAMS) == f"{32 * 1 * 5 * 5:,}"
     assert tree.item("features.block1.pool").text(COL_SHAPE) == "32×14×14"
     assert tree.item("classifier.fc").text(COL_SHAPE) == "10"
     relu = tree.item("features.block1.relu")
