@@ -6,11 +6,13 @@ MNIST's framing, none of which the generator ever saw. Prints progress, accuracy
 with its most common mistake, and as the last line ``synthetic_to_real_accuracy=X.XXXX``.
 
     .venv/bin/python bench/synthetic_transfer.py [--train 20000] [--epochs 4] [--seed 0] [--threads N]
+        [--style lowres=0.5 "width=(2, 4)"]
 """
 
 from __future__ import annotations
 
 import argparse
+import ast
 import sys
 import time
 from pathlib import Path
@@ -60,16 +62,19 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=4)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0 = torch's default)")
+    parser.add_argument(
+        "--style", nargs="*", default=[], help="generator settings, e.g. lowres=0.5 width=(2,4)"
+    )
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
 
     start = time.perf_counter()
     synth.real_digits()  # framed once and kept, so the timing below is the generator's
-    synth.SYNTH_TRAIN_SIZE = args.train
+    style = {key: ast.literal_eval(value) for key, value in (item.split("=", 1) for item in args.style)}
     data_cfg = DataConfig(dataset="synth-digits", seed=args.seed)
     started = time.perf_counter()
-    data = synth.synth_dataset(data_cfg)
+    data = synth.synth_dataset(data_cfg, size=args.train, **style)
     print(
         f"generated {args.train} digits in {time.perf_counter() - started:.2f} s "
         f"({torch.get_num_threads()} torch threads); "

@@ -48,7 +48,26 @@ class Style:
     pressure: float = 0.25  # relative pen-width variation along a stroke
     lowres: float = 0.3  # fraction of digits seen at low resolution
     lowres_box: tuple[int, int] = (8, 14)  # their size in pixels before framing enlarges them
+    lowres_width: tuple[float, float] = (1.2, 3.0)  # their pen width before being made small
     lowres_fill: tuple[float, float] = (0.4, 0.8)  # least width of a low-resolution digit, of its height
+
+    def __post_init__(self):
+        pairs = [value for value in vars(self).values() if isinstance(value, tuple)]
+        box_low, box_high = self.lowres_box
+        checks = [
+            (all(low <= high for low, high in pairs), "every range must be given as (low, high)"),
+            (self.width[0] > 0 and self.softness[0] > 0, "pen width and softness must be positive"),
+            (0 <= self.pressure < 1, "pressure must be in [0, 1)"),
+            (0 <= self.lowres <= 1, "lowres is a fraction in [0, 1]"),
+            (1 <= box_low and box_high <= MNIST_BOX, "lowres_box must lie in 1..20 pixels"),
+            (
+                -0.45 <= self.end_change[0] and self.end_change[1] <= 0.45,
+                "end_change must lie in [-0.45, 0.45]",
+            ),
+        ]
+        for ok, message in checks:
+            if not ok:
+                raise SynthError(message)
 
 
 # Skeletons live in a 10 x 16 box (x right, y down), written as text: points "x,y" separated by
@@ -323,14 +342,16 @@ def _place(pts: torch.Tensor, reach: torch.Tensor) -> torch.Tensor:
     return u * scale[..., None] + offset[:, None]
 
 
-def _render(pts: torch.Tensor, alive: torch.Tensor, along: torch.Tensor, st: Style, g: torch.Generator):
+def _render(pts, alive, along, low, st: Style, g: torch.Generator) -> torch.Tensor:
     """Max over points of an anti-aliased disc profile; returns (B, CANVAS, CANVAS) in [0, 1]."""
     b, q = pts.shape[:2]
     soft = _uniform(g, (b, 1), st.softness)
     freq = _uniform(g, (b, 1), (0.5, 2.0))
     phase = _uniform(g, (b, 1), (0.0, 2 * math.pi))
     wave = 1 + st.pressure * torch.sin(2 * math.pi * freq * along + phase)
-    radius = torch.minimum(_uniform(g, (b, 1), st.width) / 2 * wave, _REACH - soft / 2)
+    # Small scans come from larger writing: relative to the digit their pen is thinner.
+    width = torch.where(low[:, None], _uniform(g, (b, 1), st.lowres_width), _uniform(g, (b, 1), st.width))
+    radius = torch.minimum(width / 2 * wave, _REACH - soft / 2)
     radius = torch.where(alive, radius, 0.0)
     pts = _place(pts, radius + (0.5 - _THRESHOLD) * soft)
     base = pts.round().clamp(3, CANVAS - 4)
@@ -347,14 +368,16 @@ def _render(pts: torch.Tensor, alive: torch.Tensor, along: torch.Tensor, st: Sty
     return out.reshape(b, CANVAS, CANVAS)
 
 
-def _draw(template: _Template, count: int, st: Style, g: torch.Generator) -> torch.Tensor:
-    """``count`` renderings of one skeleton, (count, CANVAS, CANVAS) float in [0, 1]."""
+def _draw(template: _Template, low: torch.Tensor, st: Style, g: torch.Generator) -> torch.Tensor:
+    """Renderings of one skeleton, (B, CANVAS, CANVAS) float in [0, 1]; ``low`` (B,) marks the
+    ones that will be seen at low resolution."""
+    count = len(low)
     noise = torch.randn((count, *template.control.shape), generator=g)
     ctrl = template.control + st.jitter * (template.smooth @ noise)
     shift = st.stroke_shift * torch.randn((count, len(template.strokes), 2), generator=g)
     ctrl = ctrl + shift[:, template.stroke_of_control]
     pts, alive, along = _with_ends(template.weights @ ctrl, template.strokes, st, g)
-    return _render(_elastic(_affine(pts, st, g), st, g), alive, along, st, g)
+    return _render(_elastic(_affine(pts, st, g), st, g), alive, along, low, st, g)
 
 
 def _ink_box(images: torch.Tensor) -> tuple[torch.Tensor, ...]:
@@ -502,6 +525,7 @@ def generate(n: int, seed: int = 0, **style) -> tuple[torch.Tensor, torch.Tensor
     g = torch.Generator().manual_seed(seed)
     labels = torch.arange(n) % 10
     canvases = torch.zeros(n, CANVAS, CANVAS)
+    low = torch.rand(n, generator=g) < st.lowres
     for digit in range(10):
         rows = torch.nonzero(labels == digit).flatten()
         templates = _templates(digit)
@@ -510,8 +534,7 @@ def generate(n: int, seed: int = 0, **style) -> tuple[torch.Tensor, torch.Tensor
         for k, (_, template) in enumerate(templates):
             chosen = rows[pick == k]
             if len(chosen):
-                canvases[chosen] = _draw(template, len(chosen), st, g)
-    low = torch.rand(n, generator=g) < st.lowres
+                canvases[chosen] = _draw(template, low[chosen], st, g)
     framed = _frame(canvases, low, st, g)
     images = torch.from_numpy(np.rint(framed * 255).astype(np.uint8))[:, None]
     order = torch.randperm(n, generator=g)
@@ -542,23 +565,25 @@ def _framed_real_digits() -> tuple[torch.Tensor, torch.Tensor]:
     return images, torch.as_tensor(digits.target, dtype=torch.int64)
 
 
-def synth_dataset(cfg: DataConfig) -> ImageData:
+def synth_dataset(cfg: DataConfig, size: int | None = None, **style) -> ImageData:
     """Dataset "synth-digits": synthetic handwriting to train on, real handwriting to test on.
 
-    The train pool is ``SYNTH_TRAIN_SIZE`` generated digits (seed ``cfg.seed``); the test split is
-    all of scikit-learn's real digits, so test accuracy measures how well synthetic training carries
-    over to people's handwriting.
+    The train pool is ``size`` (default ``SYNTH_TRAIN_SIZE``) digits generated with seed
+    ``cfg.seed`` and ``style``; the test split is all of scikit-learn's real digits, so test
+    accuracy measures how well synthetic training carries over to people's handwriting.
     """
-    images, labels = generate(SYNTH_TRAIN_SIZE, seed=cfg.seed)
+    size = SYNTH_TRAIN_SIZE if size is None else size
+    images, labels = generate(size, seed=cfg.seed, **style)
     test_images, test_labels = real_digits()
-    source = f"{SYNTH_TRAIN_SIZE} generated digits; test: scikit-learn's {len(test_labels)} real digits"
+    source = f"{size} generated digits; test: scikit-learn's {len(test_labels)} real digits"
     return _digit_data("synth-digits", images, labels, test_images, test_labels, source)
 
 
-def mixed_dataset(cfg: DataConfig) -> ImageData:
+def mixed_dataset(cfg: DataConfig, size: int | None = None, **style) -> ImageData:
     """Dataset "digits+synth": generated digits plus 70% of the real ones; test on the other 30%.
 
-    The real digits are split per class with seed ``cfg.seed``, so no test digit is trained on.
+    The real digits are split per class with seed ``cfg.seed``, so no test digit is trained on;
+    ``size`` and ``style`` are as for ``synth_dataset``.
     """
     from sklearn.model_selection import train_test_split
 
@@ -569,11 +594,12 @@ def mixed_dataset(cfg: DataConfig) -> ImageData:
         stratify=real_labels.numpy(),
         random_state=cfg.seed,
     )
-    synth_images, synth_labels = generate(SYNTH_TRAIN_SIZE, seed=cfg.seed)
+    size = SYNTH_TRAIN_SIZE if size is None else size
+    synth_images, synth_labels = generate(size, seed=cfg.seed, **style)
     images = torch.cat([synth_images, real_images[train_idx]])
     labels = torch.cat([synth_labels, real_labels[train_idx]])
     order = torch.randperm(len(labels), generator=torch.Generator().manual_seed(cfg.seed))
-    source = f"{SYNTH_TRAIN_SIZE} generated + {len(train_idx)} real digits; test: {len(test_idx)} real digits"
+    source = f"{size} generated + {len(train_idx)} real digits; test: {len(test_idx)} real digits"
     return _digit_data(
         "digits+synth", images[order], labels[order], real_images[test_idx], real_labels[test_idx], source
     )

@@ -75,6 +75,10 @@ def test_style_overrides_and_bad_settings():
     assert thick.float().mean() > 1.3 * thin.float().mean()
     with pytest.raises(synth.SynthError, match="unknown style"):
         synth.generate(10, seed=0, colour=3)
+    with pytest.raises(synth.SynthError, match="low, high"):
+        synth.generate(10, seed=0, width=(3.0, 2.0))
+    with pytest.raises(synth.SynthError, match="lowres"):
+        synth.generate(10, seed=0, lowres=2.0)
     with pytest.raises(synth.SynthError):
         synth.generate(-1)
     assert synth.generate(0)[0].shape == (0, 1, 28, 28)
@@ -88,8 +92,8 @@ def test_generation_speed_is_printed():
     assert len(images) == 5000 and seconds < 120  # sanity only: the machine may be busy
 
 
-def test_synth_dataset_trains_on_generated_and_tests_on_real_digits(small_pool):
-    data = synth.synth_dataset(DataConfig(dataset="synth-digits", seed=2))
+def test_synth_dataset_trains_on_generated_and_tests_on_real_digits():
+    data = synth.synth_dataset(DataConfig(dataset="synth-digits", seed=2), size=200)
     assert data.train_images.shape == (200, 1, 28, 28) and data.train_images.dtype == torch.uint8
     assert data.test_images.shape == (1797, 1, 28, 28) and data.test_labels.bincount().min() > 170
     assert data.classes == [str(d) for d in range(10)]
@@ -97,12 +101,12 @@ def test_synth_dataset_trains_on_generated_and_tests_on_real_digits(small_pool):
     assert data.preparation == "digit" and data.flip_ok is False
     real, _ = synth.real_digits()
     assert torch.equal(data.test_images, real)
-    again = synth.synth_dataset(DataConfig(dataset="synth-digits", seed=2))
+    again = synth.synth_dataset(DataConfig(dataset="synth-digits", seed=2), size=200)
     assert torch.equal(again.train_images, data.train_images)
 
 
-def test_mixed_dataset_keeps_its_real_test_digits_out_of_training(small_pool):
-    data = synth.mixed_dataset(DataConfig(dataset="digits+synth", seed=0))
+def test_mixed_dataset_keeps_its_real_test_digits_out_of_training():
+    data = synth.mixed_dataset(DataConfig(dataset="digits+synth", seed=0), size=200)
     real, _ = synth.real_digits()
     assert len(data.test_labels) == 540 and len(data.train_labels) == 200 + 1797 - 540
     real_rows = {bytes(r) for r in real.reshape(len(real), -1).numpy()}
