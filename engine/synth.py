@@ -316,6 +316,7 @@ _WINDOW = torch.arange(-3, 4, dtype=torch.float32)
 _FLAT_OFFSETS = (_WINDOW[:, None] * CANVAS + _WINDOW[None, :]).long().reshape(-1)
 _THRESHOLD = 0.05  # engine.framing.ink_bbox's threshold
 _EDGE = 5.75  # start of the ink along the longer side, a quarter pixel before pixel 6
+_FRAME_BLOCK = 2048
 
 
 def _extent(pts: torch.Tensor, reach: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -535,7 +536,9 @@ def generate(n: int, seed: int = 0, **style) -> tuple[torch.Tensor, torch.Tensor
             chosen = rows[pick == k]
             if len(chosen):
                 canvases[chosen] = _draw(template, low[chosen], st, g)
-    framed = _frame(canvases, low, st, g)
+    # Framing works on blocks so its index arrays stay small next to the canvases themselves.
+    blocks = [slice(i, i + _FRAME_BLOCK) for i in range(0, n, _FRAME_BLOCK)]
+    framed = np.concatenate([_frame(canvases[k], low[k], st, g) for k in blocks] or [np.zeros((0, 28, 28))])
     images = torch.from_numpy(np.rint(framed * 255).astype(np.uint8))[:, None]
     order = torch.randperm(n, generator=g)
     return images[order].contiguous(), labels[order].contiguous()
