@@ -1,0 +1,48 @@
+"""The shipped default digit model: small, loads, and reads digits drawn on a canvas-sized page."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from engine import synth
+from engine.inference import Predictor
+
+DEFAULT = Path(__file__).resolve().parent.parent / "models" / "default-digits.pt"
+
+
+@pytest.fixture(scope="module")
+def predictor():
+    return Predictor.from_checkpoint(DEFAULT)
+
+
+def test_default_model_is_small_and_describes_itself(predictor):
+    assert DEFAULT.stat().st_size < 5 * 1024 * 1024
+    meta = predictor.meta
+    assert meta["classes"] == [str(d) for d in range(10)]
+    assert meta["preparation"] == "digit" and meta["arch"] == "cnn"
+    assert meta["spec"]["height"] == meta["spec"]["width"] == 28
+    assert meta["dataset"] in ("synth-digits", "digits+synth")  # built-in data only: anyone can rebuild it
+
+
+def dark_on_light_page(glyph: np.ndarray, rng: np.random.Generator, size: int = 280) -> Image.Image:
+    """A framed digit written dark on a white canvas at a random size and place."""
+    ys, xs = np.nonzero(glyph > 10)
+    ink = glyph[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
+    h = int(rng.integers(size // 5, int(size * 0.8)))
+    w = max(2, min(size, round(h * ink.shape[1] / ink.shape[0])))
+    scaled = np.asarray(Image.fromarray(ink).resize((w, h), Image.BICUBIC))
+    page = np.full((size, size), 255, np.uint8)
+    top, left = int(rng.integers(0, size - h + 1)), int(rng.integers(0, size - w + 1))
+    page[top : top + h, left : left + w] = 255 - scaled
+    return Image.fromarray(page)
+
+
+def test_default_model_reads_digits_written_on_a_page(predictor):
+    rng = np.random.default_rng(7)
+    images, labels = synth.generate(100, seed=987_654)  # a seed the model was not trained on
+    pages = [dark_on_light_page(img[0].numpy(), rng) for img in images]
+    predicted = [int(np.argmax(predictor.predict(page).probabilities)) for page in pages]
+    accuracy = np.mean(np.array(predicted) == labels.numpy())
+    assert accuracy >= 0.9, accuracy
