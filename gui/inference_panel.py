@@ -172,7 +172,31 @@ def count_samples(root: Path) -> dict[str, int]:
     }
 
 
-class ImageDropArea(QLabel):
+class FileDropMixin:
+    """Accepts a dragged image file and hands its path to ``self.file_dropped(path)``.
+
+    Put before the Qt class (``class X(FileDropMixin, QWidget)``) so its event handlers win.
+    """
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 - Qt's name
+        if dropped_file(event.mimeData()):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dragMoveEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        self.dragEnterEvent(event)
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 - Qt's name
+        path = dropped_file(event.mimeData())
+        if path is None:
+            event.ignore()
+            return
+        event.acceptProposedAction()
+        self.file_dropped(path)
+
+
+class ImageDropArea(FileDropMixin, QLabel):
     """Shows the image being classified; accepts image files dragged onto it."""
 
     fileDropped = Signal(str)
@@ -211,21 +235,7 @@ class ImageDropArea(QLabel):
         self.setText("")
         self.setPixmap(QPixmap.fromImage(image))
 
-    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 - Qt's name
-        if dropped_file(event.mimeData()):
-            event.acceptProposedAction()
-        else:
-            event.ignore()
-
-    def dragMoveEvent(self, event) -> None:  # noqa: N802 - Qt's name
-        self.dragEnterEvent(event)
-
-    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 - Qt's name
-        path = dropped_file(event.mimeData())
-        if path is None:
-            event.ignore()
-            return
-        event.acceptProposedAction()
+    def file_dropped(self, path: str) -> None:
         self.fileDropped.emit(path)
 
 
@@ -437,7 +447,7 @@ class DatasetSaver(QWidget):
         return atomic_write(path, lambda tmp: picture.save(tmp, format="PNG"))
 
 
-class InferencePanel(QWidget):
+class InferencePanel(FileDropMixin, QWidget):
     """Draw or drop an image, see the prediction live; save drawings into a dataset.
 
     Signals
@@ -969,19 +979,5 @@ class InferencePanel(QWidget):
         self.inferenceMessage.style().polish(self.inferenceMessage)
         self.inferenceMessage.setVisible(bool(text))
 
-    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 - Qt's name
-        if dropped_file(event.mimeData()):
-            event.acceptProposedAction()
-        else:
-            event.ignore()
-
-    def dragMoveEvent(self, event) -> None:  # noqa: N802 - Qt's name
-        self.dragEnterEvent(event)
-
-    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 - Qt's name
-        path = dropped_file(event.mimeData())
-        if path is None:
-            event.ignore()
-            return
-        event.acceptProposedAction()
+    def file_dropped(self, path: str) -> None:
         self.classify_file(path)

@@ -34,3 +34,18 @@ def _close_windows(request):
 
     wait_all()  # threads of windows that were dropped without closing: none may outlive the test
     app.processEvents()
+
+
+@pytest.fixture(scope="module")
+def one_torch_thread():
+    """One torch thread for a test module of many tiny convolutions.
+
+    When other jobs share the machine's cores, OpenMP's busy-waiting threads make tiny convolutions
+    10-30x slower; one thread keeps such files fast and changes no result.
+    """
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)

@@ -19,17 +19,9 @@ from engine.freezing import (
 )
 from engine.models import build_model, head_names
 
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
 SPEC = InputSpec(1, 28, 28, (0.1307,), (0.3081,))
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    # Other jobs share this machine's two cores; busy-waiting OpenMP threads then make tiny
-    # convolutions 10-30x slower. One thread keeps the file fast and changes no result.
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 @pytest.fixture

@@ -21,6 +21,8 @@ from engine.models import (
     weights_path,
 )
 
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
 
 def spec(channels: int = 1, size: int = 28) -> InputSpec:
     return InputSpec(channels, size, size, (0.5,) * channels, (0.25,) * channels)
@@ -31,16 +33,6 @@ def forward_backward(model: nn.Module, s: InputSpec, batch: int = 2) -> torch.Te
     out = model(torch.randn(batch, *s.shape))
     out.sum().backward()
     return out
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    # Other jobs share this machine's two cores; busy-waiting OpenMP threads then make tiny
-    # convolutions 10-30x slower. One thread keeps the file fast and changes no result.
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 @pytest.fixture
