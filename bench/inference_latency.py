@@ -173,10 +173,14 @@ def main() -> int:
         print(f"{name:<30} min {v.min():6.1f}  median {p50:6.1f}  p95 {p95:6.1f}  max {v.max():6.1f} ms")
 
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    print(f"model: {source}; torch threads {torch.get_num_threads()}; debounce {DEBOUNCE_MS} ms; "
-          f"machine load {load:.1f} on {os.cpu_count()} cores")
-    print(f"strokes measured: {len(total)}; saliency {'on' if args.saliency else 'off'}; "
-          f"predictions on the GUI thread {panel.runs['inline']}, in a worker {panel.runs['worker']}")
+    print(
+        f"model: {source}; torch threads {torch.get_num_threads()}; debounce {DEBOUNCE_MS} ms; "
+        f"machine load {load:.1f} on {os.cpu_count()} cores"
+    )
+    print(
+        f"strokes measured: {len(total)}; saliency {'on' if args.saliency else 'off'}; "
+        f"predictions on the GUI thread {panel.runs['inline']}, in a worker {panel.runs['worker']}"
+    )
     stats("predict (prepare + forward)", compute)
     stats("release -> predictionShown", to_signal)
     stats("release -> painted", total)

@@ -266,7 +266,7 @@ class FineTunePanel(QWidget):
         self._update_two_phase()
 
     def start(self) -> str:
-        """"random", "imagenet" or "checkpoint"."""
+        """ "random", "imagenet" or "checkpoint"."""
         return self.startCombo.currentData()
 
     def set_start(self, key: str, checkpoint: str | Path | None = None) -> None:
@@ -390,9 +390,12 @@ class FineTunePanel(QWidget):
         elif weights_available(self._arch):
             ok, tip = True, f"{label} starts from ImageNet weights found at {weights_path(self._arch)}"
         else:
-            ok, tip = False, (
-                f"ImageNet weights for {label} are not on this machine: {weights_path(self._arch)} is "
-                f"missing. Import a copy with `python main.py import-weights {self._arch} FILE`."
+            ok, tip = (
+                False,
+                (
+                    f"ImageNet weights for {label} are not on this machine: {weights_path(self._arch)} is "
+                    f"missing. Import a copy with `python main.py import-weights {self._arch} FILE`."
+                ),
             )
         self._set_item(IMAGENET, ok, tip)
         if self.start() == IMAGENET and not ok:

@@ -35,15 +35,54 @@ DIGIT_STROKES = {
     0: [_ellipse(5, 8, 4.3, 7.8)],
     1: [[(2.5, 3), (5.5, 0), (5.5, 16)]],
     2: [[(1, 4), (2.5, 1), (5, 0), (8, 1), (9, 4), (7.5, 8), (4, 12), (0.5, 16), (10, 16)]],
-    3: [[(1, 1.5), (4, 0), (7.5, 0.8), (8.5, 3.5), (7, 6.5), (4, 7.5), (8, 9), (9, 12), (7.5, 15), (4, 16),
-         (0.5, 14.5)]],
+    3: [
+        [
+            (1, 1.5),
+            (4, 0),
+            (7.5, 0.8),
+            (8.5, 3.5),
+            (7, 6.5),
+            (4, 7.5),
+            (8, 9),
+            (9, 12),
+            (7.5, 15),
+            (4, 16),
+            (0.5, 14.5),
+        ]
+    ],
     4: [[(7, 16), (7, 0), (0.5, 11), (10, 11)]],
     5: [[(9, 0), (2, 0), (1.5, 7), (5, 6), (8.5, 8), (9, 12), (7, 15.5), (3.5, 16), (0.5, 14)]],
-    6: [[(8, 0.5), (4, 3), (1.5, 8), (1, 12), (3, 15.5), (6, 16), (8.5, 14), (9, 11), (7, 8.5), (4, 8.5),
-         (1.5, 10.5)]],
+    6: [
+        [
+            (8, 0.5),
+            (4, 3),
+            (1.5, 8),
+            (1, 12),
+            (3, 15.5),
+            (6, 16),
+            (8.5, 14),
+            (9, 11),
+            (7, 8.5),
+            (4, 8.5),
+            (1.5, 10.5),
+        ]
+    ],
     7: [[(0.5, 0), (9.5, 0), (5, 8), (3.5, 16)]],
-    8: [[(8.5, 3), (5, 0), (1.5, 3), (3, 6.5), (7, 9.5), (9, 13), (5, 16), (1, 13), (3, 9.5), (7, 6.5),
-         (8.5, 3)]],
+    8: [
+        [
+            (8.5, 3),
+            (5, 0),
+            (1.5, 3),
+            (3, 6.5),
+            (7, 9.5),
+            (9, 13),
+            (5, 16),
+            (1, 13),
+            (3, 9.5),
+            (7, 6.5),
+            (8.5, 3),
+        ]
+    ],
     9: [[(8.5, 4), (5, 7.5), (1.5, 5.5), (2, 1), (5, 0), (8.5, 2), (8.5, 8), (7, 16)]],
 }
 
@@ -126,8 +165,10 @@ def _drag(qtbot, canvas, points):
 
 
 def _line(a, b, steps=12):
-    return [(round(a[0] + (b[0] - a[0]) * t / steps), round(a[1] + (b[1] - a[1]) * t / steps))
-            for t in range(steps + 1)]
+    return [
+        (round(a[0] + (b[0] - a[0]) * t / steps), round(a[1] + (b[1] - a[1]) * t / steps))
+        for t in range(steps + 1)
+    ]
 
 
 def _draw_digit(canvas, digit, scale, left, top):
@@ -206,12 +247,18 @@ def _drop(widget, path):
     centre = widget.rect().center()
     with warnings.catch_warnings():  # the QPoint form is deprecated in PySide6 6.12, the only one before
         warnings.simplefilter("ignore", DeprecationWarning)
-        enter = QDragEnterEvent(centre, Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
-                                Qt.KeyboardModifier.NoModifier)
+        enter = QDragEnterEvent(
+            centre, Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+        )
     QApplication.sendEvent(widget, enter)
     assert enter.isAccepted()
-    drop = QDropEvent(QPointF(centre), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
-                      Qt.KeyboardModifier.NoModifier)
+    drop = QDropEvent(
+        QPointF(centre),
+        Qt.DropAction.CopyAction,
+        mime,
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
     QApplication.sendEvent(widget, drop)
     assert drop.isAccepted()
 

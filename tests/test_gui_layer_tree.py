@@ -63,9 +63,7 @@ def engine_counts(arch, spec, classes, frozen):
 def states(panel):
     """Tick state of every row that has a tick box."""
     rows = [panel.item(n) for n in panel._items]
-    return {
-        r.text(0): r.checkState(COL_TRAIN) for r in rows if r.flags() & Qt.ItemFlag.ItemIsUserCheckable
-    }
+    return {r.text(0): r.checkState(COL_TRAIN) for r in rows if r.flags() & Qt.ItemFlag.ItemIsUserCheckable}
 
 
 def click_tick(qtbot, panel, name):
