@@ -205,10 +205,15 @@ def cmd_train(args) -> int:
     stop = threading.Event()
     result = run(data_cfg, model_cfg, train_cfg, on_event=bar.on_event, stop=stop, data=data)
     bar.close()
+    if not result.history:
+        raise CliError(result.error or "the run ended before an epoch finished: nothing to save")
     save_checkpoint(out / "model.pt", result.model, result.meta)
     if args.save:
         save_checkpoint(args.save, result.model, result.meta)
     write_run_files(out, result)
+    if result.error:
+        # The last good epoch's model and files are kept, and the run still counts as failed.
+        raise CliError(f"{result.error} (kept in {out})" if result.history else result.error)
     if result.test is None:
         raise CliError("no test accuracy: the run ended before an epoch finished")
     print(f"saved {out / 'model.pt'}")

@@ -64,6 +64,7 @@ class RunResult:
     folds: list[dict[str, Any]] = field(default_factory=list)
     test_probabilities: np.ndarray | None = None
     splits: Splits | None = None
+    error: str | None = None  # why the run ended early (a non-finite loss); the model is the last good one
 
 
 @dataclass
@@ -306,8 +307,9 @@ def fit(model: nn.Module, train: Subset, val: Subset, state: FitState) -> tuple[
             )
         except Stopped:
             return history, True
-        except NonFiniteLossError:
+        except NonFiniteLossError as e:
             model.load_state_dict(good)
+            e.history = history  # the epochs that did finish, for whoever keeps the model
             raise
         val_loss, val_acc = validate(model, val, state, criterion)
         event = {
@@ -417,6 +419,7 @@ def run(
     from engine.models import head_names
 
     started = time.perf_counter()
+    error = None
     emit = on_event or (lambda e: None)
     if data is None:
         emit({"event": "status", "message": f"Loading {data_cfg.dataset}…"})
@@ -447,7 +450,11 @@ def run(
                 "message": f"Training {model_cfg.arch} on {len(splits.train)} images on {device}",
             }
         )
-        history, stopped = fit(model, splits.train, splits.val, state)
+        try:
+            history, stopped = fit(model, splits.train, splits.val, state)
+        except NonFiniteLossError as e:
+            # Not lost work: the weights of the last good epoch come back, with the reason.
+            history, stopped, error = e.history, True, str(e)
         folds = []
     test, probs = None, None
     if history and len(splits.test):
@@ -467,6 +474,7 @@ def run(
         folds=folds,
         test_probabilities=probs,
         splits=splits,
+        error=error,
     )
 
 

@@ -452,7 +452,11 @@ class TrainingPanel(QWidget):
         test = result.test or {}
         test_text = f" · test accuracy {_pct(test['accuracy'])}" if test.get("accuracy") is not None else ""
         took = format_duration(result.seconds)
-        if result.stopped:
+        if getattr(result, "error", None):
+            summary = f"Ended after {len(result.history)} good epochs ({took}){test_text}"
+            kept = " Save model keeps the last good model." if result.history else ""
+            self.show_message(f"{result.error}.{kept}", role="error")
+        elif result.stopped:
             summary = f"Stopped after {len(result.history)} epochs ({took}){test_text}"
         else:
             summary = f"Finished in {took}{test_text}"

@@ -183,3 +183,24 @@ def test_kfold_stop_ends_across_folds(digits):
 def test_unknown_frozen_layer_is_a_clear_error(digits):
     with pytest.raises(TrainingError, match="no layer"):
         run(DIGITS, ModelConfig(arch="cnn", frozen=("layer3",)), TrainConfig(epochs=1), data=digits)
+
+
+def test_run_with_nan_loss_returns_the_last_good_model_and_the_reason(digits, monkeypatch):
+    import engine.training as training
+
+    splits = split_dataset(digits)
+    batches = -(-len(splits.train) // 64)
+    model = build_model("mlp", digits.spec, 10)
+    calls = []
+
+    def poison(module, inputs, output):  # a hook keeps the model's own layer names
+        calls.append(1)
+        return output * float("nan") if module.training and len(calls) >= batches + 3 else output
+
+    model.register_forward_hook(poison)
+    monkeypatch.setattr(training, "build_for_run", lambda *a, **k: model)
+    result = run(DIGITS, ModelConfig(arch="mlp"), TrainConfig(epochs=3), data=digits)
+    assert result.error and "epoch 2" in result.error
+    assert len(result.history) == 1 and result.stopped
+    assert all(torch.isfinite(v.float()).all() for v in result.model.state_dict().values())
+    assert result.test is not None  # the kept model is evaluated like any other
