@@ -161,6 +161,10 @@ def _load_uncached(cfg: DataConfig) -> ImageData:
     raise DatasetError(f"unknown dataset {name!r}")
 
 
+# Marks an image folder of drawn digits (written by the canvas's "Add to dataset").
+DIGIT_MARKER = "taller-digits.json"
+
+
 def _digit_spec() -> InputSpec:
     return InputSpec(1, 28, 28, DIGIT_MEAN, DIGIT_STD)
 
@@ -483,8 +487,21 @@ def _folder_layout(path: Path) -> tuple[list[str], list[dict[str, list[Path]]]]:
     return classes, [files for _, files in listings]
 
 
+def _read_digit(path: Path) -> np.ndarray | str:
+    from engine.inference import prepare_digit  # inference imports this module: import on use
+
+    try:
+        with Image.open(path) as img:
+            return prepare_digit(img)[None]
+    except Exception as exc:  # truncated or damaged data shows only when decoding
+        return f"damaged image: {exc}"
+
+
 def _load_folder(path: Path, image_size: int | None) -> ImageData:
     classes, parts_files = _folder_layout(path)
+    # A folder the canvas grew ("Add to dataset") holds drawn digits: frame them as MNIST was made,
+    # so a model trained on them shares the input spec and preparation of every digit model.
+    digits = (path / DIGIT_MARKER).is_file()
     entries = [
         (f, label, part)
         for part, files in enumerate(parts_files)
@@ -505,9 +522,10 @@ def _load_folder(path: Path, image_size: int | None) -> ImageData:
             f"in total, none of them a usable image{first}"
         )
     # One input shape for all: colour if any image has colour, the most common side length.
-    channels = 1 if all(mode in _GRAY_MODES for _, (mode, _) in good) else 3
-    size = image_size or _common_side([wh for _, (_, wh) in good])
-    arrays = _read_all([e[0] for e, _ in good], lambda f: _read(f, channels, size))
+    channels = 1 if digits or all(mode in _GRAY_MODES for _, (mode, _) in good) else 3
+    size = 28 if digits else image_size or _common_side([wh for _, (_, wh) in good])
+    read = _read_digit if digits else (lambda f: _read(f, channels, size))
+    arrays = _read_all([e[0] for e, _ in good], read)
     parts: list[tuple[list, list]] = [([], []) for _ in parts_files]
     for ((f, label, part), _), arr in zip(good, arrays, strict=True):
         if isinstance(arr, str):
@@ -515,10 +533,10 @@ def _load_folder(path: Path, image_size: int | None) -> ImageData:
         else:
             parts[part][0].append(arr)
             parts[part][1].append(label)
-    return _folder_data(path, classes, parts, channels, size, skipped)
+    return _folder_data(path, classes, parts, channels, size, skipped, digits)
 
 
-def _folder_data(path, classes, parts, channels, size, skipped) -> ImageData:
+def _folder_data(path, classes, parts, channels, size, skipped, digits=False) -> ImageData:
     has_test = len(parts) == 2
     found = Counter(parts[0][1])
     if len(found) < 2:
@@ -536,19 +554,19 @@ def _folder_data(path, classes, parts, channels, size, skipped) -> ImageData:
         )
         for x, y in parts
     ]
-    mean, std = _pool_stats(tensors[0][0])
+    spec = _digit_spec() if digits else InputSpec(channels, size, size, *_pool_stats(tensors[0][0]))
     return ImageData(
         name=f"{FOLDER_PREFIX}{path}",
         classes=list(classes),
-        spec=InputSpec(channels, size, size, mean, std),
+        spec=spec,
         train_images=tensors[0][0],
         train_labels=tensors[0][1],
         test_images=tensors[1][0] if has_test else None,
         test_labels=tensors[1][1] if has_test else None,
-        preparation="image",
-        flip_ok=True,
+        preparation="digit" if digits else "image",
+        flip_ok=not digits,
         skipped=skipped,
-        source=str(path),
+        source=str(path) + (" (drawn digits, framed like MNIST)" if digits else ""),
     )
 
 

@@ -19,6 +19,7 @@ run in a worker thread (``gui.workers.Task``), one at a time; only the newest in
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from dataclasses import dataclass
@@ -433,6 +434,7 @@ class DatasetSaver(QWidget):
         from PIL import Image
 
         from engine.checkpoints import atomic_write
+        from engine.datasets import DIGIT_MARKER
 
         if self.canvas.is_empty():
             raise ValueError("the canvas is empty; draw something first")
@@ -444,6 +446,9 @@ class DatasetSaver(QWidget):
         while path.exists():
             path, n = folder / f"{stamp}-{n}.png", n + 1
         picture = Image.fromarray(self.canvas.image(ratio=1.0))  # the same size from every screen
+        marker = self.root / DIGIT_MARKER
+        if not marker.exists():  # the folder then loads framed like MNIST, as the canvas is read
+            atomic_write(marker, lambda tmp: tmp.write_text(json.dumps({"content": "drawn digits"})))
         return atomic_write(path, lambda tmp: picture.save(tmp, format="PNG"))
 
 

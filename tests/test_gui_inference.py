@@ -20,7 +20,7 @@ from torch import nn  # noqa: E402
 
 from engine.checkpoints import save_checkpoint  # noqa: E402
 from engine.config import DataConfig, InputSpec  # noqa: E402
-from engine.datasets import load_dataset, normalise  # noqa: E402
+from engine.datasets import DIGIT_MARKER, load_dataset, normalise  # noqa: E402
 from engine.models import build_model  # noqa: E402
 from gui.inference_panel import DEFAULT_MODEL, TRAINED, InferencePanel  # noqa: E402
 
@@ -356,7 +356,8 @@ def test_add_to_dataset_grows_an_image_folder(qtbot, panel, tmp_path):
             qtbot.mouseClick(saver.confirmButton, Qt.MouseButton.LeftButton)
         assert panel.canvas.is_empty()  # ready for the next one
     root = tmp_path / "my-digits"
-    assert sorted(p.name for p in root.iterdir()) == ["1", "7"]
+    assert sorted(p.name for p in root.iterdir() if p.is_dir()) == ["1", "7"]
+    assert (root / DIGIT_MARKER).is_file()  # marks the folder as drawn digits
     assert len(list((root / "7").glob("*.png"))) == 2
     picture = np.asarray(Image.open(saved.args[0]))
     assert picture.ndim == 2 and picture.max() == 255 and picture.min() < 40  # dark ink on light paper
@@ -365,6 +366,7 @@ def test_add_to_dataset_grows_an_image_folder(qtbot, panel, tmp_path):
 
     data = load_dataset(DataConfig(dataset=f"folder:{root}"))  # loads as an image-folder dataset
     assert data.classes == ["1", "7"] and len(data.train_labels) == 3
+    assert data.preparation == "digit" and data.spec.shape == (1, 28, 28)  # framed like MNIST
 
     _draw_digit(panel.canvas, 3, 10, 70, 50)
     saver.begin()
