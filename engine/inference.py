@@ -24,6 +24,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from scipy import ndimage
 from torch import nn
 
+from engine import evaluation
 from engine.config import InputSpec
 from engine.datasets import normalise, pil_to_array
 from engine.framing import frame_digit
@@ -443,14 +444,7 @@ def predict_probabilities(model: nn.Module, spec: InputSpec, images: torch.Tenso
     The model is used in eval mode and left in the mode it was in.
     """
     _check_batch(images, spec)
-    was_training = model.training
-    model.eval()
-    try:
-        with torch.inference_mode():
-            logits = model(normalise(images, spec).to(_device(model)))
-            return torch.softmax(logits.float(), dim=1).cpu().numpy()
-    finally:
-        model.train(was_training)
+    return evaluation.predict_probabilities(model, images, spec, device=_device(model))
 
 
 class Predictor:
