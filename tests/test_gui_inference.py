@@ -387,3 +387,16 @@ def test_default_model_is_used_when_nothing_was_trained(qtbot, tmp_path, digit_m
     assert DEFAULT_MODEL in widget.activeModelLabel.text()
     assert widget.modelPicker.currentText().startswith(DEFAULT_MODEL)
     assert widget.inputTabs.currentIndex() == 0
+
+
+def test_inline_prediction_thread_count_is_restored_even_on_error():
+    import torch
+
+    from gui.inference_panel import single_torch_thread
+
+    before = torch.get_num_threads()
+    with pytest.raises(RuntimeError):
+        with single_torch_thread():
+            assert torch.get_num_threads() == 1
+            raise RuntimeError("a failing prediction")
+    assert torch.get_num_threads() == before  # training started later keeps its threads
