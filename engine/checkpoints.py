@@ -20,6 +20,7 @@ import torch
 from torch import nn
 
 from engine.config import InputSpec
+from engine.errors import CheckpointError
 
 FORMAT = "taller-checkpoint"
 VERSION = 1
@@ -28,10 +29,6 @@ REQUIRED_META = ("arch", "classes", "spec")
 # Read once at import: os.umask can only be read by setting it, which would race with other threads.
 _UMASK = os.umask(0o022)
 os.umask(_UMASK)
-
-
-class CheckpointError(Exception):
-    """The file is not a usable Taller checkpoint; the message says what is wrong."""
 
 
 @dataclass

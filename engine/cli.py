@@ -17,15 +17,12 @@ from typing import Any
 
 import numpy as np
 
-from engine.config import ARCHITECTURES, DATASETS, DEVICES, OPTIMIZERS, SCHEDULES, ConfigError
+from engine.config import ARCHITECTURES, DATASETS, DEVICES, OPTIMIZERS, SCHEDULES
+from engine.errors import CliError, TallerError
 
 EXIT_ERROR = 1
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
-
-
-class CliError(Exception):
-    """Ends the command with this message and exit code 1."""
 
 
 def positive_int(text: str) -> int:
@@ -107,24 +104,10 @@ def main(argv: list[str] | None = None) -> int:
         "predict": cmd_predict,
         "import-weights": cmd_import,
     }
-    from engine.checkpoints import CheckpointError
-    from engine.datasets import DatasetError
-    from engine.evaluation import EvaluationError
-    from engine.models import ModelError
-    from engine.training import TrainingError
-
     try:
         return commands[args.command](args)
-    except (
-        CliError,
-        ConfigError,
-        DatasetError,
-        EvaluationError,
-        ModelError,
-        CheckpointError,
-        TrainingError,
-    ) as e:
-        print(f"error: {e}", file=sys.stderr)
+    except TallerError as e:
+        print(f"error: {e.message}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
         print("\ninterrupted", file=sys.stderr)

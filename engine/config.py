@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
+from engine.errors import ConfigError
 
 DATASETS = ("digits", "synth-digits", "digits+synth", "mnist", "fashion-mnist", "cifar10")
 FOLDER_PREFIX = "folder:"
@@ -18,10 +19,6 @@ DEVICES = ("auto", "cpu", "cuda")
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
-
-
-class ConfigError(ValueError):
-    """A configuration value a user entered is out of range; the message says which and why."""
 
 
 def _from_dict(cls, data: dict[str, Any]):

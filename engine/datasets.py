@@ -26,6 +26,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from engine.config import FOLDER_PREFIX, DataConfig, InputSpec
 from engine.framing import frame_digit
+from engine.errors import DatasetError
 
 # MNIST's own statistics, shared by every digit dataset so one digit model serves them all.
 DIGIT_MEAN, DIGIT_STD = (0.1307,), (0.3081,)
@@ -43,10 +44,6 @@ DATASET_LABELS = {
     "cifar10": "CIFAR-10 photos (60,000)",
     FOLDER_PREFIX: "Image folder (one sub-folder per class)",
 }
-
-
-class DatasetError(Exception):
-    """Data cannot be loaded; the message says which folder/files and what to do."""
 
 
 @dataclass

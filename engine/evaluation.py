@@ -17,6 +17,7 @@ from torch import nn
 
 from engine.config import InputSpec
 from engine.datasets import normalise
+from engine.errors import EvaluationError
 
 
 @torch.inference_mode()
@@ -137,10 +138,6 @@ def mean_std(values: list[float]) -> tuple[float, float]:
 
 
 # --- added for the evaluation panel and reports (issue 5) ------------------------------------------
-
-
-class EvaluationError(Exception):
-    """A model cannot be evaluated or reported on; the message says what is wrong and what to do."""
 
 
 def cell_indices(

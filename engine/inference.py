@@ -28,6 +28,7 @@ from engine import evaluation
 from engine.config import InputSpec
 from engine.datasets import normalise, pil_to_array
 from engine.framing import frame_digit
+from engine.errors import InferenceError
 
 PREPARATIONS = ("digit", "image")
 
@@ -40,10 +41,6 @@ _WORK_SIZE = 64  # working resolution (longer side of the digit) before thickeni
 _MAX_SIDE = 1600  # larger pictures are max-pooled first: keeps thin strokes, bounds the cost
 _BACKGROUND_GRID = 32  # the paper's lighting is estimated on a grid this small
 _LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)  # ITU-R 601, as PIL's "L"
-
-
-class InferenceError(Exception):
-    """An image cannot be used for prediction; the message says which file and why."""
 
 
 @dataclass

@@ -34,6 +34,7 @@ import torchvision
 from torch import nn
 
 from engine.config import ARCHITECTURES, InputSpec
+from engine.errors import ModelError
 
 ARCH_LABELS = {
     "mlp": "MLP (fully connected)",
@@ -45,10 +46,6 @@ ARCH_LABELS = {
 
 MIN_CONV_SIZE = 8
 POOL_GRID = 3  # SimpleCNN's pooled feature grid
-
-
-class ModelError(Exception):
-    """A model cannot be built or its weights cannot be loaded; the message says why."""
 
 
 def _check(arch: str, spec: InputSpec, num_classes: int) -> None:

@@ -24,6 +24,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from engine.checkpoints import atomic_write, plain
 from engine.evaluation import EvaluationError, top_losses
+from engine.errors import ReportError
 
 TRAIN_COLOUR = "#1f77b4"
 VAL_COLOUR = "#ff7f0e"
@@ -62,10 +63,6 @@ REPORT_FILES = (
     "curves.png",
     "confusion.png",
 )
-
-
-class ReportError(EvaluationError):
-    """The report cannot be written (folder not writable, inputs that do not belong together)."""
 
 
 # --- drawing: one description, two renderers --------------------------------------------------------

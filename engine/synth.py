@@ -22,14 +22,11 @@ import torch.nn.functional as F
 from engine.config import DataConfig, InputSpec
 from engine.datasets import ImageData
 from engine.framing import MNIST_BOX, MNIST_SIZE, fit_into_box, frame_digit
+from engine.errors import SynthError
 
 MNIST_MEAN = (0.1307,)
 MNIST_STD = (0.3081,)
 CLASSES = [str(d) for d in range(10)]
-
-
-class SynthError(ValueError):
-    """A style setting for the generator is unknown or out of range."""
 
 
 @dataclass(frozen=True)

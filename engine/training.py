@@ -34,19 +34,12 @@ from torch import nn
 from engine import evaluation
 from engine.config import DataConfig, InputSpec, ModelConfig, TrainConfig
 from engine.datasets import ImageData, Splits, Subset, augment, load_dataset, normalise, split_dataset
+from engine.errors import NonFiniteLossError, TrainingError
 
 EventCallback = Callable[[dict[str, Any]], None]
 
 # Above this, normalising the whole training set up front costs more memory than it saves time.
 PRENORMALISE_MAX_BYTES = 1_500_000_000
-
-
-class TrainingError(Exception):
-    """A run could not go on (bad data, bad config, model that does not fit the data)."""
-
-
-class NonFiniteLossError(TrainingError):
-    """The loss became NaN or infinite; the model keeps the last good weights."""
 
 
 class Stopped(Exception):

@@ -22,15 +22,15 @@ from PySide6.QtWidgets import (
 )
 
 from engine.config import ConfigError, DataConfig, ModelConfig, TrainConfig
-from gui.data_panel import DataPanel
-from gui.evaluation_panel import EvaluationPanel
-from gui.finetune_panel import IMAGENET, RANDOM, FineTunePanel
-from gui.inference_panel import InferencePanel
-from gui.model_panel import ModelPanel
-from gui.runs_panel import RunsPanel
+from gui.panels.data_panel import DataPanel
+from gui.panels.evaluation_panel import EvaluationPanel
+from gui.panels.finetune_panel import IMAGENET, RANDOM, FineTunePanel
+from gui.panels.inference_panel import InferencePanel
+from gui.panels.model_panel import ModelPanel
+from gui.panels.runs_panel import RunsPanel
 from gui.settings import make_settings
-from gui.training_panel import TrainingPanel
-from gui.workers import Task, stop_all
+from gui.panels.training_panel import TrainingPanel
+from gui.tasks import Task, stop_all
 
 
 def _group(title: str, panel: QWidget) -> QGroupBox:

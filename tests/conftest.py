@@ -30,7 +30,7 @@ def _close_windows(request):
     for widget in QApplication.topLevelWidgets():
         if widget.isVisible() or widget.inherits("QMainWindow"):
             widget.close()
-    from gui.workers import wait_all
+    from gui.tasks import wait_all
 
     wait_all()  # threads of windows that were dropped without closing: none may outlive the test
     app.processEvents()

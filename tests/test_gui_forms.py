@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QComboBox, QDoubleSpinBox, QPushButton, QSpinBox, 
 from engine.config import ConfigError
 from gui.main_window import MainWindow
 from gui.settings import make_settings
-from gui.workers import Task
+from gui.tasks import Task
 
 OPERATED = {
     "datasetCombo": QComboBox,

@@ -22,7 +22,7 @@ from engine.checkpoints import save_checkpoint  # noqa: E402
 from engine.config import DataConfig, InputSpec  # noqa: E402
 from engine.datasets import DIGIT_MARKER, load_dataset, normalise  # noqa: E402
 from engine.models import build_model  # noqa: E402
-from gui.inference_panel import DEFAULT_MODEL, TRAINED, InferencePanel  # noqa: E402
+from gui.panels.inference_panel import DEFAULT_MODEL, TRAINED, InferencePanel  # noqa: E402
 
 
 def _ellipse(cx, cy, rx, ry, n=20):
@@ -392,7 +392,7 @@ def test_default_model_is_used_when_nothing_was_trained(qtbot, tmp_path, digit_m
 def test_inline_prediction_thread_count_is_restored_even_on_error():
     import torch
 
-    from gui.inference_panel import single_torch_thread
+    from gui.panels.inference_panel import single_torch_thread
 
     before = torch.get_num_threads()
     with pytest.raises(RuntimeError):

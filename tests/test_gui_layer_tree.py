@@ -20,8 +20,8 @@ from engine.datasets import load_dataset
 from engine.freezing import apply_freeze, count_parameters
 from engine.models import build_model
 from engine.training import run
-from gui.finetune_panel import CHECKPOINT, IMAGENET, FineTunePanel, frozen_leaves
-from gui.layer_tree import (
+from gui.panels.finetune_panel import CHECKPOINT, IMAGENET, FineTunePanel, frozen_leaves
+from gui.panels.layer_tree import (
     COL_PARAMS,
     COL_SHAPE,
     COL_TRAIN,

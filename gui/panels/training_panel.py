@@ -1,6 +1,6 @@
 """The Training panel: Train/Stop, progress, loss and accuracy curves, the log, save and open.
 
-The run itself happens in a worker thread (``gui.workers.Task``) calling ``engine.training.run``;
+The run itself happens in a worker thread (``gui.tasks.Task``) calling ``engine.training.run``;
 this panel only draws what the worker reports. A run "ends" when its thread has finished, so by
 the time ``runFinished``/``runFailed`` are emitted the panel is ready for the next run.
 """
@@ -28,8 +28,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gui.kfold_view import FoldCurves, KFoldTable
-from gui.workers import Task
+from gui.widgets.kfold_view import FoldCurves, KFoldTable
+from gui.tasks import Task
 
 TRAIN_COLOUR = "#1f77b4"
 VAL_COLOUR = "#ff7f0e"

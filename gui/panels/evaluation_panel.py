@@ -34,8 +34,8 @@ from PySide6.QtWidgets import (
 )
 
 from engine.evaluation import cell_indices, top_losses
-from gui.confusion_view import ConfusionMatrixView
-from gui.workers import Task
+from gui.widgets.confusion_view import ConfusionMatrixView
+from gui.tasks import Task
 
 GALLERY_LIMIT = 150  # thumbnails per gallery; the caption says how many more there are
 THUMB = 56
@@ -43,7 +43,7 @@ THUMB = 56
 
 def to_qimage(image):
     """A uint8 (C, H, W) tensor or array as a QImage (the Data panel's converter)."""
-    from gui.data_panel import to_qimage as convert
+    from gui.panels.data_panel import to_qimage as convert
 
     return convert(image)
 

@@ -14,7 +14,7 @@ not yet run). Small models on small inputs (the digit CNN and MLP, under ``INLIN
 predict on the GUI thread, which costs less than a frame and avoids a thread hop: for the simple
 CNN on a 280x280 drawing that is the engine's preparation (about 6 ms) plus the forward pass
 (1-2 ms) on a 2-core CPU (bench/inference_latency.py). Larger models (VGG/ResNet) and image files
-run in a worker thread (``gui.workers.Task``), one at a time; only the newest input's result is shown.
+run in a worker thread (``gui.tasks.Task``), one at a time; only the newest input's result is shown.
 """
 
 from __future__ import annotations
@@ -57,8 +57,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gui.drawing_canvas import DrawingCanvas
-from gui.workers import Task, error_message
+from gui.widgets.drawing_canvas import DrawingCanvas
+from gui.tasks import Task, error_message
 
 # 0 ms still waits for the stroke's own repaint (the timer fires after pending events); a new stroke
 # cancels a prediction not yet run, so waiting longer would only add latency.

@@ -30,29 +30,18 @@ from typing import Any
 import shiboken6
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
-TaskFn = Callable[[Callable[[dict[str, Any]], None], threading.Event], Any]
+from engine.errors import TallerError
 
-# Errors a user can cause carry a message meant for them; anything else is a bug worth naming.
-_USER_ERRORS = (
-    "ConfigError",
-    "DatasetError",
-    "ModelError",
-    "TrainingError",
-    "NonFiniteLossError",
-    "CheckpointError",
-    "EvaluationError",
-    "InferenceError",
-)
+TaskFn = Callable[[Callable[[dict[str, Any]], None], threading.Event], Any]
 
 
 def error_message(exc: BaseException) -> str:
     """The text a user sees for an exception raised by a task."""
-    names = {cls.__name__ for cls in type(exc).__mro__}
-    text = str(exc).strip()
-    if names.intersection(_USER_ERRORS) and text:
-        return text
+    if isinstance(exc, TallerError):
+        return exc.message
     if isinstance(exc, MemoryError):
         return "Out of memory: try a smaller batch size, a smaller model or a smaller image size."
+    text = str(exc).strip()
     return f"Unexpected error ({type(exc).__name__}): {text or 'no details'}. See the terminal for details."
 
 
@@ -96,7 +85,7 @@ class Worker(QObject):
         try:
             result = self._fn(self._on_event, self._stop)
         except Exception as exc:  # noqa: BLE001 - reported to the user, never lost in the thread
-            if not any(c.__name__ in _USER_ERRORS for c in type(exc).__mro__):
+            if not isinstance(exc, TallerError):
                 traceback.print_exc(file=sys.stderr)
             self.runFailed.emit(error_message(exc))
         else:

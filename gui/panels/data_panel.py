@@ -34,7 +34,7 @@ from PySide6.QtWidgets import (
 
 from engine.config import FOLDER_PREFIX, DataConfig
 from gui.settings import read_int, read_str
-from gui.workers import Task
+from gui.tasks import Task
 
 FOLDER = "folder"
 DOWNLOADABLE = ("mnist", "fashion-mnist", "cifar10")

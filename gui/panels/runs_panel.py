@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from engine.report import FOLD_COLOURS, format_seconds
-from gui.workers import Task
+from gui.tasks import Task
 
 COLUMNS = (
     "Run",

@@ -34,7 +34,7 @@ from PySide6.QtWidgets import (
 from torch import nn
 
 from engine.config import InputSpec
-from gui.workers import Task, error_message
+from gui.tasks import Task, error_message
 
 COL_NAME, COL_TYPE, COL_SHAPE, COL_PARAMS, COL_TRAIN = range(5)
 HEADERS = ("Layer", "Type", "Output shape", "Parameters", "Trainable")

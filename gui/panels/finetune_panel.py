@@ -36,9 +36,9 @@ from PySide6.QtWidgets import (
 from torch import nn
 
 from engine.config import ConfigError, InputSpec, TrainConfig
-from gui.layer_tree import LayerTreePanel
+from gui.panels.layer_tree import LayerTreePanel
 from gui.settings import read_bool, read_float, read_int, read_str
-from gui.workers import Task, error_message
+from gui.tasks import Task, error_message
 
 RANDOM, IMAGENET, CHECKPOINT = "random", "imagenet", "checkpoint"
 START_LABELS = {
