@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
+
 from engine.errors import ConfigError
 
 DATASETS = ("digits", "synth-digits", "digits+synth", "mnist", "fashion-mnist", "cifar10")

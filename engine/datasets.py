@@ -25,8 +25,8 @@ import torch.nn.functional as F
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from engine.config import FOLDER_PREFIX, DataConfig, InputSpec
-from engine.framing import frame_digit
 from engine.errors import DatasetError
+from engine.framing import frame_digit
 
 # MNIST's own statistics, shared by every digit dataset so one digit model serves them all.
 DIGIT_MEAN, DIGIT_STD = (0.1307,), (0.3081,)

@@ -27,8 +27,8 @@ from torch import nn
 from engine import evaluation
 from engine.config import InputSpec
 from engine.datasets import normalise, pil_to_array
-from engine.framing import frame_digit
 from engine.errors import InferenceError
+from engine.framing import frame_digit
 
 PREPARATIONS = ("digit", "image")
 

@@ -23,8 +23,8 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from engine.checkpoints import atomic_write, plain
-from engine.evaluation import EvaluationError, top_losses
 from engine.errors import ReportError
+from engine.evaluation import top_losses
 
 TRAIN_COLOUR = "#1f77b4"
 VAL_COLOUR = "#ff7f0e"

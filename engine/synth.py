@@ -21,8 +21,8 @@ import torch.nn.functional as F
 
 from engine.config import DataConfig, InputSpec
 from engine.datasets import ImageData
-from engine.framing import MNIST_BOX, MNIST_SIZE, fit_into_box, frame_digit
 from engine.errors import SynthError
+from engine.framing import MNIST_BOX, MNIST_SIZE, fit_into_box, frame_digit
 
 MNIST_MEAN = (0.1307,)
 MNIST_STD = (0.3081,)

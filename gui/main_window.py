@@ -28,8 +28,8 @@ from gui.panels.finetune_panel import IMAGENET, RANDOM, FineTunePanel
 from gui.panels.inference_panel import InferencePanel
 from gui.panels.model_panel import ModelPanel
 from gui.panels.runs_panel import RunsPanel
-from gui.settings import make_settings
 from gui.panels.training_panel import TrainingPanel
+from gui.settings import make_settings
 from gui.tasks import Task, stop_all
 
 

@@ -14,10 +14,10 @@ from PIL import Image
 from PySide6.QtCore import Qt
 
 from engine.config import DataConfig, ModelConfig, TrainConfig
-from gui.widgets.confusion_view import ConfusionMatrixView
 from gui.panels.evaluation_panel import EvaluationPanel
-from gui.widgets.kfold_view import FoldCurves, KFoldTable
 from gui.panels.runs_panel import RunsPanel
+from gui.widgets.confusion_view import ConfusionMatrixView
+from gui.widgets.kfold_view import FoldCurves, KFoldTable
 
 LEFT = Qt.MouseButton.LeftButton
 TIMEOUT = 60_000

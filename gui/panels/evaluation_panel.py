@@ -34,8 +34,8 @@ from PySide6.QtWidgets import (
 )
 
 from engine.evaluation import cell_indices, top_losses
-from gui.widgets.confusion_view import ConfusionMatrixView
 from gui.tasks import Task
+from gui.widgets.confusion_view import ConfusionMatrixView
 
 GALLERY_LIMIT = 150  # thumbnails per gallery; the caption says how many more there are
 THUMB = 56

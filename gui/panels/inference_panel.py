@@ -57,8 +57,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gui.widgets.drawing_canvas import DrawingCanvas
 from gui.tasks import Task, error_message
+from gui.widgets.drawing_canvas import DrawingCanvas
 
 # 0 ms still waits for the stroke's own repaint (the timer fires after pending events); a new stroke
 # cancels a prediction not yet run, so waiting longer would only add latency.

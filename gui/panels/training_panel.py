@@ -28,8 +28,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gui.widgets.kfold_view import FoldCurves, KFoldTable
 from gui.tasks import Task
+from gui.widgets.kfold_view import FoldCurves, KFoldTable
 
 TRAIN_COLOUR = "#1f77b4"
 VAL_COLOUR = "#ff7f0e"
