@@ -1,7 +1,7 @@
 """Canvas latency: from a stroke's mouse release to the probabilities painted, for the CNN on CPU.
 
 An offscreen window holds the Inference panel with the simple CNN (``models/default-digits.pt``
-when present, else one trained here on the built-in digits with ``engine.training.run``). Digit
+when present, else one trained here on the built-in digits with ``engine.train.run.run``). Digit
 strokes are drawn with QTest mouse events; for each stroke the clock starts just before the mouse
 release and stops once the panel has emitted ``predictionShown`` and the pending repaint of the
 bar chart, label and preview has run. Everything in between counts: the debounce, reading the
@@ -60,7 +60,7 @@ def get_model(path: Path | None):
         if given or loaded.meta.get("arch") == "cnn":  # the default is used only if it is the CNN
             return loaded.model, loaded.meta, f"{path} ({loaded.meta.get('arch')})"
     from engine.config import DataConfig, ModelConfig, TrainConfig
-    from engine.training import run
+    from engine.train.run import run
 
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # training only: a shared 2-core machine thrashes with more

@@ -1,6 +1,6 @@
 """Synthetic -> real transfer: train the Taller CNN only on generated digits, test on real ones.
 
-The model is trained by ``engine.training.run`` on the "synth-digits" dataset (generated digits,
+The model is trained by ``engine.train.run.run`` on the "synth-digits" dataset (generated digits,
 a fifth held out for validation) and tested on all 1,797 scikit-learn digits (43 writers) in
 MNIST's framing, none of which the generator ever saw. Prints progress, accuracy per real digit
 with its most common mistake, and as the last line ``synthetic_to_real_accuracy=X.XXXX``.
@@ -21,9 +21,11 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from engine import synth, training  # noqa: E402
 from engine.config import DataConfig, ModelConfig, TrainConfig  # noqa: E402
-from engine.datasets import normalise  # noqa: E402
+from engine.data import synth  # noqa: E402
+from engine.data.builtin import real_digits  # noqa: E402
+from engine.data.transforms import normalise  # noqa: E402
+from engine.train.run import run  # noqa: E402
 
 
 @torch.no_grad()
@@ -70,11 +72,11 @@ def main() -> None:
         torch.set_num_threads(args.threads)
 
     start = time.perf_counter()
-    synth.real_digits()  # framed once and kept, so the timing below is the generator's
+    real_digits()  # framed once and kept, so the timing below is the generator's
     style = {key: ast.literal_eval(value) for key, value in (item.split("=", 1) for item in args.style)}
     data_cfg = DataConfig(dataset="synth-digits", seed=args.seed)
     started = time.perf_counter()
-    data = synth.synth_dataset(data_cfg, size=args.train, **style)
+    data = synth.synth_dataset(seed=args.seed, size=args.train, **style)
     print(
         f"generated {args.train} digits in {time.perf_counter() - started:.2f} s "
         f"({torch.get_num_threads()} torch threads); "
@@ -83,7 +85,7 @@ def main() -> None:
     )
 
     train_cfg = TrainConfig(epochs=args.epochs, seed=args.seed, batch_size=128, lr=2e-3, schedule="onecycle")
-    result = training.run(data_cfg, ModelConfig(arch="cnn"), train_cfg, on_event=print_event, data=data)
+    result = run(data_cfg, ModelConfig(arch="cnn"), train_cfg, on_event=print_event, data=data)
 
     pred = predict(result.model, data.test_images, data.spec)
     real = float((pred == data.test_labels).float().mean())

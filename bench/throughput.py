@@ -23,9 +23,13 @@ from torch.utils.data import DataLoader, Dataset  # noqa: E402
 from torchvision import transforms  # noqa: E402
 
 from engine.config import DataConfig, TrainConfig  # noqa: E402
-from engine.datasets import Subset, load_dataset, normalise, split_dataset  # noqa: E402
-from engine.models import build_model  # noqa: E402
-from engine.training import FitState, fit  # noqa: E402
+from engine.data.registry import load_dataset  # noqa: E402
+from engine.data.splits import split_dataset  # noqa: E402
+from engine.data.transforms import normalise  # noqa: E402
+from engine.data.types import Subset  # noqa: E402
+from engine.models.build import build_model  # noqa: E402
+from engine.train.loop import fit  # noqa: E402
+from engine.train.state import FitState  # noqa: E402
 
 EPOCHS = 2
 BATCH = 64

@@ -16,11 +16,16 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import sklearn
 import torch
+import torchvision
 from torch import nn
 
-from engine.config import InputSpec
-from engine.errors import CheckpointError
+from engine.data.registry import folder_path
+from engine.data.types import InputSpec
+from engine.errors import CheckpointError, ModelError
+from engine.freezing import apply_freeze
+from engine.models.build import build_model
 
 FORMAT = "taller-checkpoint"
 VERSION = 1
@@ -69,9 +74,7 @@ def plain(value: Any) -> Any:
 
 
 def library_versions() -> dict[str, str]:
-    import sklearn
-    import torchvision
-
+    """Versions of the libraries that wrote a checkpoint, saved in its metadata."""
     return {
         "torch": torch.__version__,
         "torchvision": torchvision.__version__,
@@ -193,9 +196,6 @@ def load_checkpoint(
     Passing ``arch``, ``classes`` or ``spec`` checks the checkpoint against them first, so a
     checkpoint for another architecture or class count gives a message saying what differs.
     """
-    from engine.freezing import apply_freeze
-    from engine.models import ModelError, build_model
-
     path = Path(path)
     payload = read_payload(path)
     meta = payload["meta"]
@@ -234,6 +234,7 @@ def _few(keys: list[str]) -> str:
 
 def default_checkpoint_name(meta: dict[str, Any], when: str) -> str:
     """A file name a user can recognise later: dataset, architecture and time."""
-    dataset = str(meta.get("dataset", "data")).replace("folder:", "").replace(os.sep, "_").strip("_")
+    key = str(meta.get("dataset", "data"))
+    dataset = str(folder_path(key) or key).replace(os.sep, "_").strip("_")
     dataset = Path(dataset).name or "data"
     return f"{dataset}-{meta['arch']}-{when}.pt"

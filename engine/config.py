@@ -6,20 +6,16 @@ same objects; ``to_dict``/``from_dict`` give the plain form that goes into check
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
+from engine.data import registry as data_registry
 from engine.errors import ConfigError
+from engine.models.registry import ARCHITECTURES
 
-DATASETS = ("digits", "synth-digits", "digits+synth", "mnist", "fashion-mnist", "cifar10")
-FOLDER_PREFIX = "folder:"
-ARCHITECTURES = ("mlp", "cnn", "resnet18", "vgg16", "regnet")
 OPTIMIZERS = ("adam", "sgd")
 SCHEDULES = ("none", "step", "cosine", "onecycle")
 DEVICES = ("auto", "cpu", "cuda")
-
-IMAGENET_MEAN = (0.485, 0.456, 0.406)
-IMAGENET_STD = (0.229, 0.224, 0.225)
 
 
 def _from_dict(cls, data: dict[str, Any]):
@@ -29,52 +25,12 @@ def _from_dict(cls, data: dict[str, Any]):
 
 
 @dataclass(frozen=True)
-class InputSpec:
-    """What a model expects: channels, size and the normalisation applied to [0, 1] pixels.
-
-    Saved with every checkpoint so that inference prepares images exactly as training did.
-    """
-
-    channels: int
-    height: int
-    width: int
-    mean: tuple[float, ...]
-    std: tuple[float, ...]
-
-    def __post_init__(self):
-        if self.channels not in (1, 3):
-            raise ConfigError(f"channels must be 1 or 3, not {self.channels}")
-        if len(self.mean) != self.channels or len(self.std) != self.channels:
-            raise ConfigError("mean and std need one value per channel")
-        if min(self.std) <= 0:
-            raise ConfigError("std must be positive")
-
-    @property
-    def shape(self) -> tuple[int, int, int]:
-        return (self.channels, self.height, self.width)
-
-    def with_imagenet_normalisation(self) -> InputSpec:
-        """ImageNet statistics, collapsed to one channel for grayscale input."""
-        if self.channels == 3:
-            mean, std = IMAGENET_MEAN, IMAGENET_STD
-        else:
-            mean, std = (sum(IMAGENET_MEAN) / 3,), (sum(IMAGENET_STD) / 3,)
-        return replace(self, mean=mean, std=std)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(self).items()}
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> InputSpec:
-        return _from_dict(cls, data)
-
-
-@dataclass(frozen=True)
 class DataConfig:
     """Which data and how it is split and fed.
 
-    ``dataset`` is one of ``DATASETS`` or ``"folder:PATH"``. ``image_size`` applies to image
-    folders (all images are resized to it); ``None`` keeps each built-in dataset's own size.
+    ``dataset`` is a key of ``engine.data.registry.DATASETS`` or ``"folder:PATH"``. ``image_size``
+    applies to image folders (all images are resized to it); ``None`` keeps each built-in
+    dataset's own size.
     """
 
     dataset: str = "digits"
@@ -86,11 +42,8 @@ class DataConfig:
     download: bool = False
 
     def __post_init__(self):
-        if not (self.dataset in DATASETS or self.dataset.startswith(FOLDER_PREFIX)):
-            raise ConfigError(
-                f"unknown dataset {self.dataset!r}; choose one of {', '.join(DATASETS)} "
-                f"or {FOLDER_PREFIX}PATH"
-            )
+        if not data_registry.is_known(self.dataset):
+            raise ConfigError(f"unknown dataset {self.dataset!r}; choose one of {data_registry.usage()}")
         if not 0.0 < self.val_split < 0.9:
             raise ConfigError(f"validation split must be between 0 and 0.9, not {self.val_split}")
         if self.image_size is not None and not 8 <= self.image_size <= 512:

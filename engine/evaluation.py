@@ -1,12 +1,17 @@
 """Predictions and metrics: accuracy, per-class precision/recall/F1, confusion, K-Fold splits.
 
 scikit-learn computes the numbers; this module only feeds it tensors and shapes the results into
-plain dicts that go into JSON, checkpoints and the window.
+plain dicts that go into JSON, checkpoints and the window. ``evaluate_model`` is the one way a
+saved or just-trained model is tested on a dataset: ``main.py evaluate`` and the Evaluation tab
+both call it.
 """
 
 from __future__ import annotations
 
+import threading
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -15,9 +20,14 @@ from sklearn.metrics import accuracy_score, confusion_matrix, precision_recall_f
 from sklearn.model_selection import StratifiedKFold
 from torch import nn
 
-from engine.config import InputSpec
-from engine.datasets import normalise
+from engine.checkpoints import check_compatible
+from engine.config import DataConfig
+from engine.data.splits import split_dataset
+from engine.data.transforms import normalise
+from engine.data.types import ImageData, InputSpec, Subset
 from engine.errors import EvaluationError
+
+EventCallback = Callable[[dict[str, Any]], None]
 
 
 @torch.inference_mode()
@@ -137,7 +147,7 @@ def mean_std(values: list[float]) -> tuple[float, float]:
     return float(arr.mean()), float(arr.std())
 
 
-# --- added for the evaluation panel and reports (issue 5) ------------------------------------------
+# --- the evaluation panel, reports and the evaluate command ----------------------------------------
 
 
 def cell_indices(
@@ -165,8 +175,8 @@ def evaluate_with_progress(
     labels: torch.Tensor,
     spec: InputSpec,
     classes: list[str],
-    on_event: Any = None,
-    stop: Any = None,
+    on_event: EventCallback | None = None,
+    stop: threading.Event | None = None,
     chunk: int = 2048,
     device: torch.device | str = "cpu",
 ) -> tuple[dict[str, Any], np.ndarray] | None:
@@ -194,3 +204,73 @@ def evaluate_with_progress(
     probs = np.concatenate(parts)
     y_true = labels.cpu().numpy()
     return classification_metrics(y_true, probs.argmax(axis=1), classes), probs
+
+
+@dataclass
+class ModelEvaluation:
+    """A model tested on the test split of a dataset: what ``evaluate_model`` returns."""
+
+    meta: dict[str, Any]  # the model's checkpoint metadata
+    metrics: dict[str, Any]  # classification_metrics
+    probabilities: np.ndarray  # (N, K), one row per test image
+    test: Subset  # the test images and labels the metrics are about
+    data_name: str  # the dataset tested on
+
+
+def data_config_for(
+    meta: dict[str, Any], dataset: str | None = None, data_dir: str | None = None
+) -> DataConfig:
+    """The data configuration a model was trained with, to load its test data again.
+
+    ``dataset`` tests on another dataset (split the same way); ``data_dir`` says where datasets lie
+    on this machine. Downloading and augmentation are off.
+    """
+    saved = dict(meta.get("data_config") or {})
+    saved.update(dataset=dataset or meta.get("dataset", "digits"), download=False, augment=False)
+    if data_dir:
+        saved["data_dir"] = data_dir
+    return DataConfig.from_dict(saved)
+
+
+def model_test_split(data: ImageData, meta: dict[str, Any]) -> Subset:
+    """The test part of ``data`` split with the model's own seed and fractions.
+
+    On the dataset a model was trained on, this is the part it never saw.
+    """
+    saved = meta.get("data_config") or {}
+    defaults = DataConfig()
+    val_split = float(saved.get("val_split", defaults.val_split))
+    return split_dataset(data, val_split, int(saved.get("seed", defaults.seed))).test
+
+
+def evaluate_model(
+    model: nn.Module,
+    meta: dict[str, Any],
+    data: ImageData,
+    device: torch.device | str = "cpu",
+    on_event: EventCallback | None = None,
+    stop: threading.Event | None = None,
+    name: str = "the model",
+) -> ModelEvaluation | None:
+    """Test a model on the test split of ``data``; None when ``stop`` was set.
+
+    The model is moved to ``device``. ``name`` is how messages call the model (a file name).
+
+    Raises
+    ------
+    CheckpointError
+        The model's classes or input size do not fit the data.
+    EvaluationError
+        The test split is empty.
+    """
+    check_compatible(meta, classes=list(data.classes), spec=data.spec, name=name)
+    test = model_test_split(data, meta)
+    spec = InputSpec.from_dict(meta["spec"])
+    model.to(device)
+    out = evaluate_with_progress(
+        model, test.images, test.labels, spec, list(data.classes), on_event, stop, device=device
+    )
+    if out is None:
+        return None
+    metrics, probabilities = out
+    return ModelEvaluation(meta, metrics, probabilities, test, str(data.name))

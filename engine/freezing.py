@@ -14,8 +14,8 @@ import torch
 from torch import nn
 from torch.nn.modules.batchnorm import _BatchNorm
 
-from engine.config import InputSpec
-from engine.models import block_groups, head_names
+from engine.data.types import InputSpec
+from engine.models.registry import block_groups, head_names
 
 PRESETS = ("all", "features", "last_n")
 
@@ -95,7 +95,7 @@ def layer_tree(model: nn.Module, spec: InputSpec | None = None) -> list[LayerInf
 
 
 def expand_names(names: Iterable[str]) -> list[str]:
-    """Dotted names with block labels such as ``"conv1+bn1"`` (``models.block_names``) split up."""
+    """Dotted names with block labels such as ``"conv1+bn1"`` (``registry.block_names``) split up."""
     return [part for name in names for part in name.split("+")]
 
 
@@ -242,7 +242,7 @@ def preset(model: nn.Module, arch: str, name: str, n: int = 1) -> tuple[str, ...
         ``"all"``: train everything (nothing frozen). ``"features"``: feature extraction, only
         the head trains. ``"last_n"``: the head and the last ``n`` blocks before it train.
     n : int
-        For ``"last_n"``: how many blocks before the head train (``models.block_names`` lists
+        For ``"last_n"``: how many blocks before the head train (``registry.block_names`` lists
         them; the last entry is the head). 0 is the same as "features"; ``n`` at or beyond the
         number of blocks trains everything.
 

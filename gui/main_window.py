@@ -24,13 +24,14 @@ from PySide6.QtWidgets import (
 from engine.config import ConfigError, DataConfig, ModelConfig, TrainConfig
 from gui.panels.data_panel import DataPanel
 from gui.panels.evaluation_panel import EvaluationPanel
-from gui.panels.finetune_panel import IMAGENET, RANDOM, FineTunePanel
+from gui.panels.finetune_panel import FineTunePanel
 from gui.panels.inference_panel import InferencePanel
 from gui.panels.model_panel import ModelPanel
 from gui.panels.runs_panel import RunsPanel
+from gui.panels.starting_point import IMAGENET, RANDOM
 from gui.panels.training_panel import TrainingPanel
 from gui.settings import make_settings
-from gui.tasks import Task, stop_all
+from gui.tasks import Task, run_task, stop_all
 
 
 def _group(title: str, panel: QWidget) -> QGroupBox:
@@ -82,7 +83,7 @@ class MainWindow(QMainWindow):
         self._restore()
         if load_preview:
             self.data_panel.reload()
-        Task(_import_engine, parent=self, name="warmUpTask").start()
+        run_task(self, _import_engine, name="warmUpTask")
 
     def _build(self) -> None:
         column = QWidget(objectName="formsColumn")
@@ -221,7 +222,7 @@ class MainWindow(QMainWindow):
             data_cfg, model_cfg, train_cfg = self.current_configs()
         except ConfigError as exc:
             self.model_panel.show_error(str(exc))
-            self.training_panel.show_message(str(exc), role="error")
+            self.training_panel.messageLabel.show_error(str(exc))
             return False
         self.model_panel.show_error("")
         self.tabs.setCurrentWidget(self.training_panel)
@@ -300,5 +301,5 @@ def _import_engine(on_event, stop) -> None:
     import engine.checkpoints  # noqa: F401
     import engine.evaluation  # noqa: F401
     import engine.freezing  # noqa: F401
-    import engine.models  # noqa: F401
-    import engine.training  # noqa: F401
+    import engine.models.build  # noqa: F401
+    import engine.train.run  # noqa: F401

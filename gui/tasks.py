@@ -1,20 +1,31 @@
-"""Long work off the GUI thread: one worker QObject moved to its own QThread per task.
+"""Long work off the GUI thread: the one base every panel's jobs run on.
 
-Any engine call that takes ``(on_event, stop)`` runs here: dataset loading, downloads, training,
-evaluation. The worker turns the engine's event dicts into signals and never touches a widget;
-every exception ends as ``runFailed(message)``, so nothing is lost inside the thread.
+A job is any callable ``fn(on_event, stop)``: it may report plain event dicts through ``on_event``
+(``{"event": "progress", "batch": 3, "batches": 10, ...}``) and should check the
+``threading.Event`` ``stop`` every batch. Engine calls such as ``engine.train.run`` have that shape.
 
-Usage::
+- ``Worker`` calls the job in its own QThread. It lets at most one "progress" event through per
+  ``PROGRESS_INTERVAL`` (Anki's 0.1 s; the last batch of an epoch always passes) and turns every
+  exception into a message for the user (``error_message``), so nothing is lost in the thread.
+- ``Task`` owns a worker and its thread and re-emits everything in the GUI thread.
+- ``run_task(owner, fn, on_done=..., on_failed=..., on_events=...)`` starts a task with callbacks,
+  for jobs that may overlap (their results carry a request number the panel checks).
+- ``TaskRunner`` is a panel's job that runs one at a time: start, stop, busy widgets, outcome.
 
-    task = Task(lambda on_event, stop: training.run(d, m, t, on_event=on_event, stop=stop), parent=self)
-    task.worker.epochEnded.connect(self.on_epoch)      # connect bound methods of QObjects only:
-    task.worker.runFinished.connect(self.on_finished)  # a lambda would run in the worker thread
-    task.start()
+Usage in a panel::
+
+    self.evaluation = TaskRunner(self, "evaluationTask", busy_widgets=[self.evaluateButton])
     ...
-    task.request_stop()          # cooperative: the engine checks the Event every batch
+    self.evaluation.start(job, on_done=self._show, on_failed=self.messageLabel.show_error,
+                          on_events={"progress": self._on_progress})
+    ...
+    self.evaluation.stop()          # cooperative: the job sees ``stop`` set at its next check
 
-The dict-carrying signals are declared ``Signal(object)`` so the engine's dict arrives as-is
-(``Signal(dict)`` would convert it to a QVariantMap on the way).
+Callbacks may be any callable (lambdas too): the task calls them from its own slots, in the GUI
+thread, never from the worker's. Pass them to ``run_task``/``TaskRunner.start`` rather than
+connecting a lambda to a Task's signals: the task deletes itself when done, and a lambda connected
+to a deleted sender has crashed PySide6 here. The event dicts travel as ``Signal(object)``, so
+they arrive as-is (``Signal(dict)`` would convert them to a QVariantMap on the way).
 """
 
 from __future__ import annotations
@@ -24,7 +35,7 @@ import sys
 import threading
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import shiboken6
@@ -33,6 +44,8 @@ from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 from engine.errors import TallerError
 
 TaskFn = Callable[[Callable[[dict[str, Any]], None], threading.Event], Any]
+EventHandlers = Mapping[str, Callable[[dict[str, Any]], None]]
+PROGRESS_INTERVAL = 0.1  # seconds between "progress" events shown; a bar needs no more
 
 
 def error_message(exc: BaseException) -> str:
@@ -46,39 +59,27 @@ def error_message(exc: BaseException) -> str:
 
 
 class Worker(QObject):
-    """Runs ``fn(on_event, stop)`` once and reports through signals.
+    """Runs ``fn(on_event, stop)`` once, in the thread it was moved to, and reports by signal.
 
-    Signals
+    Signals (emitted in the worker's thread)
     -------
-    statusMessage(str)            "status" events
-    batchProgress(int, int)       batch, batches of the current epoch
-    progressed(dict)              the whole "progress" event (epoch, epochs, batch, batches, eta, fold)
-    epochEnded(dict)              "epoch_end" events
-    phaseStarted(dict)            "phase" events (two-phase fine-tuning)
-    foldEnded(dict)               "fold_end" events (K-Fold)
-    eventReceived(dict)           every event, for panels that want other kinds
-    runFinished(object)           fn's return value
-    runFailed(str)                a message for the user
-    done()                        after runFinished or runFailed
+    eventReceived(dict)   each event of the job, "progress" events throttled
+    runFinished(object)   fn's return value
+    runFailed(str)        a message for the user
+    done()                after runFinished or runFailed
     """
 
-    statusMessage = Signal(str)
-    batchProgress = Signal(int, int)
-    progressed = Signal(object)
-    epochEnded = Signal(object)
-    phaseStarted = Signal(object)
-    foldEnded = Signal(object)
     eventReceived = Signal(object)
     runFinished = Signal(object)
     runFailed = Signal(str)
     done = Signal()
 
-    def __init__(self, fn: TaskFn, stop: threading.Event, min_interval: float = 0.05):
+    def __init__(self, fn: TaskFn, stop: threading.Event, min_interval: float = PROGRESS_INTERVAL):
         super().__init__()
         self._fn = fn
         self._stop = stop
         self._min_interval = min_interval
-        self._last_progress = 0.0
+        self._last_progress = float("-inf")
 
     @Slot()
     def run(self) -> None:
@@ -95,25 +96,12 @@ class Worker(QObject):
             self.done.emit()
 
     def _on_event(self, event: dict[str, Any]) -> None:
-        kind = event.get("event")
-        if kind == "progress" and not self._progress_due(event):
+        if event.get("event") == "progress" and not self._progress_due(event):
             return
-        event = dict(event)
-        self.eventReceived.emit(event)
-        if kind == "status":
-            self.statusMessage.emit(str(event.get("message", "")))
-        elif kind == "progress":
-            self.progressed.emit(event)
-            self.batchProgress.emit(int(event.get("batch", 0)), int(event.get("batches", 0)))
-        elif kind == "epoch_end":
-            self.epochEnded.emit(event)
-        elif kind == "phase":
-            self.phaseStarted.emit(event)
-        elif kind == "fold_end":
-            self.foldEnded.emit(event)
+        self.eventReceived.emit(dict(event))
 
     def _progress_due(self, event: dict[str, Any]) -> bool:
-        # The engine throttles already; this keeps the GUI safe from a chattier caller.
+        # The engine throttles already; this keeps the GUI safe from a chattier job.
         now = time.monotonic()
         last_batch = event.get("batch") == event.get("batches")
         if last_batch or now - self._last_progress >= self._min_interval:
@@ -156,20 +144,33 @@ class Task(QObject):
     ``finished`` (or ``succeeded``/``failed``). If the parent is destroyed first, the run is asked
     to stop and its thread ends on its own.
 
-    Signals (in the GUI thread, after the thread has ended, so the caller may start the next task)
+    Signals (in the GUI thread)
     -------
-    succeeded(object)   fn's return value
-    failed(str)         the message of the exception fn raised
-    finished()          after either of them
+    eventReceived(dict)   each event of the job, as the worker let it through
+    succeeded(object)     fn's return value        } after the thread has ended, so the
+    failed(str)           a message for the user   } caller may start the next task
+    finished()            after either of them
     """
 
+    eventReceived = Signal(object)
     succeeded = Signal(object)
     failed = Signal(str)
     finished = Signal()
 
-    def __init__(self, fn: TaskFn, parent: QObject | None = None, name: str = "task"):
+    def __init__(
+        self,
+        fn: TaskFn,
+        parent: QObject | None = None,
+        name: str = "task",
+        on_done: Callable[[Any], None] | None = None,
+        on_failed: Callable[[str], None] | None = None,
+        on_events: EventHandlers | None = None,
+    ):
         super().__init__(parent)
         self.setObjectName(name)
+        # Plain Python callbacks called from this object's slots, not connected to its signals:
+        # a lambda connected to a signal of this self-deleting object has crashed PySide6.
+        self._callbacks: tuple = (on_done, on_failed, dict(on_events or {}))
         self.stop_event = threading.Event()
         self.worker = Worker(fn, self.stop_event)
         self.thread = QThread()  # no parent: _LIVE keeps it until it has finished
@@ -179,7 +180,8 @@ class Task(QObject):
         # Direct: quit from the worker thread, so it works even while the GUI thread waits.
         self.worker.done.connect(self.thread.quit, Qt.ConnectionType.DirectConnection)
         self.thread.finished.connect(self._on_thread_finished)
-        # Queued to this (GUI-thread) object, so they arrive before thread.finished does.
+        # Queued to this (GUI-thread) object, in order, so all arrive before thread.finished does.
+        self.worker.eventReceived.connect(self._relay_event)
         self.worker.runFinished.connect(self._store_result)
         self.worker.runFailed.connect(self._store_error)
         stop = self.stop_event
@@ -197,7 +199,7 @@ class Task(QObject):
         return self._running
 
     def request_stop(self) -> None:
-        """Ask the engine to stop at the next batch; returns at once."""
+        """Ask the job to stop at its next check; returns at once."""
         self.stop_event.set()
 
     def stop_and_wait(self) -> None:
@@ -207,6 +209,13 @@ class Task(QObject):
         self.request_stop()
         self.thread.quit()
         self.thread.wait()
+
+    @Slot(object)
+    def _relay_event(self, event: dict[str, Any]) -> None:
+        self.eventReceived.emit(event)
+        handler = self._callbacks[2].get(str(event.get("event")))
+        if handler is not None:
+            handler(event)
 
     @Slot(object)
     def _store_result(self, result: Any) -> None:
@@ -221,12 +230,127 @@ class Task(QObject):
         self._running = False
         _prune()  # earlier tasks; this thread may still be finishing
         ok, value = self._outcome or (False, "The task ended without a result.")
+        on_done, on_failed, _ = self._callbacks
+        self._callbacks = (None, None, {})  # the closures may hold a model: let it go with the task
         if ok:
             self.succeeded.emit(value)
+            if on_done is not None:
+                on_done(value)
         else:
             self.failed.emit(value)
+            if on_failed is not None:
+                on_failed(value)
         self.finished.emit()
         self.deleteLater()
+
+
+def run_task(
+    owner: QObject,
+    fn: TaskFn,
+    name: str = "task",
+    on_done: Callable[[Any], None] | None = None,
+    on_failed: Callable[[str], None] | None = None,
+    on_events: EventHandlers | None = None,
+) -> Task:
+    """Start ``fn(on_event, stop)`` in a new Task parented to ``owner``; returns the started task.
+
+    Parameters
+    ----------
+    owner
+        The panel (or window) the task belongs to: ``stop_all(owner)`` stops it, and destroying
+        the owner asks it to stop and drops its outcome.
+    on_done, on_failed
+        Called with fn's return value, or with the message for the user, in the GUI thread.
+    on_events
+        Handlers by event kind (``{"progress": ..., "epoch_end": ...}``), each called with the
+        event dict in the GUI thread; kinds without a handler are ignored.
+    """
+    task = Task(fn, owner, name, on_done, on_failed, on_events)
+    task.start()
+    return task
+
+
+class TaskRunner(QObject):
+    """A panel's job that runs one at a time: start, stop, busy widgets and the outcome.
+
+    The ``busy_widgets`` are disabled while a job runs. When its thread has ended the runner is
+    idle again, then ``runningChanged(False)`` is emitted, then ``on_done`` or ``on_failed`` is
+    called, then ``on_finished``: each may start the next job.
+
+    Signals
+    -------
+    runningChanged(bool)   a job started (True) or ended (False)
+    """
+
+    runningChanged = Signal(bool)
+
+    def __init__(self, owner: QObject, name: str, busy_widgets: Iterable[QObject] = ()):
+        super().__init__(owner)
+        self.setObjectName(f"{name}Runner")
+        self._owner, self._name = owner, name
+        self._busy_widgets = tuple(busy_widgets)
+        self._callbacks: tuple = (None, None, None)
+        self.task: Task | None = None
+
+    def start(
+        self,
+        fn: TaskFn,
+        on_done: Callable[[Any], None] | None = None,
+        on_failed: Callable[[str], None] | None = None,
+        on_finished: Callable[[], None] | None = None,
+        on_events: EventHandlers | None = None,
+    ) -> bool:
+        """Start ``fn(on_event, stop)``; False (and nothing started) while a job is running."""
+        if self.task is not None:
+            return False
+        self._callbacks = (on_done, on_failed, on_finished)
+        self.task = run_task(self._owner, fn, self._name, self._on_succeeded, self._on_failed, on_events)
+        for widget in self._busy_widgets:
+            widget.setEnabled(False)
+        self.runningChanged.emit(True)
+        return True
+
+    def is_running(self) -> bool:
+        return self.task is not None
+
+    def stop(self) -> bool:
+        """Ask the running job to stop; True if this request is new (not already stopping)."""
+        if self.task is None or self.task.stop_event.is_set():
+            return False
+        self.task.request_stop()
+        return True
+
+    def stopping(self) -> bool:
+        """True between a stop request and the end of the job."""
+        return self.task is not None and self.task.stop_event.is_set()
+
+    def shutdown(self) -> None:
+        """Stop the job (if any) and wait for its thread; for a window's closeEvent."""
+        if self.task is not None:
+            self.task.stop_and_wait()
+
+    @Slot(object)
+    def _on_succeeded(self, value: Any) -> None:
+        on_done, _, on_finished = self._end()
+        if on_done is not None:
+            on_done(value)
+        if on_finished is not None:
+            on_finished()
+
+    @Slot(str)
+    def _on_failed(self, message: str) -> None:
+        _, on_failed, on_finished = self._end()
+        if on_failed is not None:
+            on_failed(message)
+        if on_finished is not None:
+            on_finished()
+
+    def _end(self) -> tuple:
+        callbacks, self._callbacks, self.task = self._callbacks, (None, None, None), None
+        for widget in self._busy_widgets:
+            widget.setEnabled(True)
+        self.runningChanged.emit(False)
+        return callbacks
 
 
 def stop_all(owner: QObject) -> None:

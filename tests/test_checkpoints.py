@@ -4,10 +4,11 @@ import pytest
 import torch
 
 from engine.checkpoints import CheckpointError, check_compatible, load_checkpoint, save_checkpoint
-from engine.config import DataConfig, InputSpec, ModelConfig, TrainConfig
-from engine.datasets import load_dataset
-from engine.models import build_model
-from engine.training import run
+from engine.config import DataConfig, ModelConfig, TrainConfig
+from engine.data.registry import load_dataset
+from engine.data.types import InputSpec
+from engine.models.build import build_model
+from engine.train.run import run
 
 
 @pytest.fixture(scope="module")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import tarfile
+from dataclasses import replace
 from pathlib import Path
 from urllib.error import URLError
 
@@ -12,21 +13,14 @@ import pytest
 import torch
 from PIL import Image
 
-from engine.config import DATASETS, DataConfig, InputSpec
-from engine.datasets import (
-    DATASET_LABELS,
-    DatasetError,
-    ImageData,
-    augment,
-    class_counts,
-    clear_cache,
-    describe,
-    expected_files,
-    load_dataset,
-    normalise,
-    pil_to_array,
-    split_dataset,
-)
+from engine.config import DataConfig
+from engine.data import registry
+from engine.data.registry import DATASETS, FOLDER, clear_cache, describe, folder_key, load_dataset
+from engine.data.splits import class_counts, split_dataset
+from engine.data.torchvision_sets import expected_files
+from engine.data.transforms import augment, normalise, pil_to_array
+from engine.data.types import ImageData, InputSpec
+from engine.errors import DatasetError
 from tests.helpers_data import write_cifar10, write_fashion_mnist, write_image_folder, write_mnist_idx
 
 
@@ -246,7 +240,7 @@ def test_download_offline_is_a_dataset_error(tmp_path, monkeypatch, name):
 
 def test_image_folder_skips_bad_files(tmp_path):
     root = write_image_folder(tmp_path / "pets", ["cat", "dog", "frog"], n_per_class=6, size=32)
-    data = load_dataset(_cfg(f"folder:{root}", tmp_path))
+    data = load_dataset(_cfg(folder_key(root), tmp_path))
     assert data.classes == ["cat", "dog", "frog"]
     assert data.train_images.shape == (18, 3, 32, 32) and data.test_images is None
     assert class_counts(data.train_labels, 3) == [6, 6, 6]
@@ -266,19 +260,19 @@ def test_image_folder_mixed_modes_and_sizes(tmp_path):
     write_image_folder(
         tmp_path / "a", ["x"], 1, size=(100, 20), with_corrupt=False, with_text=False, ext="jpg"
     )
-    data = load_dataset(_cfg(f"folder:{root}", tmp_path))
+    data = load_dataset(_cfg(folder_key(root), tmp_path))
     assert data.spec.shape == (3, 40, 40)  # colour wins; the common side length sets the size
     gray = write_image_folder(tmp_path / "g", ["x", "y"], 3, size=100, mode="L", with_corrupt=False)
-    data = load_dataset(_cfg(f"folder:{gray}", tmp_path))
+    data = load_dataset(_cfg(folder_key(gray), tmp_path))
     assert data.spec.shape == (1, 64, 64)  # clamped to 64
-    data = load_dataset(_cfg(f"folder:{gray}", tmp_path, image_size=24))
+    data = load_dataset(_cfg(folder_key(gray), tmp_path, image_size=24))
     assert data.train_images.shape == (6, 1, 24, 24)
 
 
 def test_image_folder_train_test(tmp_path):
     write_image_folder(tmp_path / "d" / "train", ["a", "b"], 5, size=16)
     write_image_folder(tmp_path / "d" / "test", ["a", "b"], 2, size=16, with_corrupt=False)
-    data = load_dataset(_cfg(f"folder:{tmp_path / 'd'}", tmp_path))
+    data = load_dataset(_cfg(folder_key(tmp_path / "d"), tmp_path))
     assert len(data.train_labels) == 10 and data.test_labels.tolist() == [0, 0, 1, 1]
     assert describe(data)["test_counts"] == [2, 2]
     s = split_dataset(data, 0.2, 0)
@@ -289,28 +283,28 @@ def test_image_folder_test_classes_must_match(tmp_path):
     write_image_folder(tmp_path / "d" / "train", ["a", "b"], 2, size=16)
     write_image_folder(tmp_path / "d" / "test", ["a", "c"], 2, size=16)
     with pytest.raises(DatasetError, match=r"missing in test: \['b'\].*extra in test: \['c'\]"):
-        load_dataset(_cfg(f"folder:{tmp_path / 'd'}", tmp_path))
+        load_dataset(_cfg(folder_key(tmp_path / "d"), tmp_path))
 
 
 def test_image_folder_errors(tmp_path):
     with pytest.raises(DatasetError, match="does not exist"):
-        load_dataset(_cfg(f"folder:{tmp_path / 'nope'}", tmp_path))
+        load_dataset(_cfg(folder_key(tmp_path / "nope"), tmp_path))
     (tmp_path / "empty").mkdir()
     with pytest.raises(DatasetError, match="no class sub-folders.*empty"):
-        load_dataset(_cfg(f"folder:{tmp_path / 'empty'}", tmp_path))
+        load_dataset(_cfg(folder_key(tmp_path / "empty"), tmp_path))
     (tmp_path / "flat").mkdir()
     Image.new("RGB", (8, 8)).save(tmp_path / "flat" / "a.png")
     with pytest.raises(DatasetError, match="no class sub-folders.*a.png"):
-        load_dataset(_cfg(f"folder:{tmp_path / 'flat'}", tmp_path))
+        load_dataset(_cfg(folder_key(tmp_path / "flat"), tmp_path))
     one = write_image_folder(tmp_path / "one", ["a"], 3, size=16)
     (one / "b").mkdir()
     with pytest.raises(DatasetError, match="at least two class folders.*a: 3, b: 0"):
-        load_dataset(_cfg(f"folder:{one}", tmp_path))
+        load_dataset(_cfg(folder_key(one), tmp_path))
     for c in ("a", "b"):
         (tmp_path / "junk" / c).mkdir(parents=True)
         (tmp_path / "junk" / c / "x.txt").write_text("x")
     with pytest.raises(DatasetError, match="no readable images"):
-        load_dataset(_cfg(f"folder:{tmp_path / 'junk'}", tmp_path))
+        load_dataset(_cfg(folder_key(tmp_path / "junk"), tmp_path))
 
 
 def test_pil_to_array():
@@ -322,14 +316,14 @@ def test_pil_to_array():
 
 
 def test_synth_digits_dispatch(monkeypatch, digits):
-    synth = pytest.importorskip("engine.synth")
     seeds = []
 
-    def fake(cfg):  # the real generator is tested with engine/synth.py; here only the dispatch
+    def fake(cfg):  # the real generator is tested in test_synth.py; here only the dispatch
         seeds.append(cfg.seed)
         return digits
 
-    monkeypatch.setattr(synth, "synth_dataset", fake, raising=False)
+    entry = DATASETS["synth-digits"]
+    monkeypatch.setitem(registry.DATASETS, "synth-digits", replace(entry, load=fake))
     clear_cache()
     assert load_dataset(DataConfig(dataset="synth-digits", seed=1)) is digits
     load_dataset(DataConfig(dataset="synth-digits", seed=1))
@@ -339,8 +333,8 @@ def test_synth_digits_dispatch(monkeypatch, digits):
 
 
 def test_labels_and_description(digits):
-    assert DATASET_LABELS["digits"] == "Built-in digits (scikit-learn, 1,797)"
-    assert all(d in DATASET_LABELS for d in DATASETS)
+    assert DATASETS["digits"].label == "Built-in digits (scikit-learn, 1,797)"
+    assert all(info.label for info in DATASETS.values()) and FOLDER in DATASETS
     info = describe(digits)
     assert info["sizes"]["pool"] == 1797 and sum(info["counts"]) == 1797 and info["classes"][0] == "0"
     assert expected_files("digits", "data") == []

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from engine import synth
-from engine.inference import Predictor
+from engine.data import synth
+from engine.predict import Predictor
 
 DEFAULT = Path(__file__).resolve().parent.parent / "models" / "default-digits.pt"
 

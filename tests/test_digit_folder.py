@@ -7,10 +7,11 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 import torch  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from engine import synth  # noqa: E402
 from engine.config import DataConfig, ModelConfig, TrainConfig  # noqa: E402
-from engine.datasets import DIGIT_MARKER, clear_cache, load_dataset  # noqa: E402
-from engine.training import run  # noqa: E402
+from engine.data import synth  # noqa: E402
+from engine.data.folder import DIGIT_MARKER  # noqa: E402
+from engine.data.registry import clear_cache, folder_key, load_dataset  # noqa: E402
+from engine.train.run import run  # noqa: E402
 
 
 def write_drawn_digits(root, per_class=12, marker=True):
@@ -28,7 +29,7 @@ def write_drawn_digits(root, per_class=12, marker=True):
 def test_marked_folder_is_framed_like_mnist(tmp_path):
     clear_cache()
     write_drawn_digits(tmp_path / "mine")
-    data = load_dataset(DataConfig(dataset=f"folder:{tmp_path / 'mine'}"))
+    data = load_dataset(DataConfig(dataset=folder_key(tmp_path / "mine")))
     assert data.preparation == "digit" and not data.flip_ok
     assert data.spec == load_dataset(DataConfig(dataset="digits")).spec  # one spec for all digit models
     assert tuple(data.train_images.shape[1:]) == (1, 28, 28)
@@ -36,7 +37,7 @@ def test_marked_folder_is_framed_like_mnist(tmp_path):
     ys = (ink.sum(2) * torch.arange(28)).sum(1) / ink.sum((1, 2))
     assert abs(float(ys.mean()) - 13.5) < 1.0  # light-on-dark and centred by mass, as MNIST
     result = run(
-        DataConfig(dataset=f"folder:{tmp_path / 'mine'}"),
+        DataConfig(dataset=folder_key(tmp_path / "mine")),
         ModelConfig(arch="mlp"),
         TrainConfig(epochs=1),
         data=data,
@@ -47,5 +48,5 @@ def test_marked_folder_is_framed_like_mnist(tmp_path):
 def test_unmarked_folder_stays_an_image_folder(tmp_path):
     clear_cache()
     write_drawn_digits(tmp_path / "photos", per_class=3, marker=False)
-    data = load_dataset(DataConfig(dataset=f"folder:{tmp_path / 'photos'}"))
+    data = load_dataset(DataConfig(dataset=folder_key(tmp_path / "photos")))
     assert data.preparation == "image" and data.spec.height == 64

@@ -107,8 +107,8 @@ def test_mean_std_is_the_population_statistic():
 def test_kfold_run_validates_each_pool_image_once_and_reports_mean_std_of_its_folds():
     from dataclasses import replace
 
-    from engine.datasets import load_dataset
-    from engine.training import run
+    from engine.data.registry import load_dataset
+    from engine.train.run import run
 
     digits = load_dataset(DataConfig(dataset="digits"))
     small = replace(digits, train_images=digits.train_images[:400], train_labels=digits.train_labels[:400])
@@ -140,7 +140,7 @@ class _Model(torch.nn.Module):
 
 
 def test_evaluate_with_progress_matches_evaluate_and_reports_chunks():
-    from engine.config import InputSpec
+    from engine.data.types import InputSpec
 
     spec = InputSpec(1, 4, 4, (0.5,), (0.25,))
     images = torch.randint(0, 256, (50, 1, 4, 4), dtype=torch.uint8)
@@ -158,3 +158,38 @@ def test_evaluate_with_progress_matches_evaluate_and_reports_chunks():
     assert evaluation.evaluate_with_progress(_Model(), images, labels, spec, CLASSES, stop=stop) is None
     with pytest.raises(evaluation.EvaluationError, match="empty"):
         evaluation.evaluate_with_progress(_Model(), images[:0], labels[:0], spec, CLASSES)
+
+
+def test_evaluate_model_is_the_saved_split_checked_and_stoppable():
+    from engine.data.registry import load_dataset
+    from engine.data.splits import split_dataset
+    from engine.errors import CheckpointError
+    from engine.models.build import build_model
+
+    digits = load_dataset(DataConfig(dataset="digits"))
+    model = build_model("mlp", digits.spec, 10)
+    meta = {
+        "arch": "mlp",
+        "classes": list(digits.classes),
+        "spec": digits.spec.to_dict(),
+        "dataset": "digits",
+        "data_config": DataConfig(dataset="digits", val_split=0.3, seed=5).to_dict(),
+    }
+    result = evaluation.evaluate_model(model, meta, digits)
+    test = split_dataset(digits, 0.3, 5).test
+    assert torch.equal(result.test.labels, test.labels) and result.data_name == digits.name
+    metrics, probs = evaluation.evaluate(model, test.images, test.labels, digits.spec, digits.classes)
+    assert result.metrics == metrics and np.allclose(result.probabilities, probs)
+    stop = threading.Event()
+    stop.set()
+    assert evaluation.evaluate_model(model, meta, digits, stop=stop) is None
+    with pytest.raises(CheckpointError, match="classes"):
+        evaluation.evaluate_model(model, {**meta, "classes": ["a", "b"]}, digits, name="m.pt")
+    cfg = evaluation.data_config_for(meta, dataset="mnist", data_dir="/elsewhere")
+    assert (cfg.dataset, cfg.data_dir, cfg.val_split, cfg.seed, cfg.download) == (
+        "mnist",
+        "/elsewhere",
+        0.3,
+        5,
+        False,
+    )

@@ -15,10 +15,14 @@ import torch
 
 from engine.checkpoints import load_checkpoint, save_checkpoint
 from engine.config import DataConfig, ModelConfig, TrainConfig
-from engine.datasets import load_dataset, split_dataset
+from engine.data.registry import folder_key, load_dataset
+from engine.data.splits import split_dataset
 from engine.freezing import apply_freeze, count_parameters, frozen_names
-from engine.models import build_model, head_names
-from engine.training import FitState, fit, make_optimizer, run
+from engine.models.build import build_model
+from engine.models.registry import head_names
+from engine.train.loop import fit
+from engine.train.run import run
+from engine.train.state import FitState, make_optimizer
 from tests.helpers_data import write_image_folder
 
 DIGITS = DataConfig(dataset="digits")
@@ -153,7 +157,7 @@ def test_transfer_from_own_digits_model_to_a_folder_with_three_classes(digits, t
     folder = write_image_folder(
         tmp_path / "shapes", ("a", "b", "c"), n_per_class=12, size=28, mode="L", with_corrupt=False
     )
-    data_cfg = DataConfig(dataset=f"folder:{folder}", val_split=0.25)
+    data_cfg = DataConfig(dataset=folder_key(folder), val_split=0.25)
     data = load_dataset(data_cfg)
     assert data.spec.channels == 1 and len(data.classes) == 3
     model_cfg = ModelConfig(arch="cnn", init_checkpoint=str(ckpt), frozen=("features",))

@@ -6,7 +6,7 @@ import pytest
 import torch
 from torch import nn
 
-from engine.config import InputSpec
+from engine.data.types import InputSpec
 from engine.freezing import (
     apply_freeze,
     count_parameters,
@@ -17,7 +17,8 @@ from engine.freezing import (
     release,
     set_train_mode,
 )
-from engine.models import build_model, head_names
+from engine.models.build import build_model
+from engine.models.registry import head_names
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 

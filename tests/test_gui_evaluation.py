@@ -14,6 +14,7 @@ from PIL import Image
 from PySide6.QtCore import Qt
 
 from engine.config import DataConfig, ModelConfig, TrainConfig
+from engine.data.registry import folder_key
 from gui.panels.evaluation_panel import EvaluationPanel
 from gui.panels.runs_panel import RunsPanel
 from gui.widgets.confusion_view import ConfusionMatrixView
@@ -24,7 +25,7 @@ TIMEOUT = 60_000
 
 
 def small_digits(n: int):
-    from engine.datasets import load_dataset
+    from engine.data.registry import load_dataset
 
     data = load_dataset(DataConfig(dataset="digits"))
     return replace(data, train_images=data.train_images[:n], train_labels=data.train_labels[:n])
@@ -37,14 +38,14 @@ def data():
 
 @pytest.fixture(scope="module")
 def result(data):
-    from engine.training import run
+    from engine.train.run import run
 
     return run(DataConfig(), ModelConfig(arch="mlp"), TrainConfig(epochs=2, device="cpu"), data=data)
 
 
 @pytest.fixture(scope="module")
 def kfold_run():
-    from engine.training import run
+    from engine.train.run import run
 
     events = []
     res = run(
@@ -183,11 +184,11 @@ def test_evaluate_runs_in_a_worker_and_gives_the_runs_own_test_results(qtbot, re
 
 
 def test_evaluating_on_data_with_other_classes_says_what_differs(qtbot, result, tmp_path):
-    from engine.datasets import load_dataset
+    from engine.data.registry import load_dataset
     from tests.helpers_data import write_image_folder
 
     root = write_image_folder(tmp_path / "pets", n_per_class=8, size=28, mode="L", with_corrupt=False)
-    pets = load_dataset(DataConfig(dataset=f"folder:{root}", image_size=28))
+    pets = load_dataset(DataConfig(dataset=folder_key(root), image_size=28))
     panel = EvaluationPanel()
     qtbot.addWidget(panel)
     panel.set_model(result)

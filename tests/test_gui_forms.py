@@ -9,6 +9,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QDoubleSpinBox, QPushButton, QSpinBox, QWidget
 
 from engine.config import ConfigError
+from engine.data.registry import folder_key
 from gui.main_window import MainWindow
 from gui.settings import make_settings
 from gui.tasks import Task
@@ -142,8 +143,8 @@ def test_missing_mnist_files_show_the_engines_message_and_a_download_button(qtbo
     assert panel.downloadButton.isVisible()
     assert panel.previewGrid.shown() == 0
 
-    from engine import datasets
-    from engine.datasets import DatasetError
+    from engine.data import registry
+    from engine.errors import DatasetError
 
     calls = []
 
@@ -151,7 +152,7 @@ def test_missing_mnist_files_show_the_engines_message_and_a_download_button(qtbo
         calls.append(cfg.download)
         raise DatasetError("could not download MNIST (no network?)")
 
-    monkeypatch.setattr(datasets, "load_dataset", offline)
+    monkeypatch.setattr(registry, "load_dataset", offline)
     with qtbot.waitSignal(panel.loadFailed, timeout=5000):
         qtbot.mouseClick(panel.downloadButton, Qt.MouseButton.LeftButton)
     assert calls == [True]
@@ -172,7 +173,7 @@ def test_image_folder_dataset_is_previewed(qtbot, tmp_path):
     assert loaded.args[0].classes == ["cat", "dog"]
     assert "cat:&nbsp;6" in window.data_panel.classCountsLabel.text()
     data_cfg, _, _ = window.current_configs()
-    assert data_cfg.dataset == f"folder:{root}"
+    assert data_cfg.dataset == folder_key(root)
 
 
 def test_last_choices_come_back_in_a_new_window(qtbot, tmp_path):

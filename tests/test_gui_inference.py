@@ -19,10 +19,14 @@ from PySide6.QtWidgets import QApplication  # noqa: E402
 from torch import nn  # noqa: E402
 
 from engine.checkpoints import save_checkpoint  # noqa: E402
-from engine.config import DataConfig, InputSpec  # noqa: E402
-from engine.datasets import DIGIT_MARKER, load_dataset, normalise  # noqa: E402
-from engine.models import build_model  # noqa: E402
-from gui.panels.inference_panel import DEFAULT_MODEL, TRAINED, InferencePanel  # noqa: E402
+from engine.config import DataConfig  # noqa: E402
+from engine.data.folder import DIGIT_MARKER  # noqa: E402
+from engine.data.registry import folder_key, load_dataset  # noqa: E402
+from engine.data.transforms import normalise  # noqa: E402
+from engine.data.types import InputSpec  # noqa: E402
+from engine.models.build import build_model  # noqa: E402
+from gui.panels.inference_panel import InferencePanel  # noqa: E402
+from gui.panels.model_picker import DEFAULT_MODEL, TRAINED  # noqa: E402
 
 
 def _ellipse(cx, cy, rx, ry, n=20):
@@ -364,7 +368,7 @@ def test_add_to_dataset_grows_an_image_folder(qtbot, panel, tmp_path):
     assert "7: 2" in saver.countLabel.text() and "1: 1" in saver.countLabel.text()
     assert not list(root.rglob("*.tmp"))
 
-    data = load_dataset(DataConfig(dataset=f"folder:{root}"))  # loads as an image-folder dataset
+    data = load_dataset(DataConfig(dataset=folder_key(root)))  # loads as an image-folder dataset
     assert data.classes == ["1", "7"] and len(data.train_labels) == 3
     assert data.preparation == "digit" and data.spec.shape == (1, 28, 28)  # framed like MNIST
 
@@ -392,7 +396,7 @@ def test_default_model_is_used_when_nothing_was_trained(qtbot, tmp_path, digit_m
 def test_inline_prediction_thread_count_is_restored_even_on_error():
     import torch
 
-    from gui.panels.inference_panel import single_torch_thread
+    from gui.panels.inference_jobs import single_torch_thread
 
     before = torch.get_num_threads()
     with pytest.raises(RuntimeError):

@@ -15,21 +15,17 @@ import torch
 from PySide6.QtCore import Qt
 
 from engine.checkpoints import save_checkpoint
-from engine.config import ConfigError, DataConfig, InputSpec, ModelConfig, TrainConfig
-from engine.datasets import load_dataset
+from engine.config import ConfigError, DataConfig, ModelConfig, TrainConfig
+from engine.data.registry import load_dataset
+from engine.data.types import InputSpec
 from engine.freezing import apply_freeze, count_parameters
-from engine.models import build_model
-from engine.training import run
-from gui.panels.finetune_panel import CHECKPOINT, IMAGENET, FineTunePanel, frozen_leaves
-from gui.panels.layer_tree import (
-    COL_PARAMS,
-    COL_SHAPE,
-    COL_TRAIN,
-    COL_TYPE,
-    LayerTreePanel,
-    add_phase_marker,
-    summary_text,
-)
+from engine.models.build import build_model
+from engine.train.run import run
+from gui.panels.finetune_panel import FineTunePanel, frozen_leaves
+from gui.panels.layer_tree import LayerTreePanel, summary_text
+from gui.panels.layer_tree_view import COL_PARAMS, COL_SHAPE, COL_TRAIN, COL_TYPE
+from gui.panels.starting_point import CHECKPOINT, IMAGENET
+from gui.widgets.curve_plot import add_phase_marker
 
 DIGITS = DataConfig(dataset="digits")
 CHECKED, UNCHECKED, PARTIAL = Qt.CheckState.Checked, Qt.CheckState.Unchecked, Qt.CheckState.PartiallyChecked

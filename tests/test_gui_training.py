@@ -41,7 +41,7 @@ def wait_for_batches(qtbot, window) -> None:
 
 
 def test_train_click_draws_one_point_per_epoch_and_saves_and_opens(qtbot, tmp_path, monkeypatch):
-    import engine.training as training
+    import engine.train.run as training
 
     window = make_window(qtbot, tmp_path)
     panel = window.training_panel
@@ -125,7 +125,7 @@ def test_closing_mid_run_stops_and_waits_for_the_thread(qtbot, tmp_path, qtlog):
     panel = window.training_panel
     qtbot.mouseClick(panel.trainButton, LEFT)
     wait_for_batches(qtbot, window)
-    thread = panel._task.thread
+    thread = panel.training.task.thread
     window.close()
     assert thread.isFinished()
     qtbot.wait(50)

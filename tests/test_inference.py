@@ -10,19 +10,13 @@ import torch
 from PIL import Image, ImageDraw
 from torch import nn
 
-from engine.config import DataConfig, InputSpec
-from engine.datasets import load_dataset
-from engine.inference import (
-    InferenceError,
-    Prediction,
-    Predictor,
-    load_image,
-    predict_probabilities,
-    prepare,
-    prepare_digit,
-    prepare_image,
-    saliency,
-)
+from engine.config import DataConfig
+from engine.data.prepare import load_image, prepare, prepare_digit, prepare_image
+from engine.data.registry import load_dataset
+from engine.data.types import InputSpec
+from engine.errors import InferenceError
+from engine.predict import Prediction, Predictor, predict_probabilities
+from engine.saliency import saliency
 
 DIGIT_SPEC = InputSpec(1, 28, 28, (0.1307,), (0.3081,))
 RGB_SPEC = InputSpec(3, 24, 30, (0.5, 0.5, 0.5), (0.25, 0.25, 0.25))
@@ -280,7 +274,7 @@ def test_predictor_names_classes_and_shows_what_the_model_saw():
 
 def test_predictor_from_checkpoint_and_file(tmp_path, monkeypatch):
     from engine import checkpoints
-    from engine.models import build_model
+    from engine.models.build import build_model
 
     # torch.__version__ is a TorchVersion, which weights_only loading refuses: record plain strings.
     versions = checkpoints.library_versions()

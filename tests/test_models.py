@@ -1,25 +1,30 @@
-"""Architectures: shapes, the notebook MLP, input adaptation, local ImageNet weights and their import."""
+"""Architectures: the registry, shapes, the notebook MLP, input adaptation and block groups."""
 
 from __future__ import annotations
+
+import subprocess
+import sys
 
 import pytest
 import torch
 import torchvision
 from torch import nn
 
-from engine.config import InputSpec
-from engine.models import (
-    ARCH_LABELS,
-    ModelError,
+from engine.cli_args import build_parser
+from engine.config import ModelConfig
+from engine.data.types import InputSpec
+from engine.errors import ConfigError, ModelError
+from engine.freezing import preset
+from engine.models import registry
+from engine.models.build import build_model
+from engine.models.registry import (
     block_groups,
     block_names,
-    build_model,
     head_names,
-    import_weights,
+    labels,
     supports_pretrained,
-    weights_available,
-    weights_path,
 )
+from tests.helpers_models import EFFICIENTNET
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -33,23 +38,6 @@ def forward_backward(model: nn.Module, s: InputSpec, batch: int = 2) -> torch.Te
     out = model(torch.randn(batch, *s.shape))
     out.sum().backward()
     return out
-
-
-@pytest.fixture
-def torch_home(tmp_path, monkeypatch):
-    """An empty torch cache: nothing the user downloaded elsewhere can leak in."""
-    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
-    return tmp_path / "torch"
-
-
-@pytest.fixture(scope="module")
-def imagenet_states():
-    """State dicts shaped like torchvision's ImageNet files (random values: only the shapes matter)."""
-    torch.manual_seed(0)
-    return {
-        "resnet18": torchvision.models.resnet18().state_dict(),
-        "regnet": torchvision.models.regnet_y_400mf().state_dict(),
-    }
 
 
 # --- structure and forward/backward -----------------------------------------------------------------
@@ -142,8 +130,8 @@ def test_user_errors_raise_model_error():
 
 
 def test_labels_and_pretrained_support():
-    assert set(ARCH_LABELS) == {"mlp", "cnn", "resnet18", "vgg16", "regnet"}
-    assert [a for a in ARCH_LABELS if supports_pretrained(a)] == ["resnet18", "vgg16", "regnet"]
+    assert set(labels()) == {"mlp", "cnn", "resnet18", "vgg16", "regnet"}
+    assert [a for a in labels() if supports_pretrained(a)] == ["resnet18", "vgg16", "regnet"]
 
 
 @pytest.mark.parametrize("arch", ["mlp", "cnn", "resnet18", "regnet"])
@@ -173,118 +161,81 @@ def test_block_names_of_the_torchvision_models():
     assert names[5:] == ["classifier.0", "classifier.3", "classifier.6"]
 
 
-# --- ImageNet weights from the local cache -----------------------------------------------------------
+# --- the registry: every entry, and what reads it -----------------------------------------------------
 
 
-def test_pretrained_resnet18_loads_from_the_cache_and_adapts_to_gray(torch_home, imagenet_states):
-    state = imagenet_states["resnet18"]
-    path = weights_path("resnet18")
-    assert path == torch_home / "hub" / "checkpoints" / "resnet18-f37072fd.pth"
-    assert not weights_available("resnet18")
-    path.parent.mkdir(parents=True)
-    torch.save(state, path)
-    assert weights_available("resnet18")
-
-    gray = build_model("resnet18", spec(1, 28), 10, pretrained=True)
-    assert torch.equal(gray.layer3[1].conv2.weight, state["layer3.1.conv2.weight"])
-    assert torch.equal(gray.bn1.running_var, state["bn1.running_var"])
-    assert torch.allclose(gray.conv1.weight, state["conv1.weight"].sum(dim=1, keepdim=True))
-    assert gray.fc.weight.shape == (10, 512)
-    colour = build_model("resnet18", spec(3, 32), 4, pretrained=True)
-    assert torch.equal(colour.conv1.weight, state["conv1.weight"])
-    # A grey image fed to the summed kernel gives what the RGB kernel gives on R = G = B.
-    x = torch.rand(1, 1, 28, 28)
-    rgb = torch.nn.functional.conv2d(x.expand(1, 3, 28, 28), state["conv1.weight"], padding=3)
-    assert torch.allclose(gray.conv1(x), rgb, atol=1e-5)
+def build_for_shapes(arch: str, s: InputSpec, num_classes: int) -> nn.Module:
+    """``arch`` on the meta device (shapes and autograd, no arithmetic; VGG-16's 138M weights take
+    seconds to initialise), or on the CPU for a model whose constructor computes with tensors."""
+    try:
+        with torch.device("meta"):
+            return build_model(arch, s, num_classes)
+    except NotImplementedError:  # RegNet computes its widths with tensors
+        return build_model(arch, s, num_classes)
 
 
-def test_pretrained_regnet_accepts_either_torchvision_file(torch_home, imagenet_states):
-    state = imagenet_states["regnet"]
-    assert weights_path("regnet").name == "regnet_y_400mf-e6988f5f.pth"  # IMAGENET1K_V2, the default
-    v1 = weights_path("regnet").parent / "regnet_y_400mf-c65dace8.pth"
-    v1.parent.mkdir(parents=True)
-    torch.save(state, v1)
-    assert weights_available("regnet")
-    model = build_model("regnet", spec(3, 28), 10, pretrained=True)
-    key = "trunk_output.block4.block4-0.f.a.0.weight"
-    assert torch.equal(model.get_parameter(key), state[key])
-    assert model.fc.out_features == 10
+@pytest.mark.parametrize("arch", registry.keys())
+@pytest.mark.parametrize("channels,size", [(1, 28), (3, 28), (1, 32), (3, 32)])
+def test_every_registered_architecture_builds_runs_and_names_its_parts(arch, channels, size):
+    s = spec(channels, size)
+    model = build_for_shapes(arch, s, 7)
+    device = next(model.parameters()).device
+    model.train()
+    out = model(torch.randn(2, *s.shape, device=device))
+    out.sum().backward()
+    assert out.shape == (2, 7)
+    modules = dict(model.named_modules())
+    for name in head_names(arch):
+        assert isinstance(modules[name], nn.Linear) and modules[name].out_features == 7
+        assert modules[name].weight.grad is not None
+    first = next(m for m in model.modules() if isinstance(m, (nn.Conv2d, nn.Linear)))
+    assert first.weight.grad is not None  # gradients reach the input layer
+    groups = block_groups(arch, model)
+    assert groups[-1] == head_names(arch) and len(groups) >= 3
+    assert all(name in modules for group in groups for name in group)
+    rules = registry.architecture(arch).rules
+    if rules is not None:
+        assert modules[rules.first_conv].in_channels == channels
 
 
-def test_missing_weights_say_where_the_file_goes(torch_home):
-    with pytest.raises(ModelError) as err:
-        build_model("vgg16", spec(3, 32), 10, pretrained=True)
-    message = str(err.value)
-    assert str(weights_path("vgg16")) in message
-    assert "https://download.pytorch.org/models/vgg16-397923af.pth" in message
-    assert "python main.py import-weights vgg16 FILE" in message
-    assert not weights_path("vgg16").exists()  # nothing was downloaded
+def test_reading_the_registry_imports_no_torch():
+    code = "import sys, engine.models.registry as r; r.labels(); print('torch' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"
 
 
-def test_a_corrupt_cached_file_is_a_model_error(torch_home, imagenet_states):
-    path = weights_path("resnet18")
-    path.parent.mkdir(parents=True)
-    torch.save(imagenet_states["regnet"], path)
-    with pytest.raises(ModelError, match="does not hold ResNet-18"):
-        build_model("resnet18", spec(), 10, pretrained=True)
-    path.write_bytes(b"not a checkpoint")
-    with pytest.raises(ModelError, match="not a PyTorch weights file"):
-        build_model("resnet18", spec(), 10, pretrained=True)
+def test_unknown_keys_are_model_errors_naming_the_choices():
+    with pytest.raises(ModelError, match="unknown model 'lenet'; choose one of mlp, cnn, resnet18"):
+        registry.architecture("lenet")
+    with pytest.raises(ModelError, match="unknown model"):
+        head_names("lenet")
+    assert registry.label("lenet") == "lenet" and not supports_pretrained("lenet")
+    assert registry.pretrainable_labels() == "ResNet-18, VGG-16 and RegNetY-400MF"
 
 
-# --- import-weights ----------------------------------------------------------------------------------
+@pytest.fixture
+def efficientnet(monkeypatch):
+    """The registry's own example entry, registered for one test only."""
+    monkeypatch.setitem(registry.ARCHITECTURES, EFFICIENTNET.key, EFFICIENTNET)
+    return EFFICIENTNET.key
 
 
-def test_import_weights_copies_a_good_file_into_the_cache(torch_home, tmp_path, imagenet_states):
-    src = tmp_path / "downloaded" / "resnet18.pth"
-    src.parent.mkdir()
-    torch.save(imagenet_states["resnet18"], src)
-    dest = import_weights("resnet18", src)
-    assert dest == weights_path("resnet18") and dest.read_bytes() == src.read_bytes()
-    assert [p.name for p in dest.parent.iterdir()] == [dest.name]  # no temporary file left behind
-    model = build_model("resnet18", spec(3, 32), 10, pretrained=True)
-    assert torch.equal(model.layer1[0].conv1.weight, imagenet_states["resnet18"]["layer1.0.conv1.weight"])
+def test_one_new_entry_is_a_whole_new_architecture(efficientnet):
+    assert ModelConfig(arch=efficientnet).arch == efficientnet
+    parser = build_parser()
+    args = parser.parse_args(["train", "--model", efficientnet])
+    assert args.model == efficientnet
+    assert parser.parse_args(["import-weights", efficientnet, "file.pth"]).arch == efficientnet
+    s = spec(1, 28)
+    model = build_model(efficientnet, s, 4)
+    assert forward_backward(model, s).shape == (2, 4)
+    assert model.features[0][0].in_channels == 1 and model.features[0][0].stride == (1, 1)
+    assert block_names(efficientnet, model)[-2:] == ["features.8", "classifier.1"]
+    assert preset(model, efficientnet, "last_n", 1) == tuple(f"features.{i}" for i in range(8))
 
 
-def test_import_weights_unwraps_a_training_checkpoint(torch_home, tmp_path, imagenet_states):
-    src = tmp_path / "ckpt.pt"
-    torch.save({"model": imagenet_states["regnet"], "epoch": 3}, src)
-    dest = import_weights("regnet", src)
-    assert weights_available("regnet")
-    assert torch.load(dest, weights_only=True).keys() == imagenet_states["regnet"].keys()
-
-
-def test_import_weights_rejects_another_architecture(torch_home, tmp_path, imagenet_states):
-    src = tmp_path / "regnet.pth"
-    torch.save(imagenet_states["regnet"], src)
-    with pytest.raises(ModelError) as err:
-        import_weights("resnet18", src)
-    message = str(err.value)
-    assert "missing layers" in message and "conv1.weight" in message
-    assert "looks like RegNetY-400MF" in message
-    assert "resnet18-f37072fd.pth" in message
-    assert not weights_path("resnet18").exists()
-
-
-def test_import_weights_rejects_wrong_shapes(torch_home, tmp_path, imagenet_states):
-    state = dict(imagenet_states["resnet18"])
-    state["fc.weight"] = torch.zeros(10, 512)
-    src = tmp_path / "finetuned.pth"
-    torch.save(state, src)
-    with pytest.raises(ModelError, match=r"wrong shapes \(fc.weight: file \(10, 512\), model \(1000, 512\)"):
-        import_weights("resnet18", src)
-
-
-def test_import_weights_rejects_files_that_are_not_checkpoints(torch_home, tmp_path):
-    text = tmp_path / "notes.txt"
-    text.write_text("hello")
-    with pytest.raises(ModelError, match="not a PyTorch weights file"):
-        import_weights("resnet18", text)
-    tensor = tmp_path / "tensor.pt"
-    torch.save(torch.zeros(3), tensor)
-    with pytest.raises(ModelError, match="does not hold a state dict"):
-        import_weights("resnet18", tensor)
-    with pytest.raises(ModelError, match="does not exist"):
-        import_weights("resnet18", tmp_path / "nowhere.pth")
-    with pytest.raises(ModelError, match="no ImageNet weights"):
-        import_weights("cnn", text)
+def test_an_unregistered_key_is_rejected_everywhere():
+    with pytest.raises(ConfigError, match="unknown model"):
+        ModelConfig(arch="efficientnet")
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["train", "--model", "efficientnet"])

@@ -8,10 +8,12 @@ import numpy as np
 import pytest
 import torch
 
-from engine import synth
 from engine.config import DataConfig
-from engine.datasets import clear_cache, load_dataset
-from engine.framing import MNIST_BOX, frame_digit, ink_bbox
+from engine.data import synth
+from engine.data.builtin import real_digits
+from engine.data.framing import MNIST_BOX, frame_digit, ink_bbox
+from engine.data.registry import clear_cache, load_dataset
+from engine.errors import SynthError
 
 
 @pytest.fixture(scope="module")
@@ -74,13 +76,13 @@ def test_style_overrides_and_bad_settings():
     thin, _ = synth.generate(100, seed=0, width=(1.5, 1.6), lowres=0.0)
     thick, _ = synth.generate(100, seed=0, width=(4.5, 4.6), lowres=0.0)
     assert thick.float().mean() > 1.3 * thin.float().mean()
-    with pytest.raises(synth.SynthError, match="unknown style"):
+    with pytest.raises(SynthError, match="unknown style"):
         synth.generate(10, seed=0, colour=3)
-    with pytest.raises(synth.SynthError, match="low, high"):
+    with pytest.raises(SynthError, match="low, high"):
         synth.generate(10, seed=0, width=(3.0, 2.0))
-    with pytest.raises(synth.SynthError, match="lowres"):
+    with pytest.raises(SynthError, match="lowres"):
         synth.generate(10, seed=0, lowres=2.0)
-    with pytest.raises(synth.SynthError):
+    with pytest.raises(SynthError):
         synth.generate(-1)
     assert synth.generate(0)[0].shape == (0, 1, 28, 28)
 
@@ -94,21 +96,21 @@ def test_generation_speed_is_printed():
 
 
 def test_synth_dataset_trains_on_generated_and_tests_on_real_digits():
-    data = synth.synth_dataset(DataConfig(dataset="synth-digits", seed=2), size=200)
+    data = synth.synth_dataset(seed=2, size=200)
     assert data.train_images.shape == (200, 1, 28, 28) and data.train_images.dtype == torch.uint8
     assert data.test_images.shape == (1797, 1, 28, 28) and data.test_labels.bincount().min() > 170
     assert data.classes == [str(d) for d in range(10)]
     assert data.spec.shape == (1, 28, 28) and data.spec.mean == (0.1307,) and data.spec.std == (0.3081,)
     assert data.preparation == "digit" and data.flip_ok is False
-    real, _ = synth.real_digits()
+    real, _ = real_digits()
     assert torch.equal(data.test_images, real)
-    again = synth.synth_dataset(DataConfig(dataset="synth-digits", seed=2), size=200)
+    again = synth.synth_dataset(seed=2, size=200)
     assert torch.equal(again.train_images, data.train_images)
 
 
 def test_mixed_dataset_keeps_its_real_test_digits_out_of_training():
-    data = synth.mixed_dataset(DataConfig(dataset="digits+synth", seed=0), size=200)
-    real, _ = synth.real_digits()
+    data = synth.mixed_dataset(seed=0, size=200)
+    real, _ = real_digits()
     assert len(data.test_labels) == 540 and len(data.train_labels) == 200 + 1797 - 540
     real_rows = {bytes(r) for r in real.reshape(len(real), -1).numpy()}
     train_rows = [bytes(r) for r in data.train_images.reshape(len(data.train_labels), -1).numpy()]

@@ -8,9 +8,13 @@ import torch
 from torch import nn
 
 from engine.config import DataConfig, ModelConfig, TrainConfig
-from engine.datasets import load_dataset, split_dataset
-from engine.models import build_model
-from engine.training import FitState, NonFiniteLossError, TrainingError, fit, run
+from engine.data.registry import load_dataset
+from engine.data.splits import split_dataset
+from engine.errors import NonFiniteLossError, TrainingError
+from engine.models.build import build_model
+from engine.train.loop import fit
+from engine.train.run import run
+from engine.train.state import FitState
 
 DIGITS = DataConfig(dataset="digits")
 
@@ -186,7 +190,7 @@ def test_unknown_frozen_layer_is_a_clear_error(digits):
 
 
 def test_run_with_nan_loss_returns_the_last_good_model_and_the_reason(digits, monkeypatch):
-    import engine.training as training
+    import engine.train.run as training
 
     splits = split_dataset(digits)
     batches = -(-len(splits.train) // 64)

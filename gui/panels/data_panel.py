@@ -7,134 +7,40 @@ what is missing and what to do.
 
 from __future__ import annotations
 
-import importlib.util
-import math
 from dataclasses import replace
-from html import escape
 from pathlib import Path
 from typing import Any
 
-import torch
 from PySide6.QtCore import QSettings, Qt, Signal, Slot
-from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
     QFormLayout,
-    QGridLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QPushButton,
-    QSizePolicy,
     QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
-from engine.config import FOLDER_PREFIX, DataConfig
+from engine.config import DataConfig
+from engine.data import registry
+from engine.data.registry import FOLDER, folder_key
+from gui.panels.data_preview import DataPreview
 from gui.settings import read_int, read_str
-from gui.tasks import Task
+from gui.tasks import TaskRunner
+from gui.widgets.message_label import MessageLabel
 
-FOLDER = "folder"
-DOWNLOADABLE = ("mnist", "fashion-mnist", "cifar10")
-NO_FILES = ("digits", "synth-digits", "digits+synth")  # built in: no data folder needed
+DOWNLOADABLE = tuple(key for key, info in registry.DATASETS.items() if info.downloadable)
+NO_FILES = tuple(key for key, info in registry.DATASETS.items() if info.builtin)  # no data folder
 IMAGE_SIZES = (0, 28, 32, 64, 96, 128, 224)  # 0 = keep each image folder's engine default
 
 
 def dataset_choices() -> list[tuple[str, str]]:
-    """(label, key) pairs for the dataset combo, in the engine's order; synthetic sets only when
-    the engine has its generator."""
-    from engine.config import DATASETS
-    from engine.datasets import DATASET_LABELS
-
-    has_synth = importlib.util.find_spec("engine.synth") is not None
-    keys = [k for k in DATASETS if has_synth or "synth" not in k]
-    return [(DATASET_LABELS.get(k, k), k) for k in keys] + [("Image folder…", FOLDER)]
-
-
-def to_qimage(image: torch.Tensor) -> QImage:
-    """A uint8 (C, H, W) tensor as a QImage that owns its pixels."""
-    c, h, w = image.shape
-    if c == 1:
-        pixels = image[0].contiguous().numpy()
-        qimage = QImage(pixels.data, w, h, w, QImage.Format.Format_Grayscale8)
-    else:
-        pixels = image.permute(1, 2, 0).contiguous().numpy()
-        qimage = QImage(pixels.data, w, h, 3 * w, QImage.Format.Format_RGB888)
-    return qimage.copy()  # detach from the numpy buffer, which is freed after this call
-
-
-def sample_indices(labels: torch.Tensor, count: int, seed: int = 0) -> list[int]:
-    """Up to ``count`` indices, taking classes in turn so every class shows up."""
-    if labels.numel() == 0:
-        return []
-    order = torch.randperm(labels.numel(), generator=torch.Generator().manual_seed(seed))
-    shuffled = labels[order]
-    per_class = [order[shuffled == c][:count].tolist() for c in torch.unique(labels).tolist()]
-    picked: list[int] = []
-    for rank in range(count):
-        for indices in per_class:
-            if rank < len(indices) and len(picked) < count:
-                picked.append(indices[rank])
-    return picked
-
-
-class PreviewGrid(QWidget):
-    """A grid of small sample images, each with its class name underneath."""
-
-    def __init__(self, columns: int = 8, rows: int = 3, tile: int = 44, parent: QWidget | None = None):
-        super().__init__(parent)
-        self.setObjectName("previewGrid")
-        self.setAccessibleName("Sample images")
-        self._tile = tile
-        self._tiles: list[tuple[QLabel, QLabel]] = []
-        grid = QGridLayout(self)
-        grid.setContentsMargins(0, 0, 0, 0)
-        grid.setSpacing(4)
-        for i in range(columns * rows):
-            picture, caption = QLabel(), QLabel()
-            picture.setFixedSize(tile, tile)
-            picture.setAlignment(Qt.AlignmentFlag.AlignCenter)
-            picture.setObjectName("previewTile")
-            caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
-            caption.setObjectName("previewCaption")
-            caption.setMaximumWidth(tile + 8)
-            cell = QVBoxLayout()
-            cell.setSpacing(1)
-            cell.addWidget(picture, 0, Qt.AlignmentFlag.AlignHCenter)
-            cell.addWidget(caption)
-            grid.addLayout(cell, i // columns, i % columns)
-            self._tiles.append((picture, caption))
-
-    @property
-    def capacity(self) -> int:
-        return len(self._tiles)
-
-    def shown(self) -> int:
-        """How many tiles hold an image."""
-        return sum(1 for picture, _ in self._tiles if not picture.pixmap().isNull())
-
-    def set_samples(self, images: list[QImage], captions: list[str]) -> None:
-        self.setVisible(bool(images))  # no empty black tiles while there is nothing to show
-        for i, (picture, caption) in enumerate(self._tiles):
-            if i < len(images):
-                smooth = images[i].width() > self._tile  # keep small digits crisp, shrink photos smoothly
-                mode = (
-                    Qt.TransformationMode.SmoothTransformation
-                    if smooth
-                    else Qt.TransformationMode.FastTransformation
-                )
-                pixmap = QPixmap.fromImage(images[i]).scaled(
-                    self._tile, self._tile, Qt.AspectRatioMode.KeepAspectRatio, mode
-                )
-                picture.setPixmap(pixmap)
-                picture.setToolTip(captions[i])
-                caption.setText(captions[i][:9])
-            else:
-                picture.clear()
-                picture.setToolTip("")
-                caption.clear()
+    """(label, key) pairs for the dataset combo, in the registry's order (image folders last)."""
+    return [(info.label, key) for key, info in registry.DATASETS.items()]
 
 
 class DataPanel(QWidget):
@@ -158,7 +64,6 @@ class DataPanel(QWidget):
         self.setObjectName("dataPanel")
         self._data = None
         self._loaded_key: tuple | None = None
-        self._task: Task | None = None
         self._pending = False  # the queued load is a download
         self._pending_load = False
         self._data_dir = DataConfig().data_dir
@@ -194,28 +99,25 @@ class DataPanel(QWidget):
         form.addRow(self.folderLabel, folder_row)
         form.addRow(self.imageSizeLabel, self.imageSizeCombo)
 
-        self.messageLabel = QLabel(objectName="dataMessageLabel", wordWrap=True)
-        self.messageLabel.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.messageLabel.setProperty("role", "error")
+        self.messageLabel = MessageLabel("dataMessageLabel")
         self.downloadButton = QPushButton("Download", objectName="downloadButton")
         self.downloadButton.setToolTip(
             "Download the dataset into the data folder (needs an internet connection)"
         )
-        self.previewGrid = PreviewGrid()
-        self.previewGrid.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Maximum)
-        self.classCountsLabel = QLabel(objectName="classCountsLabel", wordWrap=True)
-        self.splitSizesLabel = QLabel(objectName="splitSizesLabel", wordWrap=True)
-        for label in (self.classCountsLabel, self.splitSizesLabel):
-            label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.loading = TaskRunner(self, "loadDataTask", busy_widgets=[self.downloadButton])
+        self.preview = DataPreview()
+        self.previewGrid = self.preview.previewGrid
+        self.classCountsLabel, self.splitSizesLabel = (
+            self.preview.classCountsLabel,
+            self.preview.splitSizesLabel,
+        )
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(form)
         layout.addWidget(self.messageLabel)
         layout.addWidget(self.downloadButton, 0, Qt.AlignmentFlag.AlignLeft)
-        layout.addWidget(self.previewGrid, 0, Qt.AlignmentFlag.AlignHCenter)
-        layout.addWidget(self.classCountsLabel)
-        layout.addWidget(self.splitSizesLabel)
+        layout.addWidget(self.preview)
 
         self.datasetCombo.currentIndexChanged.connect(self._on_dataset_changed)
         self.datasetCombo.activated.connect(self._on_dataset_activated)
@@ -236,7 +138,7 @@ class DataPanel(QWidget):
         Raises ConfigError (its text is meant for the user) when the choices are not valid.
         """
         key = self.dataset_key()
-        dataset = f"{FOLDER_PREFIX}{self._image_folder}" if key == FOLDER else key
+        dataset = folder_key(self._image_folder) if key == FOLDER else key
         size = self.imageSizeCombo.currentData() or None
         fields = {
             "dataset": dataset,
@@ -270,18 +172,18 @@ class DataPanel(QWidget):
     def set_split(self, val_split: float, seed: int) -> None:
         """Validation share and seed chosen elsewhere, for the split sizes shown here."""
         self._split = (val_split, seed)
-        self._show_split_sizes()
+        self.preview.show_split(val_split)
 
     def set_inputs_enabled(self, enabled: bool) -> None:
         """Lock the choices (e.g. during a run) while the preview stays readable."""
         self.datasetCombo.setEnabled(enabled)
         self.imageSizeCombo.setEnabled(enabled)
-        self.downloadButton.setEnabled(enabled and self._task is None)
+        self.downloadButton.setEnabled(enabled and not self.loading.is_running())
         self.dataFolderEdit.setEnabled(enabled)
         self.browseButton.setEnabled(enabled)
 
     def is_loading(self) -> bool:
-        return self._task is not None
+        return self.loading.is_running()
 
     def reload(self) -> None:
         """Load the chosen dataset for the preview, in a worker thread."""
@@ -293,7 +195,7 @@ class DataPanel(QWidget):
 
     # ---- loading ------------------------------------------------------------------------------
     def _start_load(self, download: bool) -> None:
-        if self._task is not None:
+        if self.loading.is_running():
             self._pending = self._pending or download  # a queued download wins over a reload
             self._pending_load = True
             return
@@ -308,15 +210,14 @@ class DataPanel(QWidget):
         cfg = replace(cfg, download=download)
         verb = "Downloading" if download else "Loading"
         self._show_message(f"{verb} {self.datasetCombo.currentText().rstrip('…')}…", role="info")
-        self.downloadButton.setEnabled(False)
         self.statusMessage.emit(f"{verb} {cfg.dataset}…")
-        task = Task(_loader(cfg), parent=self, name="loadDataTask")
-        task.worker.runFinished.connect(self._on_loaded)
-        task.worker.runFailed.connect(self._fail)
-        task.worker.statusMessage.connect(self.statusMessage)
-        task.finished.connect(self._on_task_finished)
-        self._task = task
-        task.start()
+        self.loading.start(
+            _loader(cfg),
+            on_done=self._on_loaded,
+            on_failed=self._fail,
+            on_finished=self._start_pending,
+            on_events={"status": lambda event: self.statusMessage.emit(str(event.get("message", "")))},
+        )
 
     @Slot(object)
     def _on_loaded(self, loaded: tuple) -> None:
@@ -325,7 +226,7 @@ class DataPanel(QWidget):
             return  # the choice changed while loading; the pending load shows the new one
         self._data, self._loaded_key = data, key
         self._show_message("")
-        self._show_data(data)
+        self.preview.show_data(data, self._split[0])
         self.statusMessage.emit(f"{data.name}: {len(data.train_labels)} images, {len(data.classes)} classes")
         self.dataLoaded.emit(data)
 
@@ -334,59 +235,19 @@ class DataPanel(QWidget):
         self._data, self._loaded_key = None, None
         # The engine's message already names the files and what to do (copy them or Download).
         self._show_message(message, role="error", download=self.dataset_key() in DOWNLOADABLE)
-        self.previewGrid.set_samples([], [])
-        self.classCountsLabel.clear()
-        self.splitSizesLabel.clear()
+        self.preview.clear()
         self.statusMessage.emit(message.splitlines()[0] if message else "")
         self.loadFailed.emit(message)
 
-    @Slot()
-    def _on_task_finished(self) -> None:
-        self._task = None
-        self.downloadButton.setEnabled(True)
+    def _start_pending(self) -> None:
         if self._pending_load:
             download, self._pending, self._pending_load = self._pending, False, False
             self._start_load(download)
 
     # ---- drawing ------------------------------------------------------------------------------
     def _show_message(self, text: str, role: str = "error", download: bool = False) -> None:
-        self.messageLabel.setText(text)
-        self.messageLabel.setProperty("role", role)
-        self.messageLabel.style().unpolish(self.messageLabel)
-        self.messageLabel.style().polish(self.messageLabel)
-        self.messageLabel.setVisible(bool(text))
+        self.messageLabel.show_message(text, role)
         self.downloadButton.setVisible(download)
-
-    def _show_data(self, data) -> None:
-        picked = sample_indices(data.train_labels, self.previewGrid.capacity)
-        images = [to_qimage(data.train_images[i]) for i in picked]
-        captions = [str(data.classes[int(data.train_labels[i])]) for i in picked]
-        self.previewGrid.set_samples(images, captions)
-        counts = torch.bincount(data.train_labels, minlength=len(data.classes)).tolist()
-        parts = [f"{escape(str(name))}:&nbsp;{n}" for name, n in zip(data.classes, counts, strict=True)]
-        if len(parts) > 20:
-            parts = parts[:20] + [f"… and {len(parts) - 20} more"]
-        c, h, w = data.spec.shape
-        colour = "grey" if c == 1 else "colour"
-        text = (
-            f"<b>{len(data.classes)} classes</b>, {h}×{w} {colour} images. Images per class: "
-            + " · ".join(parts)
-        )
-        if data.skipped:
-            path, reason = data.skipped[0]
-            text += (
-                f"<br>{len(data.skipped)} files skipped (first: {escape(Path(path).name)}: {escape(reason)})"
-            )
-        self.classCountsLabel.setText(text)
-        self._show_split_sizes()
-
-    def _show_split_sizes(self) -> None:
-        if self._data is None:
-            return
-        train, val, test = split_sizes(self._data, self._split[0])
-        self.splitSizesLabel.setText(
-            f"Split: <b>{train}</b> train · <b>{val}</b> validation · <b>{test}</b> test"
-        )
 
     # ---- reactions ----------------------------------------------------------------------------
     @Slot(int)
@@ -395,9 +256,7 @@ class DataPanel(QWidget):
         self.datasetChanged.emit(self.dataset_key())
         if self.dataset_key() == FOLDER and not self._image_folder:
             self._show_message("Choose a folder that holds one sub-folder of images per class.", role="info")
-            self.previewGrid.set_samples([], [])
-            self.classCountsLabel.clear()
-            self.splitSizesLabel.clear()
+            self.preview.clear()
             self._data = None
             return
         self.reload()
@@ -490,25 +349,6 @@ def _load_key(cfg: DataConfig) -> tuple:
 
 def _loader(cfg: DataConfig):
     def load(on_event, stop):
-        from engine.datasets import load_dataset
-
-        return _load_key(cfg), load_dataset(cfg)
+        return _load_key(cfg), registry.load_dataset(cfg)
 
     return load
-
-
-def split_sizes(data, val_split: float) -> tuple[int, int, int]:
-    """Train, validation and test sizes ``engine.datasets.split_dataset`` gives (without copying)."""
-    from engine.datasets import TEST_FRACTION
-
-    def held(n: int, fraction: float) -> int:
-        return min(n, max(1, math.ceil(fraction * n)))
-
-    pool = int(data.train_labels.shape[0])
-    if data.test_labels is not None:
-        test = int(data.test_labels.shape[0])
-    else:
-        test = held(pool, TEST_FRACTION)
-        pool -= test
-    val = held(pool, val_split)
-    return pool - val, val, test

@@ -16,36 +16,29 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QSettings, Qt, Signal, Slot
-from PySide6.QtGui import QStandardItemModel
+from PySide6.QtCore import QSettings, Signal, Slot
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDoubleSpinBox,
-    QFileDialog,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
-    QLabel,
-    QLineEdit,
-    QPushButton,
     QSpinBox,
     QVBoxLayout,
     QWidget,
 )
 from torch import nn
 
-from engine.config import ConfigError, InputSpec, TrainConfig
+from engine.checkpoints import MODELS_DIR
+from engine.config import ConfigError, TrainConfig
+from engine.data.types import InputSpec
 from gui.panels.layer_tree import LayerTreePanel
+from gui.panels.starting_point import RANDOM, StartingPoint
 from gui.settings import read_bool, read_float, read_int, read_str
-from gui.tasks import Task, error_message
+from gui.tasks import stop_all
+from gui.widgets.message_label import MessageLabel
 
-RANDOM, IMAGENET, CHECKPOINT = "random", "imagenet", "checkpoint"
-START_LABELS = {
-    RANDOM: "Random initialisation",
-    IMAGENET: "ImageNet weights (local cache)",
-    CHECKPOINT: "From a Taller checkpoint…",
-}
 UNFREEZE_ALL, UNFREEZE_LAST = "all", "last_n"
 TWO_PHASE_HELP = (
     "Phase 1 trains the ticked layers only; then the frozen ones are released and training goes on "
@@ -73,31 +66,6 @@ def frozen_leaves(model: nn.Module, names: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(leaves))
 
 
-def checkpoint_summary(meta: dict[str, Any]) -> str:
-    """'cnn · 10 classes (0, 1, 2, …) · trained on digits · input 1×28×28'."""
-    classes = [str(c) for c in meta.get("classes", [])]
-    shown = ", ".join(classes[:4]) + (", …" if len(classes) > 4 else "")
-    parts = [str(meta.get("arch", "?")), f"{len(classes)} classes ({shown})"]
-    if meta.get("dataset"):
-        parts.append(f"trained on {str(meta['dataset']).replace('folder:', 'folder ')}")
-    spec = meta.get("spec") or {}
-    if spec:
-        parts.append(f"input {spec.get('channels')}×{spec.get('height')}×{spec.get('width')}")
-    return " · ".join(parts)
-
-
-def _read_checkpoint_meta(path: str):
-    def job(on_event, stop):
-        from engine.checkpoints import read_payload
-
-        try:
-            return path, read_payload(path)["meta"], ""
-        except Exception as exc:  # noqa: BLE001 - shown next to the file name, with its path
-            return path, None, error_message(exc)
-
-    return job
-
-
 class FineTunePanel(QWidget):
     """Starting point, layer tree and two-phase schedule of a run.
 
@@ -113,50 +81,23 @@ class FineTunePanel(QWidget):
     def __init__(self, models_dir: str | Path | None = None, parent: QWidget | None = None):
         super().__init__(parent)
         self.setObjectName("finetunePanel")
-        if models_dir is None:
-            from engine.checkpoints import MODELS_DIR
-
-            models_dir = MODELS_DIR
-        self.models_dir = Path(models_dir)
+        self.models_dir = Path(MODELS_DIR if models_dir is None else models_dir)
         self._arch = "cnn"
         self._spec: InputSpec | None = None
         self._classes: list[str] | None = None
         self._context: tuple | None = None
-        self._ckpt_path = ""
-        self._ckpt_meta: dict[str, Any] | None = None
-        self._ckpt_error = ""
         self._epochs = TrainConfig().epochs
         self._build()
-        self._update_start_choices()
+        self.starting_point.set_context(self._arch, None, None)
         self._update_two_phase()
 
     # ---- layout -------------------------------------------------------------------------------
     def _build(self) -> None:
-        self.startCombo = QComboBox(objectName="startCombo")
-        for key, label in START_LABELS.items():
-            self.startCombo.addItem(label, key)
-        self.startCombo.setToolTip("Where the weights start before training")
-        self.initCheckpointEdit = QLineEdit(objectName="initCheckpointEdit")
-        self.initCheckpointEdit.setPlaceholderText("A model saved earlier in Taller (.pt)")
-        self.initCheckpointEdit.setToolTip(
-            "Transfer learning: start from a model you trained before (e.g. on digits) and go on "
-            "with this data; when the classes differ its head is replaced by a new one"
-        )
-        self.initCheckpointButton = QPushButton("Browse…", objectName="initCheckpointButton")
-        self.checkpointInfoLabel = QLabel(objectName="checkpointInfoLabel", wordWrap=True)
-        self.checkpointInfoLabel.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.startInfoLabel = QLabel(objectName="startInfoLabel", wordWrap=True)
-        self.checkpointRow = QWidget(objectName="checkpointRow")
-        row = QHBoxLayout(self.checkpointRow)
-        row.setContentsMargins(0, 0, 0, 0)
-        row.addWidget(self.initCheckpointEdit, 1)
-        row.addWidget(self.initCheckpointButton)
-        start_box = QGroupBox("Starting point", objectName="startGroup")
-        start = QVBoxLayout(start_box)
-        start.addWidget(self.startCombo)
-        start.addWidget(self.checkpointRow)
-        start.addWidget(self.checkpointInfoLabel)
-        start.addWidget(self.startInfoLabel)
+        self.starting_point = StartingPoint(self.models_dir)
+        sp = self.starting_point
+        self.startCombo, self.checkpointRow = sp.startCombo, sp.checkpointRow
+        self.initCheckpointEdit, self.initCheckpointButton = sp.initCheckpointEdit, sp.initCheckpointButton
+        self.checkpointInfoLabel, self.startInfoLabel = sp.checkpointInfoLabel, sp.startInfoLabel
 
         self.twoPhaseCheck = QCheckBox("Two phases: unfreeze during the run", objectName="twoPhaseCheck")
         self.twoPhaseCheck.setToolTip(TWO_PHASE_HELP)
@@ -177,10 +118,10 @@ class FineTunePanel(QWidget):
         self.backboneLrFactorSpin = self._factor_spin(
             "backboneLrFactorSpin", TrainConfig().backbone_lr_factor, BACKBONE_HELP
         )
-        self.twoPhaseHint = QLabel(TWO_PHASE_HELP, objectName="twoPhaseHint", wordWrap=True)
-        self.backboneHint = QLabel(BACKBONE_HELP, objectName="backboneHint", wordWrap=True)
-        for hint in (self.twoPhaseHint, self.backboneHint):
-            hint.setProperty("role", "hint")
+        self.twoPhaseHint = MessageLabel("twoPhaseHint", hide_when_empty=False, selectable=False)
+        self.backboneHint = MessageLabel("backboneHint", hide_when_empty=False, selectable=False)
+        for hint, text in ((self.twoPhaseHint, TWO_PHASE_HELP), (self.backboneHint, BACKBONE_HELP)):
+            hint.show_message(text, "hint")
             hint.setMinimumWidth(200)  # word-wrapped labels in a form otherwise ask for the full text width
         unfreeze_row = QHBoxLayout()
         unfreeze_row.addWidget(self.unfreezeCombo, 1)
@@ -200,13 +141,11 @@ class FineTunePanel(QWidget):
         layers_box = QGroupBox("Layers: tick the ones that learn", objectName="layersGroup")
         QVBoxLayout(layers_box).addWidget(self.layer_tree)
         layout = QVBoxLayout(self)
-        layout.addWidget(start_box)
+        layout.addWidget(self.starting_point)
         layout.addWidget(schedule_box)
         layout.addWidget(layers_box, 1)
 
-        self.startCombo.currentIndexChanged.connect(self._on_start_changed)
-        self.initCheckpointButton.clicked.connect(self.browse_checkpoint)
-        self.initCheckpointEdit.editingFinished.connect(self._on_path_edited)
+        self.starting_point.changed.connect(self.configChanged)
         self.twoPhaseCheck.toggled.connect(self._update_two_phase)
         self.unfreezeCombo.currentIndexChanged.connect(self._update_two_phase)
         self.layer_tree.frozenChanged.connect(self._on_frozen_changed)
@@ -250,8 +189,7 @@ class FineTunePanel(QWidget):
             self._classes = list(classes)
         if spec is not None:
             self._spec = spec
-        self._update_start_choices()
-        self._show_checkpoint_info()
+        self.starting_point.set_context(arch, spec, classes)
         if self._spec is not None and (num_classes or self._classes):
             n = num_classes or len(self._classes)
             key = (arch, self._spec, n)
@@ -267,16 +205,11 @@ class FineTunePanel(QWidget):
 
     def start(self) -> str:
         """ "random", "imagenet" or "checkpoint"."""
-        return self.startCombo.currentData()
+        return self.starting_point.start()
 
     def set_start(self, key: str, checkpoint: str | Path | None = None) -> None:
         """Choose a starting point (and the checkpoint file for "checkpoint")."""
-        if checkpoint is not None:
-            self.initCheckpointEdit.setText(str(checkpoint))
-        index = self.startCombo.findData(key)
-        if index >= 0 and self._item_enabled(index):
-            self.startCombo.setCurrentIndex(index)
-        self._on_path_edited()
+        self.starting_point.set_start(key, checkpoint)
 
     def model_overrides(self) -> dict[str, Any]:
         """ModelConfig fields: pretrained, init_checkpoint, frozen, freeze_bn_stats.
@@ -284,16 +217,13 @@ class FineTunePanel(QWidget):
         Raises ConfigError when the checkpoint to start from is missing, unreadable or of another
         architecture.
         """
-        start = self.start()
-        path = self.initCheckpointEdit.text().strip() if start == CHECKPOINT else ""
-        if start == CHECKPOINT:
-            self._check_checkpoint(path)
+        path = self.starting_point.checkpoint_path()
         frozen = self.layer_tree.frozen()
         model = self.layer_tree.model()
         if frozen and self._releases_part() and model is not None and self.layer_tree.arch() == self._arch:
             frozen = frozen_leaves(model, frozen)
         return {
-            "pretrained": start == IMAGENET and self._item_enabled(self.startCombo.currentIndex()),
+            "pretrained": self.starting_point.pretrained(),
             "init_checkpoint": path or None,
             "frozen": tuple(frozen),
             "freeze_bn_stats": self.layer_tree.freeze_bn_stats(),
@@ -324,26 +254,13 @@ class FineTunePanel(QWidget):
             "backbone_lr_factor": round(self.backboneLrFactorSpin.value(), 6),
         }
 
-    @Slot()
-    def browse_checkpoint(self) -> None:
-        """Ask for a checkpoint file and start from it."""
-        start = self.initCheckpointEdit.text().strip() or str(
-            self.models_dir if self.models_dir.is_dir() else Path.home()
-        )
-        path, _ = QFileDialog.getOpenFileName(
-            self, "Start from a model", start, "Taller models (*.pt);;All files (*)"
-        )
-        if path:
-            self.set_start(CHECKPOINT, path)
-
     def checkpoint_meta(self) -> dict[str, Any] | None:
         """Metadata of the chosen checkpoint once read, else None."""
-        return self._ckpt_meta
+        return self.starting_point.checkpoint_meta()
 
     def shutdown(self) -> None:
         """Wait for the workers of this panel (tree building, checkpoint reading)."""
-        for task in self.findChildren(Task):
-            task.stop_and_wait()
+        stop_all(self)
 
     def save_settings(self, settings: QSettings) -> None:
         settings.setValue("finetune/start", self.start())
@@ -367,148 +284,6 @@ class FineTunePanel(QWidget):
         self.backboneLrFactorSpin.setValue(read_float(settings, "finetune/backboneLrFactor", 1.0))
         checkpoint = read_str(settings, "finetune/checkpoint", "")
         self.set_start(read_str(settings, "finetune/start", RANDOM), checkpoint if checkpoint else None)
-
-    # ---- starting point -----------------------------------------------------------------------
-    def _item_enabled(self, index: int) -> bool:
-        model = self.startCombo.model()
-        item = model.item(index) if isinstance(model, QStandardItemModel) else None
-        return item is None or item.isEnabled()
-
-    def _set_item(self, key: str, enabled: bool, tip: str) -> None:
-        index = self.startCombo.findData(key)
-        model = self.startCombo.model()
-        if isinstance(model, QStandardItemModel):
-            model.item(index).setEnabled(enabled)
-        self.startCombo.setItemData(index, tip, Qt.ItemDataRole.ToolTipRole)
-
-    def _update_start_choices(self) -> None:
-        from engine.models import ARCH_LABELS, supports_pretrained, weights_available, weights_path
-
-        label = ARCH_LABELS.get(self._arch, self._arch)
-        if not supports_pretrained(self._arch):
-            ok, tip = False, f"{label} has no ImageNet weights; only ResNet-18, VGG-16 and RegNet do"
-        elif weights_available(self._arch):
-            ok, tip = True, f"{label} starts from ImageNet weights found at {weights_path(self._arch)}"
-        else:
-            ok, tip = (
-                False,
-                (
-                    f"ImageNet weights for {label} are not on this machine: {weights_path(self._arch)} is "
-                    f"missing. Import a copy with `python main.py import-weights {self._arch} FILE`."
-                ),
-            )
-        self._set_item(IMAGENET, ok, tip)
-        if self.start() == IMAGENET and not ok:
-            self.startCombo.setCurrentIndex(self.startCombo.findData(RANDOM))
-            self._show_start_info(f"Starting from random weights: {tip}", "warning")
-        else:
-            self._on_start_changed()
-
-    @Slot()
-    def _on_start_changed(self) -> None:
-        start = self.start()
-        self.checkpointRow.setVisible(start == CHECKPOINT)
-        self.checkpointInfoLabel.setVisible(start == CHECKPOINT)
-        texts = {
-            RANDOM: "Every weight starts random: training from scratch.",
-            IMAGENET: "The layers start from what they learned on ImageNet's 1.2 million photos; "
-            "the head is new. Try 'Feature extraction' below, then two phases.",
-            CHECKPOINT: "Transfer learning from a model you trained before.",
-        }
-        self._show_start_info(texts[start], "hint")
-        if start == CHECKPOINT:
-            self._on_path_edited()
-        self.configChanged.emit()
-
-    @Slot()
-    def _on_path_edited(self) -> None:
-        path = self.initCheckpointEdit.text().strip()
-        if self.start() != CHECKPOINT or path == self._ckpt_path:
-            self._show_checkpoint_info()
-            return
-        self._ckpt_path, self._ckpt_meta, self._ckpt_error = path, None, ""
-        if not path:
-            self._show_checkpoint_info()
-            return
-        self.checkpointInfoLabel.setText(f"Reading {Path(path).name}…")
-        task = Task(_read_checkpoint_meta(path), parent=self, name="checkpointInfoTask")
-        task.succeeded.connect(self._on_checkpoint_read)
-        task.start()
-        self.configChanged.emit()
-
-    @Slot(object)
-    def _on_checkpoint_read(self, result: tuple) -> None:
-        path, meta, error = result
-        if path == self._ckpt_path:  # else the user has chosen another file meanwhile
-            self._ckpt_meta, self._ckpt_error = meta, error
-            self._show_checkpoint_info()
-            self.configChanged.emit()
-
-    def _show_checkpoint_info(self) -> None:
-        label = self.checkpointInfoLabel
-        if self._ckpt_error:
-            self._set_role(label, self._ckpt_error, "error")
-        elif self._ckpt_meta is None:
-            self._set_role(label, "" if not self._ckpt_path else label.text(), "hint")
-        else:
-            lines, role = [checkpoint_summary(self._ckpt_meta)], "ok"
-            problem = self._arch_problem()
-            if problem:
-                lines.append(f"⚠ {problem}")
-                role = "warning"
-            else:
-                lines += self._transfer_notes()
-            self._set_role(label, "<br>".join(lines), role)
-
-    def _arch_problem(self) -> str:
-        theirs = self._ckpt_meta.get("arch") if self._ckpt_meta else None
-        if theirs and theirs != self._arch:
-            return (
-                f"It is a {theirs} model but the chosen model is {self._arch}: choose {theirs} in the "
-                "Model settings to start from it, or pick another checkpoint."
-            )
-        return ""
-
-    def _transfer_notes(self) -> list[str]:
-        meta, notes = self._ckpt_meta, []
-        theirs = [str(c) for c in meta.get("classes", [])]
-        if self._classes is not None and theirs != list(self._classes):
-            notes.append(
-                f"Its head ({len(theirs)} classes) is replaced by a new one for your {len(self._classes)} "
-                "classes; every other layer starts from its weights."
-            )
-        elif self._classes is not None:
-            notes.append("Same classes: every layer, the head too, starts from its weights.")
-        spec = meta.get("spec") or {}
-        if self._spec is not None and spec and spec.get("channels") != self._spec.channels:
-            notes.append(
-                f"It saw {spec.get('channels')}-channel images, your data has {self._spec.channels}: "
-                "layers whose weights do not fit (the first one) start random."
-            )
-        return notes
-
-    def _check_checkpoint(self, path: str) -> None:
-        if not path:
-            raise ConfigError(
-                "Choose the checkpoint to start from on the Layers tab, or another starting point"
-            )
-        if path != self._ckpt_path:
-            self._on_path_edited()
-        if self._ckpt_error:
-            raise ConfigError(f"Cannot start from that checkpoint: {self._ckpt_error}")
-        problem = self._arch_problem()
-        if problem:
-            raise ConfigError(f"Cannot start from {Path(path).name}: {problem}")
-
-    def _show_start_info(self, text: str, role: str) -> None:
-        self._set_role(self.startInfoLabel, text, role)
-
-    @staticmethod
-    def _set_role(label: QLabel, text: str, role: str) -> None:
-        label.setText(text)
-        label.setProperty("role", role)
-        label.style().unpolish(label)
-        label.style().polish(label)
 
     # ---- schedule -----------------------------------------------------------------------------
     def _releases_part(self) -> bool:

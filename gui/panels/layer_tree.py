@@ -15,43 +15,35 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 
-import pyqtgraph as pg
 import torch
-from PySide6.QtCore import QSettings, Qt, Signal, Slot
-from PySide6.QtGui import QBrush, QColor
+from PySide6.QtCore import QSettings, Signal, Slot
 from PySide6.QtWidgets import (
     QCheckBox,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QPushButton,
     QSpinBox,
-    QTreeWidget,
     QTreeWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 from torch import nn
 
-from engine.config import InputSpec
-from gui.tasks import Task, error_message
+from engine.data.types import InputSpec
+from engine.freezing import apply_freeze, count_parameters, frozen_names, layer_tree, preset
+from engine.models import registry as architectures
+from engine.models.build import build_model
+from gui.panels.layer_tree_view import LayerTreeView
+from gui.settings import read_bool, read_str
+from gui.tasks import run_task, stop_all
+from gui.widgets.message_label import MessageLabel
 
-COL_NAME, COL_TYPE, COL_SHAPE, COL_PARAMS, COL_TRAIN = range(5)
-HEADERS = ("Layer", "Type", "Output shape", "Parameters", "Trainable")
-NAME_ROLE = Qt.ItemDataRole.UserRole
-FROZEN_COLOUR = QColor("#8a8a8a")
 BN_TIP = (
     "BatchNorm layers keep running averages of their inputs, which they use when the model "
     "predicts. Training updates these averages even in a layer whose weights are frozen. "
     "Fine-tuning on a small dataset would then shift statistics learned on many more images, so "
     "by default they stay fixed in frozen layers. Untick to let them adapt to your images."
 )
-EXPAND_ALL_BELOW = 40  # rows; larger trees open at the top level only
-
-
-def format_shape(shape: tuple[int, ...] | None) -> str:
-    """``(64, 16, 16)`` as ``64×16×16``; empty when unknown."""
-    return "×".join(str(d) for d in shape) if shape else ""
 
 
 def summary_text(trainable: int, total: int) -> str:
@@ -69,9 +61,6 @@ def build_structure(arch: str, spec: InputSpec, num_classes: int) -> tuple[nn.Mo
     The meta device gives the structure, parameter counts and output shapes without memory or
     initialisation; a model the meta device cannot build falls back to the CPU.
     """
-    from engine.freezing import layer_tree
-    from engine.models import build_model
-
     try:
         with torch.device("meta"):
             model = build_model(arch, spec, num_classes, pretrained=False)
@@ -79,31 +68,6 @@ def build_structure(arch: str, spec: InputSpec, num_classes: int) -> tuple[nn.Mo
     except (NotImplementedError, RuntimeError, TypeError):
         model = build_model(arch, spec, num_classes, pretrained=False)
         return model, layer_tree(model, spec)
-
-
-def add_phase_marker(plot_widget: pg.PlotWidget, epoch: float, label: str) -> pg.InfiniteLine:
-    """Draw a dashed vertical line with ``label`` at x = ``epoch`` on a pyqtgraph plot.
-
-    For the "phase" event pass ``event["epoch"] - 0.5``: the line then sits between the last
-    epoch of the frozen phase and the first fine-tuning epoch.
-    """
-    line = pg.InfiniteLine(
-        pos=epoch,
-        angle=90,
-        movable=False,
-        pen=pg.mkPen("#7b3294", width=1.5, style=Qt.PenStyle.DashLine),
-        label=label,
-        labelOpts={"position": 0.92, "color": "#7b3294", "fill": (255, 255, 255, 200)},
-    )
-    line.setObjectName("phaseMarker")
-    plot_widget.addItem(line)
-    return line
-
-
-def _ancestors(name: str) -> list[str]:
-    """``a.b.c`` -> ``["a", "a.b"]``."""
-    parts = name.split(".")
-    return [".".join(parts[:i]) for i in range(1, len(parts))]
 
 
 class LayerTreePanel(QWidget):
@@ -129,21 +93,41 @@ class LayerTreePanel(QWidget):
         self._pending: tuple[str, ...] | None = None  # applied when the next model arrives
         self._blocks = 0
         self._frozen_by_arch: dict[str, tuple[str, ...]] = {}
-        self._items: dict[str, QTreeWidgetItem] = {}
-        self._kinds: dict[str, str] = {}
-        self._with_bn: set[str] = set()  # modules holding a BatchNorm layer somewhere below
-        self._updating = False
         self._generation = 0
         self._building: str | None = None
         self._build_ui()
+        self._items = self.layerTree.items  # rows by dotted module name, kept up to date by the view
         self._update_enabled()
 
     # ---- layout -------------------------------------------------------------------------------
     def _build_ui(self) -> None:
         self.paramSummary = QLabel("Load data to see the model's layers", objectName="paramSummary")
         self.paramSummary.setAccessibleName("Trainable parameters")
-        self.statusLabel = QLabel(objectName="layerTreeStatus", wordWrap=True)
-        self.statusLabel.hide()
+        self.statusLabel = MessageLabel("layerTreeStatus", selectable=False)
+        self.freezeBnCheck = QCheckBox(
+            "Keep BatchNorm statistics of frozen layers fixed", objectName="freezeBnCheck"
+        )
+        self.freezeBnCheck.setChecked(True)
+        self.freezeBnCheck.setToolTip(BN_TIP)
+
+        self.layerTree = LayerTreeView()
+
+        presets = self._build_presets()
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.paramSummary)
+        layout.addLayout(presets)
+        layout.addWidget(self.freezeBnCheck)
+        layout.addWidget(self.statusLabel)
+        layout.addWidget(self.layerTree, 1)
+
+        self.layerTree.trainableToggled.connect(self._on_toggled)
+        self.presetAllButton.clicked.connect(self._preset_all)
+        self.presetFeaturesButton.clicked.connect(self._preset_features)
+        self.presetLastNButton.clicked.connect(self._preset_last_n)
+        self.freezeBnCheck.toggled.connect(self._refresh)
+
+    def _build_presets(self) -> QHBoxLayout:
         self.presetAllButton = QPushButton("Train all", objectName="presetAllButton")
         self.presetAllButton.setToolTip("Every layer learns (training from scratch or full fine-tuning)")
         self.presetFeaturesButton = QPushButton("Feature extraction", objectName="presetFeaturesButton")
@@ -158,43 +142,12 @@ class LayerTreePanel(QWidget):
         tip = "The last N blocks and the head learn; the earlier blocks stay frozen"
         self.presetLastNButton.setToolTip(tip)
         self.lastNSpin.setToolTip(tip)
-        self.freezeBnCheck = QCheckBox(
-            "Keep BatchNorm statistics of frozen layers fixed", objectName="freezeBnCheck"
-        )
-        self.freezeBnCheck.setChecked(True)
-        self.freezeBnCheck.setToolTip(BN_TIP)
-
-        self.layerTree = QTreeWidget(objectName="layerTree")
-        self.layerTree.setColumnCount(len(HEADERS))
-        self.layerTree.setHeaderLabels(HEADERS)
-        self.layerTree.setUniformRowHeights(True)
-        self.layerTree.setAlternatingRowColors(True)
-        self.layerTree.setAccessibleName("Layers of the model")
-        self.layerTree.setToolTip("Tick the layers that should learn; unticked layers keep their weights")
-        header = self.layerTree.header()
-        header.setStretchLastSection(False)
-        header.setSectionResizeMode(COL_NAME, QHeaderView.ResizeMode.Stretch)
-        for col in (COL_TYPE, COL_SHAPE, COL_PARAMS, COL_TRAIN):
-            header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
-
-        presets = QHBoxLayout()
-        presets.addWidget(QLabel("Presets:"))
+        row = QHBoxLayout()
+        row.addWidget(QLabel("Presets:"))
         for w in (self.presetAllButton, self.presetFeaturesButton, self.presetLastNButton, self.lastNSpin):
-            presets.addWidget(w)
-        presets.addStretch(1)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.paramSummary)
-        layout.addLayout(presets)
-        layout.addWidget(self.freezeBnCheck)
-        layout.addWidget(self.statusLabel)
-        layout.addWidget(self.layerTree, 1)
-
-        self.layerTree.itemChanged.connect(self._on_item_changed)
-        self.presetAllButton.clicked.connect(self._preset_all)
-        self.presetFeaturesButton.clicked.connect(self._preset_features)
-        self.presetLastNButton.clicked.connect(self._preset_last_n)
-        self.freezeBnCheck.toggled.connect(self._refresh)
+            row.addWidget(w)
+        row.addStretch(1)
+        return row
 
     # ---- public API ---------------------------------------------------------------------------
     def build(self, arch: str, spec: InputSpec, num_classes: int) -> None:
@@ -211,18 +164,16 @@ class LayerTreePanel(QWidget):
         if remembered is None:  # a set chosen before the first model arrived still counts
             remembered = self._pending if self._model is None and self._pending is not None else ()
         self._pending = remembered
-        self._show_status(f"Building {arch} to list its layers…", "info")
+        self.statusLabel.show_message(f"Building {arch} to list its layers…", "info")
         self._update_enabled()
 
-        def job(on_event, stop):
-            try:
-                return generation, arch, spec, *build_structure(arch, spec, num_classes), None
-            except Exception as exc:  # noqa: BLE001 - reported with its generation, see _on_built
-                return generation, arch, spec, None, None, error_message(exc)
-
-        task = Task(job, parent=self, name="layerTreeTask")
-        task.succeeded.connect(self._on_built)
-        task.start()
+        run_task(
+            self,
+            lambda on_event, stop: build_structure(arch, spec, num_classes),
+            name="layerTreeTask",
+            on_done=lambda built: self._on_built(generation, arch, spec, *built),
+            on_failed=lambda error: self._on_build_failed(generation, arch, error),
+        )
 
     def set_model(self, model: nn.Module, arch: str, spec: InputSpec | None = None, infos=None) -> None:
         """Show ``model`` (kept by the panel and frozen in place as the boxes change).
@@ -232,8 +183,6 @@ class LayerTreePanel(QWidget):
         large ones). The frozen set shown is the model's own (``frozen_names``), unless
         ``set_frozen`` was called (or ``build`` started) before the model arrived.
         """
-        from engine.freezing import frozen_names, layer_tree
-
         if infos is None:
             infos = layer_tree(model, spec)
         names = self._pending if self._pending is not None else tuple(frozen_names(model))
@@ -241,8 +190,8 @@ class LayerTreePanel(QWidget):
         self._generation += 1  # a build still running for another model is now out of date
         self._building = None
         self._model, self._arch = model, arch
-        self._populate(infos)
-        self._show_status("", "info")
+        self.layerTree.populate(infos)
+        self.statusLabel.show_message("")
         self._commit(self._valid(names), force=True)
         self._update_last_n()
         self._update_enabled()
@@ -282,8 +231,6 @@ class LayerTreePanel(QWidget):
 
     def apply_preset(self, name: str, n: int = 1) -> tuple[str, ...]:
         """Apply a preset of ``engine.freezing.preset`` ("all", "features", "last_n")."""
-        from engine.freezing import preset
-
         if self._model is None:
             return self.frozen()
         self._commit(tuple(preset(self._model, self._arch, name, n)))
@@ -291,8 +238,6 @@ class LayerTreePanel(QWidget):
 
     def counts(self) -> tuple[int, int]:
         """(trainable, total) parameters of the model as ticked, by ``engine.freezing.count_parameters``."""
-        from engine.freezing import count_parameters
-
         if self._model is None:
             return 0, 0
         return tuple(count_parameters(self._model))
@@ -301,16 +246,12 @@ class LayerTreePanel(QWidget):
         return self.freezeBnCheck.isChecked()
 
     def block_names(self) -> list[str]:
-        """Labels of the model's blocks, input to output, the head last (``engine.models.block_names``)."""
-        from engine.models import block_names
-
-        return list(block_names(self._arch, self._model)) if self._model is not None else []
+        """Labels of the model's blocks, input to output, the head last (``registry.block_names``)."""
+        return list(architectures.block_names(self._arch, self._model)) if self._model is not None else []
 
     def block_groups(self) -> list[tuple[str, ...]]:
-        """The blocks as dotted module names, the head last (``engine.models.block_groups``)."""
-        from engine.models import block_groups
-
-        return list(block_groups(self._arch, self._model)) if self._model is not None else []
+        """The blocks as dotted module names, the head last (``registry.block_groups``)."""
+        return list(architectures.block_groups(self._arch, self._model)) if self._model is not None else []
 
     def item(self, name: str) -> QTreeWidgetItem | None:
         """The tree row of a dotted module name (for tests and keyboard navigation)."""
@@ -318,8 +259,7 @@ class LayerTreePanel(QWidget):
 
     def shutdown(self) -> None:
         """Wait for a build still running (call before the panel is destroyed)."""
-        for task in self.findChildren(Task):
-            task.stop_and_wait()
+        stop_all(self)
 
     def save_settings(self, settings: QSettings) -> None:
         """Remember the ticks per architecture and the BatchNorm choice."""
@@ -329,8 +269,6 @@ class LayerTreePanel(QWidget):
 
     def restore_settings(self, settings: QSettings) -> None:
         """Ticks chosen earlier come back when their architecture is built again."""
-        from gui.settings import read_bool, read_str
-
         try:
             saved = json.loads(read_str(settings, "layers/frozenByArch", "{}"))
             self._frozen_by_arch.update({str(k): tuple(map(str, v)) for k, v in saved.items()})
@@ -339,77 +277,31 @@ class LayerTreePanel(QWidget):
         self.freezeBnCheck.setChecked(read_bool(settings, "layers/freezeBnStats", True))
 
     # ---- building the rows --------------------------------------------------------------------
-    @Slot(object)
-    def _on_built(self, result: tuple) -> None:
-        generation, arch, spec, model, infos, error = result
-        if generation != self._generation:
-            return  # the user chose another model or data meanwhile
-        if error is None:
+    def _on_built(self, generation: int, arch: str, spec: InputSpec, model: nn.Module, infos) -> None:
+        if generation == self._generation:  # else the user chose another model or data meanwhile
             self.set_model(model, arch, spec, infos)
+
+    def _on_build_failed(self, generation: int, arch: str, error: str) -> None:
+        if generation != self._generation:
             return
         self._building, self._model, self._arch = None, None, arch
-        self._items, self._kinds, self._with_bn = {}, {}, set()
-        self.layerTree.clear()
+        self.layerTree.clear_rows()
         self.paramSummary.setText("No layers to show")
         self._update_enabled()
-        self._show_status(f"Cannot show the layers: {error}", "error")
+        self.statusLabel.show_error(f"Cannot show the layers: {error}")
         self.buildFailed.emit(error)
 
-    def _populate(self, infos: list) -> None:
-        self._updating = True
-        tree = self.layerTree
-        tree.setUpdatesEnabled(False)
-        try:
-            tree.clear()
-            self._items, self._kinds, self._with_bn = {}, {}, set()
-            for info in infos:
-                if not info.name:
-                    continue  # the root is the summary line
-                parent = self._items.get(info.name.rpartition(".")[0])
-                item = QTreeWidgetItem(parent if parent is not None else tree)
-                item.setText(COL_NAME, info.name)
-                item.setData(COL_NAME, NAME_ROLE, info.name)
-                item.setToolTip(COL_NAME, info.name)
-                item.setText(COL_TYPE, info.kind)
-                item.setText(COL_SHAPE, format_shape(info.output_shape))
-                item.setText(COL_PARAMS, f"{info.params:,}")
-                item.setTextAlignment(COL_PARAMS, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-                flags = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
-                if info.params > 0:
-                    flags |= Qt.ItemFlag.ItemIsUserCheckable
-                    item.setCheckState(COL_TRAIN, Qt.CheckState.Checked)
-                else:
-                    item.setToolTip(COL_TRAIN, "No weights: nothing to train or freeze")
-                item.setFlags(flags)
-                self._items[info.name] = item
-                self._kinds[info.name] = info.kind
-                if info.kind.startswith("BatchNorm"):
-                    self._with_bn.update(_ancestors(info.name))
-            if len(self._items) <= EXPAND_ALL_BELOW:
-                tree.expandAll()
-            else:
-                tree.expandToDepth(0)
-        finally:
-            tree.setUpdatesEnabled(True)
-            self._updating = False
-
     # ---- ticks --------------------------------------------------------------------------------
-    @Slot(QTreeWidgetItem, int)
-    def _on_item_changed(self, item: QTreeWidgetItem, column: int) -> None:
-        if self._updating or column != COL_TRAIN or self._model is None:
+    @Slot(str, bool)
+    def _on_toggled(self, name: str, trainable: bool) -> None:
+        if self._model is None:
             return
-        from engine.freezing import frozen_names
-
-        trainable = item.checkState(COL_TRAIN) == Qt.CheckState.Checked
-        module = self._model.get_submodule(item.data(COL_NAME, NAME_ROLE))
-        for p in module.parameters():
+        for p in self._model.get_submodule(name).parameters():
             p.requires_grad_(trainable)
         self._commit(tuple(frozen_names(self._model)))
 
     def _commit(self, names: tuple[str, ...], emit: bool = True, force: bool = False) -> None:
         """Apply ``names`` through the engine, read the minimal set back, redraw everything."""
-        from engine.freezing import apply_freeze, frozen_names
-
         apply_freeze(self._model, names)
         new = tuple(frozen_names(self._model))
         changed = new != self._frozen
@@ -423,55 +315,9 @@ class LayerTreePanel(QWidget):
     def _refresh(self) -> None:
         if self._model is None:
             return
-        from engine.freezing import layer_tree
-
-        fixed = self.freezeBnCheck.isChecked()
-        self._updating = True
-        self.layerTree.setUpdatesEnabled(False)  # one repaint for RegNet's 340 rows, not one per row
-        try:
-            infos = layer_tree(self._model)
-            for info in infos:
-                item = self._items.get(info.name)
-                if item is not None and info.params > 0:
-                    self._show_row(item, info, fixed)
-            for info in infos:  # a ReLU inside a frozen block looks frozen too
-                item = self._items.get(info.name)
-                if item is not None and info.params == 0:
-                    parent = item.parent()
-                    frozen = parent is not None and parent.checkState(COL_TRAIN) == Qt.CheckState.Unchecked
-                    self._grey(item, frozen)
-        finally:
-            self.layerTree.setUpdatesEnabled(True)
-            self._updating = False
+        self.layerTree.show_state(layer_tree(self._model), self.freezeBnCheck.isChecked())
         trainable, total = self.counts()
         self.paramSummary.setText(summary_text(trainable, total))
-
-    def _show_row(self, item: QTreeWidgetItem, info, bn_fixed: bool) -> None:
-        if info.trainable == info.params:
-            state = Qt.CheckState.Checked
-        elif info.trainable == 0:
-            state = Qt.CheckState.Unchecked
-        else:
-            state = Qt.CheckState.PartiallyChecked
-        item.setCheckState(COL_TRAIN, state)
-        frozen = info.trainable == 0
-        note = ""
-        if frozen and self._kinds.get(info.name, "").startswith("BatchNorm"):
-            note = "statistics fixed" if bn_fixed else "statistics update"
-        elif frozen and info.name in self._with_bn:
-            note = "BN statistics fixed" if bn_fixed else "BN statistics update"
-        item.setText(COL_TRAIN, note)
-        item.setToolTip(
-            COL_TRAIN,
-            f"{info.trainable:,} of {info.params:,} parameters train" + (f"; {note}" if note else ""),
-        )
-        self._grey(item, frozen)
-
-    @staticmethod
-    def _grey(item: QTreeWidgetItem, frozen: bool) -> None:
-        brush = QBrush(FROZEN_COLOUR) if frozen else QBrush()
-        for col in (COL_NAME, COL_TYPE, COL_SHAPE, COL_PARAMS):
-            item.setForeground(col, brush)
 
     # ---- presets ------------------------------------------------------------------------------
     @Slot()
@@ -506,10 +352,3 @@ class LayerTreePanel(QWidget):
         has_blocks = ready and getattr(self, "_blocks", 0) > 0
         self.presetLastNButton.setEnabled(has_blocks)
         self.lastNSpin.setEnabled(has_blocks)
-
-    def _show_status(self, text: str, role: str) -> None:
-        self.statusLabel.setText(text)
-        self.statusLabel.setProperty("role", role)
-        self.statusLabel.style().unpolish(self.statusLabel)
-        self.statusLabel.style().polish(self.statusLabel)
-        self.statusLabel.setVisible(bool(text))

@@ -6,7 +6,7 @@ back as ConfigError text, shown by ``show_error``.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSettings, Signal, Slot
+from PySide6.QtCore import QSettings, Qt, Signal, Slot
 from PySide6.QtGui import QStandardItemModel
 from PySide6.QtWidgets import (
     QAbstractSpinBox,
@@ -22,16 +22,11 @@ from PySide6.QtWidgets import (
 )
 
 from engine.config import DataConfig, ModelConfig, TrainConfig
+from engine.models import registry as architectures
+from engine.models.weights import weights_available
 from gui.settings import read_bool, read_float, read_int, read_str
+from gui.widgets.message_label import MessageLabel
 
-ARCH_LABELS = {
-    "mlp": "MLP (small, fast)",
-    "cnn": "Simple CNN",
-    "resnet18": "ResNet-18",
-    "vgg16": "VGG-16 (large)",
-    "regnet": "RegNet",
-}
-PRETRAINABLE = ("resnet18", "vgg16", "regnet")
 OPTIMIZER_LABELS = {"adam": "Adam", "sgd": "SGD with momentum"}
 SCHEDULE_LABELS = {
     "none": "Constant",
@@ -40,26 +35,6 @@ SCHEDULE_LABELS = {
     "onecycle": "One-cycle",
 }
 DEVICE_LABELS = {"auto": "Automatic", "cpu": "CPU", "cuda": "GPU (CUDA)"}
-
-
-def weights_on_disk(arch: str) -> bool | None:
-    """Whether ImageNet weights for ``arch`` are on this machine (None if the engine cannot tell)."""
-    try:
-        from engine.models import weights_available
-
-        return bool(weights_available(arch))
-    except Exception:  # the engine raises ModelError for architectures without weights
-        return None
-
-
-def pretrainable(arch: str) -> bool:
-    """Whether ImageNet weights exist for ``arch`` at all (on this machine or not)."""
-    try:
-        from engine.models import supports_pretrained
-
-        return bool(supports_pretrained(arch))
-    except ImportError:
-        return arch in PRETRAINABLE
 
 
 def cuda_available() -> bool:
@@ -98,9 +73,14 @@ class ModelPanel(QWidget):
 
     def _build(self) -> None:
         defaults_m, defaults_t = ModelConfig(), TrainConfig()
-        self.modelCombo = _combo("modelCombo", ARCH_LABELS, "The network that learns from the images")
+        self.modelCombo = _combo(
+            "modelCombo", architectures.labels(), "The network that learns from the images"
+        )
+        for i, entry in enumerate(architectures.ARCHITECTURES.values()):
+            self.modelCombo.setItemData(i, entry.hint, Qt.ItemDataRole.ToolTipRole)
         self.pretrainedCheck = QCheckBox("Start from ImageNet weights", objectName="pretrainedCheck")
-        self.weightsLabel = QLabel(objectName="weightsLabel")
+        self.weightsLabel = MessageLabel("weightsLabel", hide_when_empty=False, selectable=False)
+        self.weightsLabel.setWordWrap(False)  # a short note beside the check box
         self.optimizerCombo = _combo("optimizerCombo", OPTIMIZER_LABELS, "How the weights are updated")
         self.learningRateSpin = QDoubleSpinBox(objectName="learningRateSpin")
         self.learningRateSpin.setDecimals(5)
@@ -135,9 +115,7 @@ class ModelPanel(QWidget):
             "kfoldSpin", 1, 10, 1, "K-Fold cross-validation: train K models, each validated on another fold"
         )
         self.kfoldSpin.setSpecialValueText("Off")
-        self.errorLabel = QLabel(objectName="configErrorLabel", wordWrap=True)
-        self.errorLabel.setProperty("role", "error")
-        self.errorLabel.hide()
+        self.errorLabel = MessageLabel("configErrorLabel", selectable=False)
         self.modelCombo.setCurrentIndex(self.modelCombo.findData(defaults_m.arch))
 
         pretrained_row = QWidget()
@@ -246,8 +224,7 @@ class ModelPanel(QWidget):
 
     def show_error(self, message: str) -> None:
         """Explain a rejected value next to the form (empty text hides it)."""
-        self.errorLabel.setText(message)
-        self.errorLabel.setVisible(bool(message))
+        self.errorLabel.show_error(message)
 
     # ---- reactions ----------------------------------------------------------------------------
     @Slot()
@@ -262,18 +239,17 @@ class ModelPanel(QWidget):
     @Slot()
     def _on_arch_changed(self) -> None:
         arch = self.arch()
-        can_pretrain = pretrainable(arch)
+        can_pretrain = architectures.supports_pretrained(arch)
         self.pretrainedCheck.setEnabled(can_pretrain)
         if not can_pretrain:
-            self.weightsLabel.setText("")
-            self.pretrainedCheck.setToolTip("Only ResNet-18, VGG-16 and RegNet come with ImageNet weights")
+            self.weightsLabel.show_message("")
+            self.pretrainedCheck.setToolTip(
+                f"Only {architectures.pretrainable_labels()} come with ImageNet weights"
+            )
         else:
-            available = weights_on_disk(arch)
-            text = {True: "✓ weights on this machine", False: "✗ weights not on this machine", None: ""}
-            self.weightsLabel.setText(text[available])
-            self.weightsLabel.setProperty("role", "ok" if available else "warning")
-            self.weightsLabel.style().unpolish(self.weightsLabel)
-            self.weightsLabel.style().polish(self.weightsLabel)
+            available = weights_available(arch)
+            text = {True: "✓ weights on this machine", False: "✗ weights not on this machine"}
+            self.weightsLabel.show_message(text[available], "ok" if available else "warning")
             self.pretrainedCheck.setToolTip(
                 "Start from weights learned on ImageNet (faster, better with few images)"
                 if available

@@ -11,11 +11,12 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
+from pyqtgraph.exporters import ImageExporter
 from PySide6.QtCore import QPointF, Qt, Signal
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QCheckBox, QGraphicsRectItem, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
-from engine.report import row_fractions
+from engine.report.style import row_fractions
 
 # The same white-to-dark-blue as the HTML report (scikit-learn's default "Blues").
 HEAT = pg.ColorMap(pos=[0.0, 1.0], color=[(247, 251, 255), (8, 48, 107)])
@@ -186,8 +187,6 @@ class ConfusionMatrixView(QWidget):
 
     def export_png(self, path: str) -> None:
         """Save the heatmap as drawn (pyqtgraph's ImageExporter)."""
-        from pyqtgraph.exporters import ImageExporter
-
         exporter = ImageExporter(self.plot.getPlotItem())
         exporter.parameters()["width"] = max(600, int(self.plot.width()) * 2)
         exporter.export(str(path))

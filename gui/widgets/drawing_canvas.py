@@ -3,7 +3,7 @@
 Strokes are kept as point lists, so Undo drops the last one and the picture is rendered again. The
 picture is dark ink on white paper, rendered at the screen's device-pixel ratio (sharp on HiDPI);
 ``image()`` hands it over as a grey uint8 array, the way a scan of paper would look, and the
-engine's preparation (``engine.inference.prepare``) turns it into what the model was trained on.
+engine's preparation (``engine.data.prepare.prepare``) turns it into what the model was trained on.
 """
 
 from __future__ import annotations

@@ -23,22 +23,15 @@ from PySide6.QtWidgets import (
 )
 
 from engine.evaluation import mean_std
-from engine.report import FOLD_COLOURS
+from engine.formatting import number, percent
+from engine.report.style import FOLD_COLOURS
 
 COLUMNS = ("fold", "epochs", "train accuracy", "validation loss", "validation accuracy")
 KEYS = (None, "epochs_run", "train_acc", "val_loss", "val_acc")
 
 
-def _pct(v: float | None) -> str:
-    return "–" if v is None or not math.isfinite(v) else f"{100 * v:.2f}%"
-
-
-def _num(v: float | None) -> str:
-    return "–" if v is None or not math.isfinite(v) else f"{v:.4f}"
-
-
 def fold_summary(folds: list[dict[str, Any]]) -> dict[str, tuple[float, float]]:
-    """(mean, population std) of each fold metric, the way ``engine.training`` reports K-Fold."""
+    """(mean, population std) of each fold metric, the way ``engine.train.run`` reports K-Fold."""
     out = {}
     for key in ("train_acc", "val_loss", "val_acc"):
         values = [float(f[key]) for f in folds if f.get(key) is not None and math.isfinite(float(f[key]))]
@@ -124,9 +117,9 @@ class KFoldTable(QWidget):
         return [
             f"Fold {f['fold']}",
             str(f.get("epochs_run", "–")),
-            _pct(f.get("train_acc")),
-            _num(f.get("val_loss")),
-            _pct(f.get("val_acc")),
+            percent(f.get("train_acc"), 2),
+            number(f.get("val_loss")),
+            percent(f.get("val_acc"), 2),
         ]
 
     def _summary_cells(self) -> list[str]:
@@ -135,9 +128,9 @@ class KFoldTable(QWidget):
         return [
             "Mean ± std",
             "",
-            f"{_pct(ta)} ± {100 * tas:.2f}",
-            f"{_num(vl)} ± {vls:.4f}",
-            f"{_pct(va)} ± {100 * vas:.2f}",
+            f"{percent(ta, 2)} ± {100 * tas:.2f}",
+            f"{number(vl)} ± {vls:.4f}",
+            f"{percent(va, 2)} ± {100 * vas:.2f}",
         ]
 
     def _update_title(self) -> None:
@@ -150,7 +143,7 @@ class KFoldTable(QWidget):
         else:
             va, vas = self.summary()["val_acc"]
             of = f" of {total}" if total else ""
-            accuracy = f"validation accuracy {_pct(va)} ± {100 * vas:.2f}"
+            accuracy = f"validation accuracy {percent(va, 2)} ± {100 * vas:.2f}"
             text = f"K-Fold cross-validation: {done}{of} folds · {accuracy}"
         self.titleLabel.setText(text)
 

@@ -1,32 +1,25 @@
-"""Procedurally written digits: pen strokes rendered in MNIST's framing.
+"""Pen strokes of procedurally written digits, rendered on a small canvas.
 
 Each class has several hand-designed skeletons (1 with and without flag and base, 7 with and
 without bar, open and closed 4, ...). A skeleton is a list of strokes; a stroke is a chain of
 smooth pieces (Catmull-Rom curves through the points) meeting at corners. Every sample jitters
 the control points, moves strokes a little against each other, trims or overshoots stroke ends,
 slants, rotates, stretches and elastically bends the whole digit, then renders the strokes with a
-varying pen width as an anti-aliased distance profile and frames it like MNIST
-(``engine.framing.frame_digit``). All sampling runs on batches of one skeleton at a time.
+varying pen width as an anti-aliased distance profile (``draw``). ``engine.data.synth`` frames
+the canvases like MNIST. All sampling runs on batches of one skeleton at a time.
 """
 
 from __future__ import annotations
 
-import functools
 import math
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from engine.config import DataConfig, InputSpec
-from engine.datasets import ImageData
+from engine.data.framing import INK_THRESHOLD, MNIST_BOX
 from engine.errors import SynthError
-from engine.framing import MNIST_BOX, MNIST_SIZE, fit_into_box, frame_digit
-
-MNIST_MEAN = (0.1307,)
-MNIST_STD = (0.3081,)
-CLASSES = [str(d) for d in range(10)]
 
 
 @dataclass(frozen=True)
@@ -246,13 +239,15 @@ def _neighbour_mix(stroke_ids: list[int]) -> torch.Tensor:
 _TEMPLATES: dict[int, list[tuple[float, _Template]]] = {}
 
 
-def _templates(digit: int) -> list[tuple[float, _Template]]:
+def templates(digit: int) -> list[tuple[float, _Template]]:
+    """The compiled skeletons of ``digit`` with their weights (compiled once, then kept)."""
     if digit not in _TEMPLATES:
         _TEMPLATES[digit] = [(w, _compile(_parse(text))) for w, text in SKELETONS[digit]]
     return _TEMPLATES[digit]
 
 
-def _uniform(g: torch.Generator, shape, bounds: tuple[float, float]) -> torch.Tensor:
+def uniform(g: torch.Generator, shape, bounds: tuple[float, float]) -> torch.Tensor:
+    """Uniform samples of ``shape`` in ``bounds`` = (low, high), drawn from ``g``."""
     low, high = bounds
     return low + (high - low) * torch.rand(shape, generator=g)
 
@@ -274,8 +269,8 @@ def _with_ends(dense: torch.Tensor, strokes: list[tuple[int, int]], st: Style, g
         tail = line[:, -1:] + (line[:, -1:] - line[:, -2:-1]) * k
         points.append(torch.cat([head, line, tail], dim=1))
         pos = torch.arange(-ext, n + ext, dtype=torch.float32)[None] / max(n - 1, 1)
-        lo = -_uniform(g, (b, 1), st.end_change)
-        hi = 1 + _uniform(g, (b, 1), st.end_change)
+        lo = -uniform(g, (b, 1), st.end_change)
+        hi = 1 + uniform(g, (b, 1), st.end_change)
         alive.append((pos >= lo) & (pos <= hi))
         along.append(pos.expand(b, -1))
     pts, alive = torch.cat(points, 1), torch.cat(alive, 1)
@@ -287,9 +282,9 @@ def _with_ends(dense: torch.Tensor, strokes: list[tuple[int, int]], st: Style, g
 def _affine(pts: torch.Tensor, st: Style, g: torch.Generator) -> torch.Tensor:
     b = pts.shape[0]
     p = pts - pts.mean(dim=1, keepdim=True)
-    aspect = _uniform(g, (b, 1), st.aspect)
-    slant = _uniform(g, (b, 1), st.slant)
-    angle = torch.deg2rad(_uniform(g, (b, 1), (-st.rotation, st.rotation)))
+    aspect = uniform(g, (b, 1), st.aspect)
+    slant = uniform(g, (b, 1), st.slant)
+    angle = torch.deg2rad(uniform(g, (b, 1), (-st.rotation, st.rotation)))
     x = p[..., 0] * aspect - slant * p[..., 1]
     y = p[..., 1]
     cos, sin = torch.cos(angle), torch.sin(angle)
@@ -311,9 +306,7 @@ CANVAS = 32
 _REACH = 3.5
 _WINDOW = torch.arange(-3, 4, dtype=torch.float32)
 _FLAT_OFFSETS = (_WINDOW[:, None] * CANVAS + _WINDOW[None, :]).long().reshape(-1)
-_THRESHOLD = 0.05  # engine.framing.ink_bbox's threshold
 _EDGE = 5.75  # start of the ink along the longer side, a quarter pixel before pixel 6
-_FRAME_BLOCK = 2048
 
 
 def _extent(pts: torch.Tensor, reach: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -343,15 +336,15 @@ def _place(pts: torch.Tensor, reach: torch.Tensor) -> torch.Tensor:
 def _render(pts, alive, along, low, st: Style, g: torch.Generator) -> torch.Tensor:
     """Max over points of an anti-aliased disc profile; returns (B, CANVAS, CANVAS) in [0, 1]."""
     b, q = pts.shape[:2]
-    soft = _uniform(g, (b, 1), st.softness)
-    freq = _uniform(g, (b, 1), (0.5, 2.0))
-    phase = _uniform(g, (b, 1), (0.0, 2 * math.pi))
+    soft = uniform(g, (b, 1), st.softness)
+    freq = uniform(g, (b, 1), (0.5, 2.0))
+    phase = uniform(g, (b, 1), (0.0, 2 * math.pi))
     wave = 1 + st.pressure * torch.sin(2 * math.pi * freq * along + phase)
     # Small scans come from larger writing: relative to the digit their pen is thinner.
-    width = torch.where(low[:, None], _uniform(g, (b, 1), st.lowres_width), _uniform(g, (b, 1), st.width))
+    width = torch.where(low[:, None], uniform(g, (b, 1), st.lowres_width), uniform(g, (b, 1), st.width))
     radius = torch.minimum(width / 2 * wave, _REACH - soft / 2)
     radius = torch.where(alive, radius, 0.0)
-    pts = _place(pts, radius + (0.5 - _THRESHOLD) * soft)
+    pts = _place(pts, radius + (0.5 - INK_THRESHOLD) * soft)
     base = pts.round().clamp(3, CANVAS - 4)
     frac = pts - base
     dx = (_WINDOW - frac[..., :1]).square()
@@ -366,7 +359,7 @@ def _render(pts, alive, along, low, st: Style, g: torch.Generator) -> torch.Tens
     return out.reshape(b, CANVAS, CANVAS)
 
 
-def _draw(template: _Template, low: torch.Tensor, st: Style, g: torch.Generator) -> torch.Tensor:
+def draw(template: _Template, low: torch.Tensor, st: Style, g: torch.Generator) -> torch.Tensor:
     """Renderings of one skeleton, (B, CANVAS, CANVAS) float in [0, 1]; ``low`` (B,) marks the
     ones that will be seen at low resolution."""
     count = len(low)
@@ -376,245 +369,3 @@ def _draw(template: _Template, low: torch.Tensor, st: Style, g: torch.Generator)
     ctrl = ctrl + shift[:, template.stroke_of_control]
     pts, alive, along = _with_ends(template.weights @ ctrl, template.strokes, st, g)
     return _render(_elastic(_affine(pts, st, g), st, g), alive, along, low, st, g)
-
-
-def _ink_box(images: torch.Tensor) -> tuple[torch.Tensor, ...]:
-    """``ink_bbox`` for a batch (B, H, W): top, left, height, width (zeros when blank)."""
-    ink = images > _THRESHOLD
-    rows, cols = ink.any(dim=2).float(), ink.any(dim=1).float()
-    top, left = rows.argmax(dim=1), cols.argmax(dim=1)
-    height = torch.where(rows.any(dim=1), rows.shape[1] - rows.flip(1).argmax(dim=1) - top, 0)
-    width = torch.where(cols.any(dim=1), cols.shape[1] - cols.flip(1).argmax(dim=1) - left, 0)
-    return top, left, height, width
-
-
-def _crop_box(images: torch.Tensor, top, left, height, width) -> torch.Tensor:
-    """The ink box of each image, top-left aligned in a 20x20 array (what fits into the box)."""
-    i = torch.arange(MNIST_BOX)
-    ys = (top[:, None] + i).clamp(max=images.shape[1] - 1)
-    xs = (left[:, None] + i).clamp(max=images.shape[2] - 1)
-    crop = images[torch.arange(len(images))[:, None, None], ys[:, :, None], xs[:, None, :]]
-    return crop * ((i[None, :, None] < height[:, None, None]) & (i[None, None, :] < width[:, None, None]))
-
-
-def _area_matrix(start: torch.Tensor, length: torch.Tensor, cells: torch.Tensor, size: int, most: int):
-    """(B, most, size): averages of pixel spans ``[start, start + length)`` cut into ``cells`` parts."""
-    step = (length / cells)[:, None, None]
-    lo = start[:, None, None] + torch.arange(most)[None, :, None] * step
-    pixel = torch.arange(size, dtype=torch.float64)[None, None, :]
-    overlap = (torch.minimum(pixel + 1, lo + step) - torch.maximum(pixel, lo)).clamp(min=0)
-    return overlap * (torch.arange(most)[None, :, None] < cells[:, None, None]) / step
-
-
-def _lanczos_matrix(start: torch.Tensor, length: torch.Tensor, out: torch.Tensor, size: int):
-    """(B, 20, size): PIL's LANCZOS enlargement of pixels ``[start, start + length)`` to ``out`` pixels."""
-    scale = (length / out)[:, None, None]
-    centre = (torch.arange(MNIST_BOX, dtype=torch.float64)[None, :, None] + 0.5) * scale
-    j = torch.arange(size, dtype=torch.float64)[None, None, :] - start[:, None, None]
-    x = j + 0.5 - centre
-    weight = torch.sinc(x) * torch.sinc(x / 3) * (x.abs() < 3)
-    used = torch.arange(MNIST_BOX)[None, :, None] < out[:, None, None]
-    weight = weight * ((j >= 0) & (j < length[:, None, None]) & used)
-    return weight / weight.sum(dim=2, keepdim=True).where(weight.sum(dim=2, keepdim=True) != 0, 1.0)
-
-
-def _lowres(canvases: torch.Tensor, st: Style, g: torch.Generator) -> torch.Tensor:
-    """Digits seen at low resolution, as in small scans and 8x8 sets like scikit-learn's.
-
-    The ink is area-averaged down to ``lowres_box`` pixels on its longer side, its shorter side
-    widened to at least a random ``lowres_fill`` share of that (such sets stretched each digit to
-    fill its box: a narrow 1 comes out broad) and its levels stretched to full ink.
-    Returns (B, most, most) small images, zero beyond each one's size.
-    """
-    b = canvases.shape[0]
-    box = torch.randint(st.lowres_box[0], st.lowres_box[1] + 1, (b,), generator=g).double()
-    fill = _uniform(g, (b,), st.lowres_fill).double() * box
-    top, left, h, w = (t.double() for t in _ink_box(canvases))
-    longer = torch.maximum(h, w).clamp_min(1)
-    rows = torch.minimum(torch.maximum(box * h / longer, fill).round(), box).clamp_min(1)
-    cols = torch.minimum(torch.maximum(box * w / longer, fill).round(), box).clamp_min(1)
-    most = st.lowres_box[1]
-    small = _area_matrix(top, h, rows, CANVAS, most) @ canvases.double()
-    small = small @ _area_matrix(left, w, cols, CANVAS, most).transpose(1, 2)
-    return small / small.amax(dim=(1, 2), keepdim=True).clamp_min(1e-3)
-
-
-def _enlarge(small: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """``fit_into_box`` for a batch of small images: glyphs (B, 20, 20) top-left aligned, heights, widths."""
-    top, left, h, w = (t.double() for t in _ink_box(small))
-    scale = MNIST_BOX / torch.maximum(h, w).clamp_min(1)
-    out_h, out_w = (h * scale).round().clamp_min(1), (w * scale).round().clamp_min(1)
-    size = small.shape[1]
-    glyphs = _lanczos_matrix(top, h, out_h, size) @ small
-    glyphs = glyphs @ _lanczos_matrix(left, w, out_w, size).transpose(1, 2)
-    return glyphs.clamp(0, 1).float(), out_h.long(), out_w.long()
-
-
-def _frame(canvases: torch.Tensor, low: torch.Tensor, st: Style, g: torch.Generator) -> np.ndarray:
-    """``engine.framing.frame_digit`` on every canvas (the ``low`` ones first at low resolution).
-
-    Canvases whose ink already spans 20 pixels need no resizing (PIL returns the crop as is), so
-    cropping and centring by mass are left, done here on the whole batch; any other canvas goes
-    through ``fit_into_box`` on its own.
-    """
-    top, left, h, w = _ink_box(canvases)
-    glyphs = _crop_box(canvases, top, left, h, w)
-    if low.any():
-        glyphs[low], h[low], w[low] = _enlarge(_lowres(canvases[low], st, g))
-    glyphs, h, w = glyphs.numpy(), h.numpy().copy(), w.numpy().copy()
-    odd = (np.maximum(h, w) != MNIST_BOX) & ~low.numpy() & (h > 0)
-    for k in np.flatnonzero(odd):
-        glyph = fit_into_box(canvases[k].numpy())
-        glyphs[k] = 0
-        glyphs[k, : glyph.shape[0], : glyph.shape[1]] = glyph
-        h[k], w[k] = glyph.shape
-    return _centre_by_mass(glyphs, h, w)
-
-
-def _centre_by_mass(glyphs: np.ndarray, h: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """``engine.framing.centre_by_mass`` for a batch of glyphs padded to 20x20 (top-left aligned)."""
-    b = len(glyphs)
-    total = glyphs.sum(axis=(1, 2), dtype=np.float64)
-    safe = np.where(total > 0, total, 1.0)
-    idx = np.arange(MNIST_BOX, dtype=np.float64)
-    cy = (glyphs.sum(axis=2, dtype=np.float64) * idx).sum(axis=1) / safe
-    cx = (glyphs.sum(axis=1, dtype=np.float64) * idx).sum(axis=1) / safe
-    top = np.clip(np.round((MNIST_SIZE - 1) / 2 - cy).astype(int), 0, MNIST_SIZE - h)
-    left = np.clip(np.round((MNIST_SIZE - 1) / 2 - cx).astype(int), 0, MNIST_SIZE - w)
-    out = np.zeros((b, MNIST_SIZE + MNIST_BOX, MNIST_SIZE + MNIST_BOX), dtype=np.float32)
-    ys = top[:, None, None] + np.arange(MNIST_BOX)[None, :, None]
-    xs = left[:, None, None] + np.arange(MNIST_BOX)[None, None, :]
-    out[np.arange(b)[:, None, None], ys, xs] = glyphs
-    out = out[:, :MNIST_SIZE, :MNIST_SIZE]
-    out[total <= 0] = 0
-    return out
-
-
-def _make_style(overrides: dict) -> Style:
-    known = {f.name for f in fields(Style)}
-    unknown = sorted(set(overrides) - known)
-    if unknown:
-        raise SynthError(f"unknown style setting(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
-    return Style(**overrides)
-
-
-def generate(n: int, seed: int = 0, **style) -> tuple[torch.Tensor, torch.Tensor]:
-    """Draw ``n`` handwritten-looking digits in MNIST's framing.
-
-    Parameters
-    ----------
-    n : int
-        Number of samples; each class gets ``n // 10`` and the first ``n % 10`` classes one more.
-    seed : int
-        Same seed, same bytes.
-    **style
-        Overrides of ``Style`` fields (pen width, slant, elastic strength, ...).
-
-    Returns
-    -------
-    images : torch.Tensor
-        uint8 ``(n, 1, 28, 28)``, light ink on a dark background.
-    labels : torch.Tensor
-        int64 ``(n,)``, in shuffled order.
-    """
-    if n < 0:
-        raise SynthError(f"number of samples cannot be negative, not {n}")
-    st = _make_style(style)
-    g = torch.Generator().manual_seed(seed)
-    labels = torch.arange(n) % 10
-    canvases = torch.zeros(n, CANVAS, CANVAS)
-    low = torch.rand(n, generator=g) < st.lowres
-    for digit in range(10):
-        rows = torch.nonzero(labels == digit).flatten()
-        templates = _templates(digit)
-        weights = torch.tensor([w for w, _ in templates], dtype=torch.float32)
-        pick = torch.multinomial(weights, len(rows), replacement=True, generator=g) if len(rows) else rows
-        for k, (_, template) in enumerate(templates):
-            chosen = rows[pick == k]
-            if len(chosen):
-                canvases[chosen] = _draw(template, low[chosen], st, g)
-    # Framing works on blocks so its index arrays stay small next to the canvases themselves.
-    blocks = [slice(i, i + _FRAME_BLOCK) for i in range(0, n, _FRAME_BLOCK)]
-    framed = np.concatenate([_frame(canvases[k], low[k], st, g) for k in blocks] or [np.zeros((0, 28, 28))])
-    images = torch.from_numpy(np.rint(framed * 255).astype(np.uint8))[:, None]
-    order = torch.randperm(n, generator=g)
-    return images[order].contiguous(), labels[order].contiguous()
-
-
-SYNTH_TRAIN_SIZE = 20_000
-REAL_TEST_FRACTION = 0.3
-
-
-def real_digits() -> tuple[torch.Tensor, torch.Tensor]:
-    """scikit-learn's 1,797 handwritten digits (8x8, 43 writers) in MNIST's framing.
-
-    The same images as the built-in "digits" dataset. Returns uint8 ``(1797, 1, 28, 28)``
-    light-on-dark images and int64 labels (fresh copies: framing them is done once).
-    """
-    images, labels = _framed_real_digits()
-    return images.clone(), labels.clone()
-
-
-@functools.lru_cache(maxsize=1)
-def _framed_real_digits() -> tuple[torch.Tensor, torch.Tensor]:
-    from sklearn.datasets import load_digits
-
-    digits = load_digits()
-    framed = np.stack([frame_digit(img) for img in digits.images.astype(np.float32) / 16.0])
-    images = torch.from_numpy(np.rint(framed * 255).astype(np.uint8))[:, None]
-    return images, torch.as_tensor(digits.target, dtype=torch.int64)
-
-
-def synth_dataset(cfg: DataConfig, size: int | None = None, **style) -> ImageData:
-    """Dataset "synth-digits": synthetic handwriting to train on, real handwriting to test on.
-
-    The train pool is ``size`` (default ``SYNTH_TRAIN_SIZE``) digits generated with seed
-    ``cfg.seed`` and ``style``; the test split is all of scikit-learn's real digits, so test
-    accuracy measures how well synthetic training carries over to people's handwriting.
-    """
-    size = SYNTH_TRAIN_SIZE if size is None else size
-    images, labels = generate(size, seed=cfg.seed, **style)
-    test_images, test_labels = real_digits()
-    source = f"{size} generated digits; test: scikit-learn's {len(test_labels)} real digits"
-    return _digit_data("synth-digits", images, labels, test_images, test_labels, source)
-
-
-def mixed_dataset(cfg: DataConfig, size: int | None = None, **style) -> ImageData:
-    """Dataset "digits+synth": generated digits plus 70% of the real ones; test on the other 30%.
-
-    The real digits are split per class with seed ``cfg.seed``, so no test digit is trained on;
-    ``size`` and ``style`` are as for ``synth_dataset``.
-    """
-    from sklearn.model_selection import train_test_split
-
-    real_images, real_labels = real_digits()
-    train_idx, test_idx = train_test_split(
-        np.arange(len(real_labels)),
-        test_size=REAL_TEST_FRACTION,
-        stratify=real_labels.numpy(),
-        random_state=cfg.seed,
-    )
-    size = SYNTH_TRAIN_SIZE if size is None else size
-    synth_images, synth_labels = generate(size, seed=cfg.seed, **style)
-    images = torch.cat([synth_images, real_images[train_idx]])
-    labels = torch.cat([synth_labels, real_labels[train_idx]])
-    order = torch.randperm(len(labels), generator=torch.Generator().manual_seed(cfg.seed))
-    source = f"{size} generated + {len(train_idx)} real digits; test: {len(test_idx)} real digits"
-    return _digit_data(
-        "digits+synth", images[order], labels[order], real_images[test_idx], real_labels[test_idx], source
-    )
-
-
-def _digit_data(name, images, labels, test_images, test_labels, source) -> ImageData:
-    return ImageData(
-        name=name,
-        classes=list(CLASSES),
-        spec=InputSpec(channels=1, height=MNIST_SIZE, width=MNIST_SIZE, mean=MNIST_MEAN, std=MNIST_STD),
-        train_images=images,
-        train_labels=labels,
-        test_images=test_images,
-        test_labels=test_labels,
-        preparation="digit",
-        flip_ok=False,
-        source=source,
-    )

@@ -11,9 +11,10 @@ from PIL import Image
 
 MNIST_SIZE = 28
 MNIST_BOX = 20
+INK_THRESHOLD = 0.05  # a pixel with more ink than this counts as ink
 
 
-def ink_bbox(ink: np.ndarray, threshold: float = 0.05) -> tuple[int, int, int, int] | None:
+def ink_bbox(ink: np.ndarray, threshold: float = INK_THRESHOLD) -> tuple[int, int, int, int] | None:
     """Rows and columns ``(top, bottom, left, right)`` (inclusive) holding ink, or None if blank."""
     rows = np.flatnonzero((ink > threshold).any(axis=1))
     cols = np.flatnonzero((ink > threshold).any(axis=0))

@@ -1,9 +1,9 @@
-"""From a drawing or an image file to the tensor the model was trained on, and on to probabilities.
+"""From a drawing or an image file to the uint8 tensor a model was trained on.
 
-The window's drawing canvas calls ``prepare`` and ``predict_probabilities`` on every stroke and the
-``predict`` command calls them on files, so both see exactly the same preparation.
+The window's drawing canvas and the ``predict`` command both call ``prepare``, so they see
+exactly the same preparation; image folders of drawn digits are read through ``prepare_digit``.
 
-Digits are prepared the way MNIST was made (``engine.framing``), whatever they were written on:
+Digits are prepared the way MNIST was made (``engine.data.framing``), whatever they were written on:
 the paper's level is its most common grey, refined into a smooth surface so uneven lighting drops
 out; the ink side is the one the strong deviations go to; contrast is stretched from robust
 levels above the paper's noise; specks away from the digit and things lying along the picture's
@@ -14,21 +14,17 @@ to 20 pixels are thickened to MNIST's relative stroke width.
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
 from scipy import ndimage
-from torch import nn
 
-from engine import evaluation
-from engine.config import InputSpec
-from engine.datasets import normalise, pil_to_array
+from engine.data.framing import frame_digit
+from engine.data.transforms import pil_to_array
+from engine.data.types import InputSpec
 from engine.errors import InferenceError
-from engine.framing import frame_digit
 
 PREPARATIONS = ("digit", "image")
 
@@ -41,19 +37,6 @@ _WORK_SIZE = 64  # working resolution (longer side of the digit) before thickeni
 _MAX_SIDE = 1600  # larger pictures are max-pooled first: keeps thin strokes, bounds the cost
 _BACKGROUND_GRID = 32  # the paper's lighting is estimated on a grid this small
 _LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)  # ITU-R 601, as PIL's "L"
-
-
-@dataclass
-class Prediction:
-    """What the model said about one image.
-
-    ``probabilities`` has one entry per class, ``top`` the best classes as ``(name, probability)``
-    sorted from most likely, ``input`` the uint8 ``(C, H, W)`` array the model saw.
-    """
-
-    probabilities: np.ndarray
-    top: list[tuple[str, float]]
-    input: np.ndarray
 
 
 # ---------------------------------------------------------------------------------------------
@@ -282,11 +265,21 @@ def keep_digit(ink: np.ndarray) -> np.ndarray:
     inside = np.where(_hugs_border(labels, count), 0.0, mass)
     if inside.max() >= least:
         mass = inside
-    boxes = ndimage.find_objects(labels)
     order = np.argsort(-mass)
-    main = mass[order[0]]
-    if main < least:
+    if mass[order[0]] < least:
         return np.zeros_like(ink)
+    kept = _grow_digit(mass, order, ndimage.find_objects(labels))
+    keep = np.zeros(count + 1, dtype=bool)
+    keep[[i + 1 for i in kept]] = True
+    digit = np.where(keep[labels], ink, 0.0).astype(np.float32)
+    # Levels were set with everything inked; a dark table may have outweighed the pen.
+    top = float(np.percentile(digit[digit > 0], 99))
+    return np.minimum(digit / top, 1.0) if 0 < top < 0.9 else digit
+
+
+def _grow_digit(mass: np.ndarray, order: np.ndarray, boxes: list) -> set[int]:
+    """Components of the digit: the heaviest, then any big one or any piece near the kept box."""
+    main = mass[order[0]]
     kept = {int(order[0])}
     box = _box(boxes[order[0]])
     grown = True
@@ -301,12 +294,7 @@ def keep_digit(ink: np.ndarray) -> np.ndarray:
                 kept.add(i)
                 box = _union(box, _box(boxes[i]))
                 grown = True
-    keep = np.zeros(count + 1, dtype=bool)
-    keep[[i + 1 for i in kept]] = True
-    digit = np.where(keep[labels], ink, 0.0).astype(np.float32)
-    # Levels were set with everything inked; a dark table may have outweighed the pen.
-    top = float(np.percentile(digit[digit > 0], 99))
-    return np.minimum(digit / top, 1.0) if 0 < top < 0.9 else digit
+    return kept
 
 
 def _box(s: tuple[slice, slice]) -> tuple[int, int, int, int]:
@@ -421,155 +409,3 @@ def prepare(image: Image.Image | np.ndarray, spec: InputSpec, preparation: str) 
     if (spec.height, spec.width) != digit.shape or spec.channels != 1:
         return torch.from_numpy(np.ascontiguousarray(prepare_image(digit, spec)))
     return torch.from_numpy(digit[None].copy())
-
-
-def _check_batch(images: torch.Tensor, spec: InputSpec) -> None:
-    if images.ndim != 4 or tuple(images.shape[1:]) != spec.shape:
-        raise InferenceError(
-            f"images have shape {tuple(images.shape)}; the model expects (N, C, H, W) = (N, *{spec.shape})"
-        )
-
-
-def _device(model: nn.Module) -> torch.device:
-    param = next(model.parameters(), None)
-    return param.device if param is not None else torch.device("cpu")
-
-
-def predict_probabilities(model: nn.Module, spec: InputSpec, images: torch.Tensor) -> np.ndarray:
-    """Class probabilities for uint8 ``(N, C, H, W)`` images; float ``(N, K)``, rows sum to 1.
-
-    The model is used in eval mode and left in the mode it was in.
-    """
-    _check_batch(images, spec)
-    return evaluation.predict_probabilities(model, images, spec, device=_device(model))
-
-
-class Predictor:
-    """A trained model with the metadata needed to prepare inputs and name its classes.
-
-    ``meta`` is a checkpoint's metadata: "classes" (list of names), "spec" (``InputSpec.to_dict()``),
-    "preparation" ("digit" or "image") and "arch".
-    """
-
-    def __init__(self, model: nn.Module, meta: dict[str, Any]):
-        try:
-            self.classes = [str(c) for c in meta["classes"]]
-            self.spec = InputSpec.from_dict(meta["spec"])
-        except (KeyError, TypeError, ValueError) as exc:
-            raise InferenceError(f"the model's metadata is incomplete or invalid ({exc})") from exc
-        self.preparation = str(meta.get("preparation", "image"))
-        if self.preparation not in PREPARATIONS:
-            raise InferenceError(f"the model's metadata has an unknown preparation {self.preparation!r}")
-        self.model = model.eval()
-        self.meta = meta
-
-    @classmethod
-    def from_checkpoint(cls, path: str | Path) -> Predictor:
-        """Load a checkpoint saved by Taller (raises ``CheckpointError`` if it cannot)."""
-        from engine.checkpoints import load_checkpoint
-
-        loaded = load_checkpoint(path)
-        return cls(loaded.model, loaded.meta)
-
-    def predict(self, image: Image.Image | np.ndarray | str | Path, top_k: int | None = None) -> Prediction:
-        """Prepare one picture (or image file) as in training and return the model's verdict.
-
-        ``top`` lists the ``top_k`` most likely classes (all of them by default), most likely first.
-        """
-        if isinstance(image, (str, Path)):
-            image = load_image(image)
-        x = prepare(image, self.spec, self.preparation)
-        probs = predict_probabilities(self.model, self.spec, x[None])[0]
-        if probs.shape[0] != len(self.classes):
-            raise InferenceError(
-                f"the model gives {probs.shape[0]} scores but its metadata names {len(self.classes)} classes"
-            )
-        order = np.argsort(-probs, kind="stable")[: len(probs) if top_k is None else max(1, top_k)]
-        top = [(self.classes[i], float(probs[i])) for i in order]
-        return Prediction(probabilities=probs, top=top, input=x.numpy())
-
-
-# ---------------------------------------------------------------------------------------------
-# Saliency
-
-
-def _last_conv(model: nn.Module) -> nn.Conv2d | None:
-    convs = [m for m in model.modules() if isinstance(m, nn.Conv2d)]
-    return convs[-1] if convs else None
-
-
-def _scale01(values: torch.Tensor) -> np.ndarray:
-    values = values.detach().float().cpu()
-    top = float(values.max())
-    return (values / top).clamp(0, 1).numpy() if top > 0 else np.zeros(tuple(values.shape), np.float32)
-
-
-def _target(logits: torch.Tensor, target: int | None) -> int:
-    if target is None:
-        return int(logits[0].argmax())
-    if not 0 <= target < logits.shape[1]:
-        raise InferenceError(
-            f"class index {target} is out of range for a model with {logits.shape[1]} classes"
-        )
-    return int(target)
-
-
-def _gradcam(model: nn.Module, conv: nn.Conv2d, x: torch.Tensor, target: int | None) -> torch.Tensor:
-    captured: list[torch.Tensor] = []
-
-    def keep(_module, _inputs, output):
-        captured.append(output)
-        return output.clone()  # an in-place ReLU after the conv must not overwrite what we keep
-
-    handle = conv.register_forward_hook(keep)
-    try:
-        logits = model(x)
-    finally:
-        handle.remove()
-    target = _target(logits, target)
-    activation = captured[-1]
-    grads = torch.autograd.grad(logits[0, target], activation)[0]
-    cam = torch.relu((grads.mean(dim=(2, 3), keepdim=True) * activation).sum(dim=1, keepdim=True))
-    cam = nn.functional.interpolate(cam, size=x.shape[2:], mode="bilinear", align_corners=False)
-    return cam[0, 0]
-
-
-def _gradient_input(model: nn.Module, x: torch.Tensor, target: int | None) -> torch.Tensor:
-    logits = model(x)
-    grads = torch.autograd.grad(logits[0, _target(logits, target)], x)[0]
-    # Normalised input: deviation from the dataset mean, so plain background counts for little.
-    return (grads * x).abs().sum(dim=1)[0]
-
-
-def saliency(
-    model: nn.Module, spec: InputSpec, image: torch.Tensor | np.ndarray, target: int | None = None
-) -> np.ndarray:
-    """Which pixels drove the prediction, as float ``(H, W)`` in [0, 1].
-
-    Grad-CAM on the last ``Conv2d`` when the model has one (upsampled to the input size), otherwise
-    |gradient x input|. ``target`` is a class index (default: the predicted class). The model's
-    ``requires_grad`` flags, train/eval modes and ``.grad`` fields are left as they were.
-    """
-    image = torch.as_tensor(np.asarray(image) if not isinstance(image, torch.Tensor) else image)
-    _check_batch(image[None], spec)
-    params = list(model.parameters())
-    flags = [p.requires_grad for p in params]
-    modes = [m.training for m in model.modules()]
-    conv = _last_conv(model)
-    try:
-        model.eval()
-        for p in params:
-            p.requires_grad_(False)
-        x = normalise(image[None], spec).to(_device(model)).requires_grad_(True)
-        with torch.enable_grad():
-            if conv is not None:
-                cam = _gradcam(model, conv, x, target).detach()
-                if float(cam.max()) > 0 and float(cam.min()) < float(cam.max()):
-                    return _scale01(cam)
-            # No conv, or a CAM with nothing to show (1x1 maps, all negative): fall back.
-            return _scale01(_gradient_input(model, x, target))
-    finally:
-        for p, flag in zip(params, flags, strict=True):
-            p.requires_grad_(flag)
-        for m, mode in zip(model.modules(), modes, strict=True):
-            m.training = mode

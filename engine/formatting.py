@@ -1,0 +1,130 @@
+"""The one copy of every formatter a user reads: percentages, numbers, durations, a model in one line.
+
+The CLI, the HTML report and every panel of the window format through these functions, so the same
+value reads the same everywhere. A missing or non-finite value prints as an en dash ("–"), a
+duration as "?", never as "nan".
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Mapping
+from html import escape
+from typing import Any
+
+MISSING = "–"
+
+
+def finite(value: Any) -> bool:
+    """True for a real, finite number, numpy's included (bools and strings are not numbers here)."""
+    return isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def percent(value: Any, digits: int = 1) -> str:
+    """A fraction as a percentage: ``percent(0.9734)`` -> '97.3%', ``percent(0.9734, 2)`` -> '97.34%'."""
+    return f"{100 * value:.{digits}f}%" if finite(value) else MISSING
+
+
+def number(value: Any, digits: int = 4) -> str:
+    """A loss or score with a fixed number of decimals: ``number(0.12345)`` -> '0.1235'."""
+    return f"{value:.{digits}f}" if finite(value) else MISSING
+
+
+def duration(seconds: Any, clock: bool = False) -> str:
+    """A time taken or left.
+
+    Parameters
+    ----------
+    seconds : float
+        The time; None or non-finite gives '?'.
+    clock : bool
+        False: words, '4.2 s' (one decimal under 10 s), '42 s', '3 min 20 s', '1 h 05 min'.
+        True: a compact clock for progress bars, 'm:ss' ('3:20', '75:00').
+    """
+    if not finite(seconds):
+        return "?"
+    seconds = max(0.0, float(seconds))
+    if clock:
+        s = int(round(seconds))
+        return f"{s // 60}:{s % 60:02d}"
+    if seconds < 9.95:
+        return f"{seconds:.1f} s"
+    s = int(round(seconds))
+    if s < 60:
+        return f"{s} s"
+    if s < 3600:
+        return f"{s // 60} min {s % 60:02d} s"
+    return f"{s // 3600} h {s % 3600 // 60:02d} min"
+
+
+def dataset_name(name: Any) -> str:
+    """A dataset key as a user reads it: 'folder:/data/pets' -> 'folder /data/pets'."""
+    return str(name or "?").replace("folder:", "folder ")
+
+
+def model_line(
+    meta: Mapping[str, Any],
+    name: str | None = None,
+    *,
+    results: bool = True,
+    classes_shown: int = 0,
+    preparation: bool = False,
+    html: bool = False,
+) -> str:
+    """A model described in one line from its checkpoint metadata.
+
+    Parameters
+    ----------
+    meta : mapping
+        A checkpoint's or run's metadata (arch, dataset, classes, spec, history, test, preparation).
+    name : str, optional
+        Where the model comes from (a file name); shown first when given.
+    results : bool
+        Add the epochs run, the last validation accuracy and the test accuracy.
+    classes_shown : int
+        Name up to this many classes after their count.
+    preparation : bool
+        Say how inputs are prepared (digit framing or image resize).
+    html : bool
+        Qt rich text: every part escaped and the first one in bold.
+
+    Returns
+    -------
+    str
+        e.g. 'mlp · trained on digits · 10 classes · input 1×28×28 · 2 epochs, validation accuracy
+        95.0% · test accuracy 94.1%'.
+    """
+    classes = [str(c) for c in meta.get("classes") or []]
+    parts = [name] if name else []
+    parts.append(str(meta.get("arch", "?")))
+    if meta.get("dataset"):
+        parts.append(f"trained on {dataset_name(meta['dataset'])}")
+    listed = f" ({_first(classes, classes_shown)})" if classes_shown else ""
+    parts.append(f"{len(classes)} classes{listed}")
+    spec = meta.get("spec") or {}
+    if spec:
+        parts.append(f"input {spec.get('channels')}×{spec.get('height')}×{spec.get('width')}")
+    if preparation:
+        parts.append("digit framing" if meta.get("preparation") == "digit" else "image resize")
+    if results:
+        parts += _results(meta)
+    if html:
+        parts = [f"<b>{escape(parts[0])}</b>"] + [escape(p) for p in parts[1:]]
+    return " · ".join(parts)
+
+
+def _first(names: list[str], k: int) -> str:
+    more = f" … (+{len(names) - k})" if len(names) > k else ""
+    return ", ".join(names[:k]) + more
+
+
+def _results(meta: Mapping[str, Any]) -> list[str]:
+    out = []
+    history = meta.get("history") or []
+    if history:
+        out.append(f"{len(history)} epochs, validation accuracy {percent(history[-1].get('val_acc'))}")
+    test = meta.get("test")
+    if isinstance(test, Mapping) and test.get("accuracy") is not None:
+        out.append(f"test accuracy {percent(test['accuracy'])}")
+    return out

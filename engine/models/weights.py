@@ -1,0 +1,210 @@
+"""ImageNet weights from local files: where they go, whether they are there, checking and importing.
+
+Taller never downloads. The files are torchvision's, under torchvision's names, in the torch hub
+cache (``<torch hub dir>/checkpoints``), so a cache filled by torchvision elsewhere can be copied
+as is; ``import_weights`` checks a file the user has and copies it there.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import tempfile
+from pathlib import Path
+
+import torch
+
+from engine.errors import ModelError
+from engine.models.registry import architecture, constructor, label, pretrainable, supports_pretrained
+
+
+def _file_name(url: str) -> str:
+    return url.rsplit("/", 1)[-1]
+
+
+def _checkpoint_dir() -> Path:
+    return Path(torch.hub.get_dir()) / "checkpoints"
+
+
+def _urls(arch: str) -> tuple[str, ...]:
+    if not supports_pretrained(arch):
+        raise ModelError(f"{label(arch)} has no ImageNet weights")
+    return architecture(arch).weights
+
+
+def weights_path(arch: str) -> Path:
+    """Where the ImageNet weights of ``arch`` are expected: ``<torch hub dir>/checkpoints/<file>``.
+
+    The file name is torchvision's, so a cache filled by torchvision elsewhere can be copied as is.
+
+    Raises
+    ------
+    ModelError
+        ``arch`` has no ImageNet weights.
+    """
+    return _checkpoint_dir() / _file_name(_urls(arch)[0])
+
+
+def _find_weights(arch: str) -> Path | None:
+    for url in _urls(arch):
+        path = _checkpoint_dir() / _file_name(url)
+        if path.is_file():
+            return path
+    return None
+
+
+def weights_available(arch: str) -> bool:
+    """Whether ImageNet weights for ``arch`` are in the local torch cache."""
+    return supports_pretrained(arch) and _find_weights(arch) is not None
+
+
+def _missing_weights_error(arch: str) -> ModelError:
+    path = weights_path(arch)
+    return ModelError(
+        f"The ImageNet weights for {label(arch)} are not on this computer, and Taller never "
+        f"downloads. The file {path.name} belongs at {path} ; it comes from "
+        f"{_urls(arch)[0]} . Copy it there, or import a copy you have with: "
+        f"python main.py import-weights {arch} FILE"
+    )
+
+
+def read_state_dict(file: Path) -> tuple[dict[str, torch.Tensor], bool]:
+    """The state dict in ``file`` and whether it had to be unwrapped from a training checkpoint.
+
+    Raises
+    ------
+    ModelError
+        The file cannot be read safely (``weights_only``) or holds no mapping of names to tensors.
+    """
+    try:
+        data = torch.load(file, weights_only=True, map_location="cpu")
+    except Exception as exc:  # torch raises many types for a file that is not a checkpoint
+        raise ModelError(f"{file} is not a PyTorch weights file that can be read safely ({exc})") from exc
+    wrapped = False
+    if isinstance(data, dict):
+        for key in ("state_dict", "model"):
+            if isinstance(data.get(key), dict):
+                data, wrapped = data[key], True
+                break
+    if not isinstance(data, dict) or not data or not all(torch.is_tensor(v) for v in data.values()):
+        raise ModelError(f"{file} does not hold a state dict (a mapping of layer names to tensors)")
+    return data, wrapped
+
+
+@functools.cache
+def _expected_shapes(arch: str) -> dict[str, tuple[int, ...]]:
+    """Shapes of torchvision's ImageNet ``arch`` state dict."""
+    build = constructor(arch)
+    try:
+        with torch.device("meta"):  # no memory, no random init cost for VGG's 138M weights
+            model = build()
+    except NotImplementedError:  # RegNet computes its widths with tensors, which meta cannot read
+        model = build()
+    return {k: tuple(v.shape) for k, v in model.state_dict().items()}
+
+
+def _summary(title: str, items: list[str]) -> str:
+    more = f" and {len(items) - 3} more" if len(items) > 3 else ""
+    return f"{len(items)} {title} ({'; '.join(items[:3])}{more})"
+
+
+def differences(arch: str, state: dict[str, torch.Tensor]) -> list[str]:
+    """How ``state`` differs from torchvision's ImageNet ``arch``; empty when it loads strictly."""
+    expected = _expected_shapes(arch)
+    # Old BatchNorm files lack this counter; torch fills it in on load.
+    missing = [k for k in expected if k not in state and not k.endswith("num_batches_tracked")]
+    unexpected = [k for k in state if k not in expected]
+    shapes = [
+        f"{k}: file {tuple(state[k].shape)}, model {expected[k]}"
+        for k in expected
+        if k in state and tuple(state[k].shape) != expected[k]
+    ]
+    found = (("missing layers", missing), ("unknown layers", unexpected), ("wrong shapes", shapes))
+    return [_summary(title, items) for title, items in found if items]
+
+
+def _looks_like(state: dict[str, torch.Tensor], arch: str) -> str:
+    others = [a for a in pretrainable() if a != arch and not differences(a, state)]
+    return f" The file looks like {label(others[0])} weights." if others else ""
+
+
+def pretrained_state(arch: str) -> dict[str, torch.Tensor]:
+    """The checked ImageNet state dict of ``arch`` from the local cache.
+
+    Raises
+    ------
+    ModelError
+        The file is missing (the message says where it belongs) or does not fit ``arch``.
+    """
+    path = _find_weights(arch)
+    if path is None:
+        raise _missing_weights_error(arch)
+    state, _ = read_state_dict(path)
+    diffs = differences(arch, state)
+    if diffs:
+        raise ModelError(
+            f"{path} does not hold {label(arch)} ImageNet weights: {', '.join(diffs)}. "
+            f"Replace it with the file from {_urls(arch)[0]} "
+            f"(python main.py import-weights {arch} FILE)."
+        )
+    return dict(state)
+
+
+def _copy(file: Path, state: dict[str, torch.Tensor], wrapped: bool, dest: Path) -> None:
+    """Write the weights to ``dest`` through a temporary file, so a failed copy leaves nothing."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=dest.name, suffix=".part")
+    os.close(fd)
+    try:
+        # A plain file is copied byte for byte so it stays identical to torchvision's.
+        if wrapped:
+            torch.save(state, tmp)
+        else:
+            with open(file, "rb") as src, open(tmp, "wb") as dst:
+                while chunk := src.read(1 << 24):
+                    dst.write(chunk)
+        os.replace(tmp, dest)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
+def import_weights(arch: str, file: str | Path) -> Path:
+    """Check that ``file`` holds torchvision's ImageNet ``arch`` weights and copy it into the cache.
+
+    Parameters
+    ----------
+    arch : str
+        An architecture with ImageNet weights (``registry.pretrainable()``).
+    file : str or Path
+        A state dict (or a checkpoint dict with a ``state_dict``/``model`` entry).
+
+    Returns
+    -------
+    Path
+        Where the weights now are (``weights_path(arch)``).
+
+    Raises
+    ------
+    ModelError
+        The file is missing, is not a checkpoint, or does not fit the architecture (says what differs).
+    """
+    if not supports_pretrained(arch):
+        raise ModelError(f"{label(arch)} has no ImageNet weights to import")
+    file = Path(file)
+    if not file.is_file():
+        raise ModelError(f"{file} does not exist")
+    state, wrapped = read_state_dict(file)
+    diffs = differences(arch, state)
+    if diffs:
+        url = _urls(arch)[0]
+        raise ModelError(
+            f"{file} does not fit {label(arch)}: {', '.join(diffs)}.{_looks_like(state, arch)} "
+            f"The right file is {_file_name(url)} from {url}"
+        )
+    dest = weights_path(arch)
+    try:
+        _copy(file, state, wrapped, dest)
+    except OSError as exc:
+        raise ModelError(f"could not copy the weights to {dest}: {exc}") from exc
+    return dest

@@ -1,0 +1,215 @@
+"""The training loop: fit() over in-memory tensors, with events, cooperative stop and seeding.
+
+The whole dataset sits in memory as tensors (airbench-style), so an epoch is a permutation and
+slicing, not a DataLoader with a PIL round trip per sample. The events it sends are listed in
+``engine.train.state``.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import time
+
+import torch
+from torch import nn
+
+from engine.data.transforms import augment, normalise
+from engine.data.types import Subset
+from engine.errors import NonFiniteLossError, TrainingError
+from engine.freezing import apply_freeze, set_train_mode
+from engine.train.finetune import start_phase_two
+from engine.train.state import FitState, Scheduler, Stopped, make_optimizer, make_scheduler, seed_everything
+
+# Above this, normalising the whole training set up front costs more memory than it saves time.
+PRENORMALISE_MAX_BYTES = 1_500_000_000
+
+
+class BatchFeeder:
+    """Yields normalised (and optionally augmented) batches from uint8 tensors already in memory."""
+
+    def __init__(self, subset: Subset, state: FitState, generator: torch.Generator):
+        self.images = subset.images
+        self.labels = subset.labels.to(state.device)
+        self.spec = state.spec
+        self.augment = state.augment
+        self.flip = state.flip
+        self.generator = generator
+        self.device = state.device
+        self.normalised = None
+        if not self.augment and self.images.numel() * 4 <= PRENORMALISE_MAX_BYTES:
+            self.normalised = normalise(self.images, self.spec).to(self.device)
+
+    def __len__(self) -> int:
+        return int(self.labels.shape[0])
+
+    def batch(self, idx: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Images (normalised float) and labels at ``idx``, on the feeder's device."""
+        if self.normalised is not None:
+            return self.normalised[idx], self.labels[idx]
+        x = self.images[idx].to(self.device, non_blocking=True)
+        if self.augment:
+            x = augment(x.float().div_(255.0), self.generator, self.flip)
+        return normalise(x, self.spec), self.labels[idx]
+
+
+def train_one_epoch(
+    model: nn.Module,
+    feeder: BatchFeeder,
+    optimizer: torch.optim.Optimizer,
+    scheduler: Scheduler | None,
+    criterion: nn.Module,
+    state: FitState,
+    epoch: int,
+    generator: torch.Generator,
+    clock: dict[str, float],
+) -> tuple[float, float]:
+    """One pass over the training set; returns (mean loss, accuracy)."""
+    set_train_mode(model, state.frozen, state.freeze_bn_stats)
+    n = len(feeder)
+    bs = state.cfg.batch_size
+    batches = math.ceil(n / bs)
+    perm = torch.randperm(n, generator=generator).to(state.device)
+    # Only references per batch: reducing loss and accuracy every batch would add half a dozen
+    # kernel launches, as much as a small model's whole step. They are reduced once per epoch.
+    losses: list[torch.Tensor] = []
+    outputs: list[torch.Tensor] = []
+    checked = 0
+    last_report = time.perf_counter()
+    for b in range(batches):
+        if state.should_stop():
+            raise Stopped
+        x, y = feeder.batch(perm[b * bs : (b + 1) * bs])
+        out = model(x)
+        loss = criterion(out, y)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        if scheduler is not None:
+            scheduler.step()
+        losses.append(loss.detach())
+        outputs.append(out.detach())
+        now = time.perf_counter()
+        if now - last_report >= state.progress_interval or b == batches - 1:
+            last_report = now
+            check_finite(losses, checked, epoch)
+            checked = len(losses)
+            report_progress(state, epoch, b + 1, batches, now, clock)
+    return epoch_metrics(losses, outputs, feeder.labels[perm], bs)
+
+
+def check_finite(losses: list[torch.Tensor], start: int, epoch: int) -> None:
+    """Raise NonFiniteLossError naming the first batch since ``start`` whose loss is NaN or infinite."""
+    bad = ~torch.isfinite(torch.stack(losses[start:]))
+    if bad.any():
+        first = start + int(bad.nonzero()[0, 0])
+        raise NonFiniteLossError(
+            f"the loss became {losses[first].item()} in epoch {epoch}, batch {first + 1}: lower the "
+            "learning rate or check the data; the model keeps the weights of the last good epoch"
+        )
+
+
+@torch.no_grad()
+def epoch_metrics(
+    losses: list[torch.Tensor], outputs: list[torch.Tensor], labels: torch.Tensor, batch_size: int
+) -> tuple[float, float]:
+    """Mean loss over samples (the last batch may be smaller) and accuracy of one epoch."""
+    n = labels.shape[0]
+    weights = torch.full((len(losses),), float(batch_size), device=labels.device)
+    weights[-1] = n - batch_size * (len(losses) - 1)
+    mean_loss = float((torch.stack(losses).float() * weights).sum()) / n
+    correct = int((torch.cat(outputs).argmax(dim=1) == labels).sum())
+    return mean_loss, correct / n
+
+
+def report_progress(
+    state: FitState, epoch: int, batch: int, batches: int, now: float, clock: dict[str, float]
+) -> None:
+    """Send a "progress" event with the time spent and an estimate of the time left."""
+    elapsed = now - clock["start"]
+    done = (epoch - 1) * batches + batch
+    eta = elapsed / max(1, done) * (state.cfg.epochs * batches - done)
+    state.emit(
+        {
+            "event": "progress",
+            "epoch": epoch,
+            "epochs": state.cfg.epochs,
+            "batch": batch,
+            "batches": batches,
+            "fold": state.fold,
+            "seconds": elapsed,
+            "eta": eta,
+        }
+    )
+
+
+@torch.inference_mode()
+def validate(model: nn.Module, subset: Subset, state: FitState, criterion: nn.Module) -> tuple[float, float]:
+    """Mean loss and accuracy on a subset, in eval mode."""
+    if len(subset) == 0:
+        return float("nan"), float("nan")
+    model.eval()
+    loss_sum, correct = 0.0, 0
+    for start in range(0, len(subset), 512):
+        x = normalise(subset.images[start : start + 512], state.spec).to(state.device)
+        y = subset.labels[start : start + 512].to(state.device)
+        out = model(x)
+        loss_sum += criterion(out, y).item() * y.shape[0]
+        correct += (out.argmax(dim=1) == y).sum().item()
+    return loss_sum / len(subset), correct / len(subset)
+
+
+def fit(model: nn.Module, train: Subset, val: Subset, state: FitState) -> tuple[list[dict], bool]:
+    """Train ``model`` in place for ``state.cfg.epochs`` epochs (two phases when configured).
+
+    Returns the history (one ``epoch_end`` event per finished epoch) and whether the user stopped.
+    On a non-finite loss the weights of the last good epoch are restored before the error propagates.
+    """
+    cfg = state.cfg
+    generator = seed_everything(cfg.seed + state.fold)
+    model.to(state.device)
+    try:
+        apply_freeze(model, state.frozen)
+    except ValueError as e:  # a frozen name from another architecture or an old checkpoint
+        raise TrainingError(str(e)) from e
+    feeder = BatchFeeder(train, state, generator)
+    criterion = nn.CrossEntropyLoss(label_smoothing=cfg.label_smoothing)
+    steps = math.ceil(len(train) / cfg.batch_size)
+    optimizer = make_optimizer(model, cfg, cfg.lr, state.head)
+    scheduler = make_scheduler(optimizer, cfg, cfg.unfreeze_after or cfg.epochs, steps)
+    history: list[dict] = []
+    clock = {"start": time.perf_counter()}
+    phase = 1
+    for epoch in range(1, cfg.epochs + 1):
+        if cfg.unfreeze_after is not None and epoch == cfg.unfreeze_after + 1:
+            phase = 2
+            optimizer, scheduler = start_phase_two(model, state, epoch, steps)
+        good = copy.deepcopy(model.state_dict())
+        started = time.perf_counter()
+        try:
+            train_loss, train_acc = train_one_epoch(
+                model, feeder, optimizer, scheduler, criterion, state, epoch, generator, clock
+            )
+        except Stopped:
+            return history, True
+        except NonFiniteLossError as e:
+            model.load_state_dict(good)
+            e.history = history  # the epochs that did finish, for whoever keeps the model
+            raise
+        val_loss, val_acc = validate(model, val, state, criterion)
+        event = {
+            "event": "epoch_end",
+            "epoch": epoch,
+            "epochs": cfg.epochs,
+            "train_loss": train_loss,
+            "train_acc": train_acc,
+            "val_loss": val_loss,
+            "val_acc": val_acc,
+            "lr": float(optimizer.param_groups[0]["lr"]),
+            "seconds": time.perf_counter() - started,
+            "phase": phase,
+            "fold": state.fold,
+        }
+        history.append(event)
+        state.emit(dict(event))
+    return history, False

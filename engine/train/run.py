@@ -1,0 +1,239 @@
+"""A whole run: config -> data -> model -> fit -> test. The one path the CLI and the window call.
+
+With ``train_cfg.kfold = K`` the non-test data is split into K stratified folds and one fresh model
+is trained per fold; the run keeps the fold with the best validation accuracy.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from engine import evaluation
+from engine.config import DataConfig, ModelConfig, TrainConfig
+from engine.data.registry import load_dataset
+from engine.data.splits import split_dataset
+from engine.data.types import ImageData, InputSpec, Splits, Subset
+from engine.errors import NonFiniteLossError, TrainingError
+from engine.freezing import count_parameters, frozen_names
+from engine.models.registry import head_names
+from engine.train.finetune import build_for_run
+from engine.train.loop import fit
+from engine.train.state import EventCallback, FitState
+
+
+@dataclass
+class RunResult:
+    """What a run leaves: the model, its checkpoint metadata, history and test results."""
+
+    model: nn.Module
+    meta: dict[str, Any]  # everything checkpoints.save_checkpoint needs besides the weights
+    history: list[dict[str, float]]  # one epoch_end event per epoch
+    test: dict[str, Any] | None  # evaluation.classification_metrics on the test split
+    stopped: bool
+    seconds: float
+    folds: list[dict[str, Any]] = field(default_factory=list)
+    test_probabilities: np.ndarray | None = None
+    splits: Splits | None = None
+    error: str | None = None  # why the run ended early (a non-finite loss); the model is the last good one
+
+
+def resolve_device(name: str) -> torch.device:
+    """``auto`` picks CUDA when a GPU is usable, else the CPU; asking for CUDA without one is an error."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise TrainingError("device 'cuda' was chosen but no CUDA GPU is available; choose cpu or auto")
+    return torch.device(name)
+
+
+def model_spec(data: ImageData, model_cfg: ModelConfig) -> InputSpec:
+    """ImageNet weights expect ImageNet's normalisation; anything else uses the dataset's."""
+    return data.spec.with_imagenet_normalisation() if model_cfg.pretrained else data.spec
+
+
+def run(
+    data_cfg: DataConfig,
+    model_cfg: ModelConfig,
+    train_cfg: TrainConfig,
+    on_event: EventCallback | None = None,
+    stop: threading.Event | None = None,
+    data: ImageData | None = None,
+) -> RunResult:
+    """Load data (unless given), build the model, train, evaluate on the test split.
+
+    A stop request or a non-finite loss ends the run early with the model of the last finished
+    epoch (``stopped`` is True; ``error`` says why when it was the loss).
+    """
+    started = time.perf_counter()
+    if data is None:
+        if on_event is not None:
+            on_event({"event": "status", "message": f"Loading {data_cfg.dataset}…"})
+        data = load_dataset(data_cfg)
+    state = fit_state(data_cfg, model_cfg, train_cfg, data, on_event, stop)
+    splits = split_dataset(data, data_cfg.val_split, data_cfg.seed)
+    error, folds = None, []
+    if train_cfg.kfold:
+        model, history, stopped, folds = run_kfold(model_cfg, data, splits, state)
+    else:
+        model, history, stopped, error = run_single(model_cfg, data, splits, state)
+    test, probs = None, None
+    if history and len(splits.test):
+        test, probs = evaluation.evaluate(
+            model, splits.test.images, splits.test.labels, state.spec, data.classes, device=state.device
+        )
+    model.cpu().eval()
+    meta = run_meta(data_cfg, model_cfg, train_cfg, data, state.spec, model, history, test, folds, stopped)
+    meta["seconds"] = time.perf_counter() - started
+    return RunResult(
+        model=model,
+        meta=meta,
+        history=history,
+        test=test,
+        stopped=stopped,
+        seconds=meta["seconds"],
+        folds=folds,
+        test_probabilities=probs,
+        splits=splits,
+        error=error,
+    )
+
+
+def fit_state(
+    data_cfg: DataConfig,
+    model_cfg: ModelConfig,
+    train_cfg: TrainConfig,
+    data: ImageData,
+    on_event: EventCallback | None,
+    stop: threading.Event | None,
+) -> FitState:
+    """The FitState of a run: input spec, head, frozen layers, augmentation, device, listeners."""
+    return FitState(
+        spec=model_spec(data, model_cfg),
+        cfg=train_cfg,
+        head=tuple(head_names(model_cfg.arch)),
+        frozen=tuple(model_cfg.frozen),
+        freeze_bn_stats=model_cfg.freeze_bn_stats,
+        augment=data_cfg.augment,
+        flip=data.flip_ok,
+        on_event=on_event,
+        stop=stop,
+        device=resolve_device(train_cfg.device),
+    )
+
+
+def run_single(
+    model_cfg: ModelConfig, data: ImageData, splits: Splits, state: FitState
+) -> tuple[nn.Module, list[dict], bool, str | None]:
+    """Train one model on the train split; returns (model, history, stopped, error)."""
+    torch.manual_seed(state.cfg.seed)
+    model = build_for_run(model_cfg, len(data.classes), state.spec)
+    message = f"Training {model_cfg.arch} on {len(splits.train)} images on {state.device}"
+    state.emit({"event": "status", "message": message})
+    try:
+        history, stopped = fit(model, splits.train, splits.val, state)
+    except NonFiniteLossError as e:
+        # Not lost work: the weights of the last good epoch come back, with the reason.
+        return model, e.history, True, str(e)
+    return model, history, stopped, None
+
+
+def run_kfold(
+    model_cfg: ModelConfig, data: ImageData, splits: Splits, base: FitState
+) -> tuple[nn.Module, list[dict], bool, list[dict[str, Any]]]:
+    """Train one fresh model per stratified fold of the non-test data.
+
+    Returns (best model, history of all folds, stopped, one summary per finished fold).
+    """
+    pool_images = torch.cat([splits.train.images, splits.val.images])
+    pool_labels = torch.cat([splits.train.labels, splits.val.labels])
+    try:
+        folds = evaluation.kfold_indices(pool_labels.numpy(), base.cfg.kfold, base.cfg.seed)
+    except ValueError as e:
+        raise TrainingError(str(e)) from e
+    results, best = [], None
+    history: list[dict] = []
+    for i, (tr, va) in enumerate(folds, start=1):
+        state = replace(base, fold=i, frozen=tuple(model_cfg.frozen))
+        torch.manual_seed(base.cfg.seed + i)
+        model = build_for_run(model_cfg, len(data.classes), base.spec)
+        tr_t, va_t = torch.as_tensor(tr), torch.as_tensor(va)
+        fold_hist, stopped = fit(
+            model,
+            Subset(pool_images[tr_t], pool_labels[tr_t], tr_t),
+            Subset(pool_images[va_t], pool_labels[va_t], va_t),
+            state,
+        )
+        history.extend(fold_hist)
+        if stopped:
+            return (best or (model, None))[0], history, True, results
+        summary = fold_summary(fold_hist, i, len(folds), va)
+        results.append(summary)
+        base.emit({k: v for k, v in summary.items() if k != "val_indices"})
+        if best is None or summary["val_acc"] > best[1]:
+            best = (model, summary["val_acc"])
+    return best[0], history, False, results
+
+
+def fold_summary(fold_hist: list[dict], fold: int, folds: int, val_indices: np.ndarray) -> dict[str, Any]:
+    """The "fold_end" event of one fold, with its validation indices (which the event omits)."""
+    last = fold_hist[-1]
+    return {
+        "event": "fold_end",
+        "fold": fold,
+        "folds": folds,
+        "val_loss": last["val_loss"],
+        "val_acc": last["val_acc"],
+        "train_loss": last["train_loss"],
+        "train_acc": last["train_acc"],
+        "epochs_run": len(fold_hist),
+        "val_indices": val_indices.tolist(),
+    }
+
+
+def run_meta(
+    data_cfg: DataConfig,
+    model_cfg: ModelConfig,
+    train_cfg: TrainConfig,
+    data: ImageData,
+    spec: InputSpec,
+    model: nn.Module,
+    history: list[dict],
+    test: dict[str, Any] | None,
+    folds: list[dict[str, Any]],
+    stopped: bool,
+) -> dict[str, Any]:
+    """The metadata saved with the weights: enough to use the model again and to explain the run."""
+    trainable, total = count_parameters(model)
+    meta: dict[str, Any] = {
+        "arch": model_cfg.arch,
+        "classes": list(data.classes),
+        "spec": spec.to_dict(),
+        "preparation": data.preparation,
+        "dataset": data_cfg.dataset,
+        "frozen": frozen_names(model),
+        "trainable_params": trainable,
+        "total_params": total,
+        "data_config": data_cfg.to_dict(),
+        "model_config": model_cfg.to_dict(),
+        "train_config": {k: v for k, v in train_cfg.to_dict().items() if k != "extra"},
+        "history": [{k: v for k, v in h.items() if k != "event"} for h in history],
+        "stopped": stopped,
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S"),
+    }
+    if test is not None:
+        meta["test"] = test
+    if folds:
+        mean, std = evaluation.mean_std([f["val_acc"] for f in folds])
+        meta["kfold"] = {
+            "folds": [{k: v for k, v in f.items() if k not in ("event", "val_indices")} for f in folds],
+            "val_acc_mean": mean,
+            "val_acc_std": std,
+        }
+    return meta

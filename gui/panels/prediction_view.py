@@ -1,0 +1,147 @@
+"""The Inference panel's results: the top class in large type, probability bars, the top-k list
+and the exact input the model saw (optionally with a Grad-CAM overlay)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QFont, QPixmap
+from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QListWidget, QVBoxLayout, QWidget
+
+from gui.panels.inference_jobs import TOP_K
+from gui.widgets.image_grid import to_qimage
+from gui.widgets.probability_bars import ProbabilityPlot
+
+PREVIEW_SIZE = 140
+PREVIEW_STYLE = "QLabel#inputPreview { background: #000; border: 1px solid #c8ccd2; }"
+HEAT_NOTE = " Bright colours mark the pixels that drove the prediction most."
+
+
+def overlay_heat(model_input: np.ndarray, heat: np.ndarray | None) -> np.ndarray:
+    """The model's uint8 ``(C, H, W)`` input as ``(3, H, W)`` RGB, with ``heat`` in [0, 1] blended on.
+
+    The heat is drawn in the "inferno" colour map; where it is cold the input stays visible.
+    """
+    rgb = np.repeat(model_input[:1], 3, axis=0) if model_input.shape[0] == 1 else model_input[:3]
+    rgb = rgb.astype(np.float32)
+    if heat is None:
+        return rgb.astype(np.uint8)
+    heat = np.clip(np.asarray(heat, dtype=np.float32), 0.0, 1.0)
+    colours = pg.colormap.get("inferno").map(heat.reshape(-1), mode="float")[:, :3] * 255.0
+    colours = colours.T.reshape(3, *heat.shape)
+    alpha = 0.7 * heat[None]
+    return np.round(rgb * (1 - alpha) + colours * alpha).astype(np.uint8)
+
+
+def preview_text(spec, preparation: str) -> str:
+    """What the preview shows, for a model's ``InputSpec`` and preparation."""
+    size = f"{spec.width}×{spec.height}" + ("" if spec.channels == 1 else " colour")
+    if preparation == "digit":
+        return (
+            f"What the model sees: {size}, ink bright on black, the digit scaled into a 20×20 box "
+            "and centred by its mass, as MNIST was made."
+        )
+    return f"What the model sees: the image resized to {size}, as in training."
+
+
+class PredictionView(QWidget):
+    """The results column: answer, caption, bars, top-k list, input preview and saliency switch."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("predictionView")
+        self._preview_text = "The input the model sees appears here."
+        column = QVBoxLayout(self)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.addWidget(self._build_answer())
+        column.addWidget(self.predictionCaption)
+        self.probabilityPlot = ProbabilityPlot()
+        column.addWidget(self.probabilityPlot, 1)
+        column.addWidget(self._build_top_k())
+        column.addLayout(self._build_preview())
+
+    def _build_answer(self) -> QLabel:
+        self.predictionLabel = QLabel(objectName="predictionLabel")
+        font = QFont(self.font())
+        font.setPointSizeF(max(24.0, font.pointSizeF() * 2.6))
+        font.setBold(True)
+        self.predictionLabel.setFont(font)
+        self.predictionLabel.setAccessibleName("Predicted class")
+        self.predictionLabel.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.predictionCaption = QLabel(objectName="predictionCaption")
+        self.predictionCaption.setStyleSheet("color: #555;")
+        return self.predictionLabel
+
+    def _build_top_k(self) -> QListWidget:
+        self.topKList = QListWidget(objectName="topKList")
+        self.topKList.setAccessibleName("Most likely classes")
+        self.topKList.setFixedHeight(self.topKList.fontMetrics().lineSpacing() * TOP_K + 10)
+        self.topKList.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.topKList.setSelectionMode(QListWidget.SelectionMode.NoSelection)
+        return self.topKList
+
+    def _build_preview(self) -> QHBoxLayout:
+        self.inputPreview = QLabel(objectName="inputPreview")
+        self.inputPreview.setFixedSize(PREVIEW_SIZE, PREVIEW_SIZE)
+        self.inputPreview.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.inputPreview.setStyleSheet(PREVIEW_STYLE)
+        self.inputPreview.setAccessibleName("The input the model sees")
+        self.previewCaption = QLabel(objectName="inputPreviewCaption", wordWrap=True)
+        self.previewCaption.setStyleSheet("color: #555;")
+        self.saliencyCheck = QCheckBox("Show what drove the prediction", objectName="saliencyCheck")
+        self.saliencyCheck.setToolTip(
+            "Grad-CAM: colour the pixels that pushed the model towards its answer (bright = more)"
+        )
+        side = QVBoxLayout()
+        side.addWidget(self.previewCaption)
+        side.addWidget(self.saliencyCheck)
+        side.addStretch(1)
+        row = QHBoxLayout()
+        row.addWidget(self.inputPreview, 0, Qt.AlignmentFlag.AlignTop)
+        row.addLayout(side, 1)
+        return row
+
+    def set_model(self, predictor) -> None:
+        """Lay the view out for a ``Predictor``'s classes and input."""
+        self._preview_text = preview_text(predictor.spec, predictor.preparation)
+        self.probabilityPlot.set_classes(predictor.classes)
+
+    def set_top_k_visible(self, visible: bool) -> None:
+        self.topKList.setVisible(visible)
+
+    def show_prediction(self, prediction: Any, heat: np.ndarray | None) -> None:
+        """Show an engine ``Prediction`` (and its saliency map, if any)."""
+        self.probabilityPlot.show_probabilities(prediction.probabilities)
+        name, confidence = prediction.top[0]
+        sure = confidence >= 0.5
+        self.predictionLabel.setText(f"{name} — {confidence:.0%}")
+        self.predictionLabel.setStyleSheet("" if sure else "color: #888;")
+        self.predictionCaption.setText("the model's answer" if sure else "unsure: no class reaches 50%")
+        self.topKList.clear()
+        self.topKList.addItems([f"{i}. {c} — {p:.1%}" for i, (c, p) in enumerate(prediction.top, start=1)])
+        self.show_preview(prediction.input, heat)
+
+    def show_empty(self, caption: str) -> None:
+        """No prediction: empty bars, a dash, and ``caption`` saying what to do."""
+        self.probabilityPlot.show_probabilities(np.zeros(len(self.probabilityPlot.classes)))
+        self.predictionLabel.setText("–")
+        self.predictionLabel.setStyleSheet("color: #888;")
+        self.predictionCaption.setText(caption)
+        self.topKList.clear()
+        self.inputPreview.setPixmap(QPixmap())
+        self.previewCaption.setText(self._preview_text)
+
+    def show_preview(self, model_input: np.ndarray, heat: np.ndarray | None) -> None:
+        """The model's input, with ``heat`` blended on while the saliency switch is on."""
+        use_heat = heat if self.saliencyCheck.isChecked() else None
+        image = to_qimage(overlay_heat(model_input, use_heat)).scaled(
+            PREVIEW_SIZE - 2,
+            PREVIEW_SIZE - 2,
+            Qt.AspectRatioMode.KeepAspectRatio,
+            Qt.TransformationMode.FastTransformation,  # nearest neighbour: each input pixel stays a square
+        )
+        self.inputPreview.setPixmap(QPixmap.fromImage(image))
+        self.previewCaption.setText(self._preview_text + (HEAT_NOTE if use_heat is not None else ""))

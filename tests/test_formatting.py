@@ -1,0 +1,55 @@
+"""The one copy of each formatter: what the CLI, the report and the window print for a value."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from engine.formatting import dataset_name, duration, finite, model_line, number, percent
+
+
+@pytest.mark.parametrize(
+    ("value", "digits", "text"),
+    [(0.9734, 1, "97.3%"), (0.9734, 2, "97.34%"), (1, 1, "100.0%"), (np.float32(0.5), 2, "50.00%"),
+     (None, 1, "–"), (float("nan"), 1, "–"), ("0.5", 1, "–"), (True, 1, "–")],
+)  # fmt: skip
+def test_percent(value, digits, text):
+    assert percent(value, digits) == text
+
+
+def test_number_and_finite():
+    assert number(0.123456) == "0.1235" and number(0.5, 3) == "0.500"
+    assert number(float("inf")) == number(None) == "–"
+    assert finite(np.float64(1.0)) and not finite(float("nan")) and not finite(False)
+
+
+@pytest.mark.parametrize(
+    ("seconds", "words", "clock"),
+    [(0.42, "0.4 s", "0:00"), (8.24, "8.2 s", "0:08"), (42.4, "42 s", "0:42"), (200, "3 min 20 s", "3:20"),
+     (3725, "1 h 02 min", "62:05"), (-3, "0.0 s", "0:00"), (None, "?", "?"), (float("nan"), "?", "?")],
+)  # fmt: skip
+def test_duration_in_words_and_as_a_clock(seconds, words, clock):
+    assert duration(seconds) == words
+    assert duration(seconds, clock=True) == clock
+
+
+def test_model_line_plain_and_as_escaped_rich_text():
+    meta = {
+        "arch": "mlp",
+        "dataset": "folder:/data/<pets>",
+        "classes": [str(i) for i in range(8)],
+        "spec": {"channels": 1, "height": 28, "width": 28},
+        "history": [{"val_acc": 0.5}, {"val_acc": 0.95}],
+        "test": {"accuracy": 0.941},
+        "preparation": "digit",
+    }
+    assert model_line(meta) == (
+        "mlp · trained on folder /data/<pets> · 8 classes · input 1×28×28 · "
+        "2 epochs, validation accuracy 95.0% · test accuracy 94.1%"
+    )
+    rich = model_line(meta, "a<b>.pt", results=False, classes_shown=6, preparation=True, html=True)
+    assert rich == (
+        "<b>a&lt;b&gt;.pt</b> · mlp · trained on folder /data/&lt;pets&gt; · "
+        "8 classes (0, 1, 2, 3, 4, 5 … (+2)) · input 1×28×28 · digit framing"
+    )
+    assert model_line({}) == "? · 0 classes" and dataset_name(None) == "?"
