@@ -6,7 +6,7 @@ import sys
 
 def main(argv: list[str]) -> int:
     if not argv:
-        from gui.app import run_app
+        from gui.app import run_app  # deferred: the command line never loads Qt
 
         return run_app()
     from engine.cli import main as cli_main

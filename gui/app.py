@@ -5,6 +5,11 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import pyqtgraph as pg
+from PySide6.QtWidgets import QApplication
+
+from gui.main_window import MainWindow
+
 RESOURCES = Path(__file__).resolve().parent.parent / "resources"
 
 
@@ -18,18 +23,12 @@ def apply_style(app) -> None:
 
 def run_app(argv: list[str] | None = None) -> int:
     """Open the main window and run until it closes; returns the exit code."""
-    from PySide6.QtWidgets import QApplication
-
     app = QApplication.instance() or QApplication(sys.argv if argv is None else argv)
     app.setApplicationName("Taller")
     app.setOrganizationName("Taller")
     app.setApplicationDisplayName("Taller")
     apply_style(app)
-    import pyqtgraph as pg
-
     pg.setConfigOptions(antialias=True)
-    from gui.main_window import MainWindow
-
     window = MainWindow()
     window.show()
     return app.exec()

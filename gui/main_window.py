@@ -31,7 +31,7 @@ from gui.panels.runs_panel import RunsPanel
 from gui.panels.starting_point import IMAGENET, RANDOM
 from gui.panels.training_panel import TrainingPanel
 from gui.settings import make_settings
-from gui.tasks import Task, run_task, stop_all
+from gui.tasks import Task, stop_all
 
 
 def _group(title: str, panel: QWidget) -> QGroupBox:
@@ -83,7 +83,6 @@ class MainWindow(QMainWindow):
         self._restore()
         if load_preview:
             self.data_panel.reload()
-        run_task(self, _import_engine, name="warmUpTask")
 
     def _build(self) -> None:
         column = QWidget(objectName="formsColumn")
@@ -293,13 +292,3 @@ class MainWindow(QMainWindow):
             panel.shutdown()
         stop_all(self)  # loads, downloads and any task another panel parented to the window
         super().closeEvent(event)
-
-
-def _import_engine(on_event, stop) -> None:
-    # Importing torchvision/scikit-learn holds the GIL for long stretches; doing it once while the
-    # window opens keeps that stall away from the first click on Train.
-    import engine.checkpoints  # noqa: F401
-    import engine.evaluation  # noqa: F401
-    import engine.freezing  # noqa: F401
-    import engine.models.build  # noqa: F401
-    import engine.train.run  # noqa: F401

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pytest
 import torch
@@ -162,17 +160,6 @@ def test_blank_picture_gives_blank_digit(level):
 def test_blank_paper_with_grain_gives_blank_digit():
     paper = np.clip(0.8 + np.random.default_rng(0).normal(0, 0.03, (600, 600)), 0, 1)
     assert not prepare_digit(np.round(paper * 255).astype(np.uint8)).any()
-
-
-def test_canvas_preparation_and_prediction_are_fast():
-    model = tiny_cnn().eval()
-    canvas = draw_digit((280, 280), (60, 40, 180), 3, "4")
-    prepare(canvas, DIGIT_SPEC, "digit")
-    started = time.process_time()
-    for _ in range(10):
-        predict_probabilities(model, DIGIT_SPEC, prepare(canvas, DIGIT_SPEC, "digit")[None])
-    per_stroke = (time.process_time() - started) / 10
-    assert per_stroke < 0.06  # ~10 ms on an idle core; generous for a busy CI machine
 
 
 # --- files --------------------------------------------------------------------------------------

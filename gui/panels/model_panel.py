@@ -6,6 +6,7 @@ back as ConfigError text, shown by ``show_error``.
 
 from __future__ import annotations
 
+import torch
 from PySide6.QtCore import QSettings, Qt, Signal, Slot
 from PySide6.QtGui import QStandardItemModel
 from PySide6.QtWidgets import (
@@ -38,8 +39,6 @@ DEVICE_LABELS = {"auto": "Automatic", "cpu": "CPU", "cuda": "GPU (CUDA)"}
 
 
 def cuda_available() -> bool:
-    import torch
-
     return bool(torch.cuda.is_available())
 
 
