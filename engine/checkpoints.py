@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import platform
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,7 +22,8 @@ from torch import nn
 
 from engine.data.registry import folder_path
 from engine.data.types import InputSpec
-from engine.errors import CheckpointError, ModelError
+from engine.errors import CheckpointError, ConfigError, ModelError
+from engine.files import atomic_file
 from engine.freezing import apply_freeze
 from engine.models.build import build_model
 
@@ -31,9 +31,6 @@ FORMAT = "taller-checkpoint"
 VERSION = 1
 MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
 REQUIRED_META = ("arch", "classes", "spec")
-# Read once at import: os.umask can only be read by setting it, which would race with other threads.
-_UMASK = os.umask(0o022)
-os.umask(_UMASK)
 
 
 @dataclass
@@ -85,20 +82,11 @@ def library_versions() -> dict[str, str]:
 
 
 def atomic_write(path: Path, write) -> Path:
-    """Call ``write(tmp_path)`` then move the file into place, so a crash never leaves half a file."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    # mkstemp makes the file private (0600); the result should be as shareable as any file we write.
-    os.chmod(tmp, 0o666 & ~_UMASK)
-    try:
-        write(Path(tmp))
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    return path
+    """Call ``write(tmp_path)``, fsync, then move the file into place: a crash never leaves half a file.
+
+    ``engine.files.atomic_file`` does it (and removes temporary files of an earlier write that was killed).
+    """
+    return atomic_file(path, write)
 
 
 def save_checkpoint(path: str | Path, model: nn.Module, meta: dict[str, Any]) -> Path:
@@ -119,15 +107,14 @@ def save_checkpoint(path: str | Path, model: nn.Module, meta: dict[str, Any]) ->
 def read_payload(path: str | Path) -> dict[str, Any]:
     """Read and validate a checkpoint file without building the model."""
     path = Path(path)
+    if path.is_dir():
+        raise CheckpointError(f"{path}: a folder, not a checkpoint file (a run's model is its model.pt)")
     if not path.is_file():
         raise CheckpointError(f"{path}: no such file")
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as e:  # noqa: BLE001 - arbitrary bytes make the unpickler raise almost anything
-        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        raise CheckpointError(
-            f"{path.name} is not a Taller checkpoint (it could not be read: {first})"
-        ) from e
+        raise CheckpointError(f"{path.name} is not a Taller checkpoint ({_load_failure(e)})") from e
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         if (
             isinstance(payload, dict)
@@ -146,7 +133,80 @@ def read_payload(path: str | Path) -> dict[str, Any]:
     meta = payload.get("meta")
     if not isinstance(meta, dict) or any(k not in meta for k in REQUIRED_META):
         raise CheckpointError(f"{path.name} is damaged: its metadata lacks {', '.join(REQUIRED_META)}")
+    check_meta(meta, path.name)
+    if not isinstance(payload.get("state_dict"), dict):
+        raise CheckpointError(f"{path.name} is damaged: its field 'state_dict' is not a set of weights")
     return payload
+
+
+def _list_of(kind: type) -> Any:
+    return lambda v: isinstance(v, list) and all(isinstance(x, kind) for x in v)
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+# Every metadata field something reads, and what it must be; a file sent by someone else (or
+# damaged on disk) is checked here once, so no later use meets a value of the wrong type.
+META_FIELDS: dict[str, tuple[Any, str]] = {
+    "arch": (lambda v: isinstance(v, str) and v != "", "an architecture name"),
+    "classes": (lambda v: _list_of(str)(v) and len(v) >= 1, "a list of class names"),
+    "spec": (lambda v: isinstance(v, dict), "an input description"),
+    "preparation": (lambda v: v in ("digit", "image"), "'digit' or 'image'"),
+    "dataset": (lambda v: isinstance(v, str), "a dataset name"),
+    "frozen": (_list_of(str), "a list of layer names"),
+    "history": (_list_of(dict), "a list of epochs"),
+    "test": (lambda v: isinstance(v, dict), "a set of test metrics"),
+    "kfold": (lambda v: isinstance(v, dict), "a set of K-Fold results"),
+    "data_config": (lambda v: isinstance(v, dict), "a data configuration"),
+    "model_config": (lambda v: isinstance(v, dict), "a model configuration"),
+    "train_config": (lambda v: isinstance(v, dict), "a training configuration"),
+    "versions": (lambda v: isinstance(v, dict), "a set of library versions"),
+    "trainable_params": (_number, "a number"),
+    "total_params": (_number, "a number"),
+    "seconds": (_number, "a number"),
+    "stopped": (lambda v: isinstance(v, bool), "true or false"),
+    "created": (lambda v: isinstance(v, str), "a date"),
+}
+
+
+def check_meta(meta: dict[str, Any], name: str = "checkpoint") -> None:
+    """Raise CheckpointError naming the first metadata field whose value has the wrong type."""
+    for key, (ok, expected) in META_FIELDS.items():
+        if key in meta and meta[key] is not None and not ok(meta[key]):
+            shown = type(meta[key]).__name__
+            raise CheckpointError(f"{name} is damaged: its field '{key}' should be {expected}, not a {shown}")
+    for i, epoch in enumerate(meta.get("history") or [], start=1):
+        bad = [
+            k
+            for k, v in epoch.items()
+            if k in ("val_acc", "val_loss", "train_acc", "train_loss") and not _number(v)
+        ]
+        if bad:
+            raise CheckpointError(
+                f"{name} is damaged: its field 'history' epoch {i} has a non-number '{bad[0]}'"
+            )
+    try:
+        spec = InputSpec.from_dict(meta["spec"])
+        if not all(isinstance(v, int) and v > 0 for v in (spec.height, spec.width)):
+            raise ValueError("height and width must be positive whole numbers")
+        if not all(_number(v) for v in spec.mean + spec.std):
+            raise ValueError("mean and std must be numbers")
+    except (ConfigError, TypeError, ValueError) as e:
+        raise CheckpointError(
+            f"{name} is damaged: its field 'spec' is not a valid input description ({e})"
+        ) from e
+
+
+def _load_failure(exc: BaseException) -> str:
+    """Why torch.load refused a file, without PyTorch's advice to load it unsafely."""
+    text = str(exc).strip()
+    if "weights_only" in text or "Weights only load failed" in text:
+        # torch suggests weights_only=False, which would run whatever code the file holds.
+        return "it holds Python objects, which Taller never loads because they could run code"
+    first = text.splitlines()[0] if text else type(exc).__name__
+    return f"it could not be read: {first}"
 
 
 def check_compatible(

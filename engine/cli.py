@@ -1,35 +1,43 @@
 """Taller's command line: train, evaluate, predict and import-weights run the window's engine.
 
-Every error a user can cause ends with a message on stderr and a non-zero exit, never a traceback:
-1 for data, model and checkpoint problems, 2 for bad arguments (argparse's convention), 130 when
-interrupted with Ctrl+C. The arguments are defined in ``engine.cli_args``.
+Every error a user can cause ends with a message on stderr and a non-zero exit, never a traceback
+(``engine.errors.describe``; a bug's traceback goes to a log file the message names): 1 for data,
+model, checkpoint, file-system and out-of-memory problems, 2 for bad arguments (argparse's
+convention), 130 when interrupted with Ctrl+C. The arguments are defined in ``engine.cli_args``.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+import threading
 import time
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 import numpy as np
 
-from engine import evaluation
-from engine.checkpoints import load_checkpoint, save_checkpoint
+from engine import evaluation, precision
+from engine.checkpoints import load_checkpoint
 from engine.cli_args import build_parser, configs_from_args
+from engine.codegen.notebook import export_run
 from engine.config import ModelConfig
 from engine.data.registry import load_dataset
+from engine.data.splits import imbalance_warning
 from engine.data.types import ImageData
-from engine.errors import CliError, InferenceError, TallerError
-from engine.formatting import duration
+from engine.errors import CliError, describe, user_message
+from engine.export_onnx import export_checkpoint
 from engine.freezing import preset as freeze_preset
 from engine.models.build import build_model
 from engine.models.weights import import_weights
 from engine.predict import Predictor
-from engine.report.exports import write_metrics
-from engine.train.run import RunResult, model_spec, resolve_device, run
+from engine.progress import TerminalProgress, say, track
+from engine.runs_library import list_runs, with_tensorboard
+from engine.saving import save_run, stop_on_signals, stopped_message
+from engine.train.lr_find import lr_find
+from engine.train.run import model_spec, resolve_device, run
+from engine.train.runs import RunFolder, load_run, new_run_dir, runs_root
 
 EXIT_ERROR = 1
 EXIT_USAGE = 2
@@ -44,11 +52,16 @@ def main(argv: list[str] | None = None) -> int:
         "evaluate": cmd_evaluate,
         "predict": cmd_predict,
         "import-weights": cmd_import,
+        "export": cmd_export,
+        "runs": cmd_runs,
+        "export-notebook": cmd_export_notebook,
+        "lr-find": cmd_lr_find,
     }
     try:
         return commands[args.command](args)
-    except TallerError as e:
-        print(f"error: {e.message}", file=sys.stderr)
+    except Exception as e:  # noqa: BLE001 - the one boundary: a message, never a traceback
+        # Expected failures (ours, OSError, out of memory) get advice; a bug gets a log file.
+        print(f"error: {describe(e)}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
         print("\ninterrupted", file=sys.stderr)
@@ -59,20 +72,37 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    """Train, save model.pt and the metrics files in ``--out``, print the test accuracy last."""
-    data_cfg, model_cfg, train_cfg = configs_from_args(args)
+    """Train in a run folder (a new one, ``--out``, or ``--resume``'s), print the test accuracy last.
+
+    Ctrl+C or SIGTERM stop like the window's Stop: finished epochs are saved, exit 128 + signal.
+    """
+    snapshot = None
+    if args.resume:
+        data_cfg, model_cfg, train_cfg, snapshot = load_run(args.resume)
+    else:
+        data_cfg, model_cfg, train_cfg = configs_from_args(args)
     data = load_dataset(data_cfg)
     report_skipped(data)
-    if args.freeze_preset:
+    if args.freeze_preset and snapshot is None:
         frozen = resolve_preset(args.freeze_preset, model_cfg, data)
         model_cfg = replace(model_cfg, frozen=tuple(dict.fromkeys(model_cfg.frozen + frozen)))
-    bar = ProgressBar()
-    result = run(data_cfg, model_cfg, train_cfg, on_event=bar.on_event, data=data)
+    out = Path(args.resume or args.out or new_run_dir(runs_root(), data_cfg.dataset, model_cfg.arch))
+    bar = TerminalProgress()
+    events, tensorboard = with_tensorboard(out, bar.on_event)  # scalars beside the run, if installed
+    stop = threading.Event()
+    folder = RunFolder(out)
+    with stop_on_signals(stop) as signals:
+        result = run(data_cfg, model_cfg, train_cfg, events, stop, data, folder=folder, resume=snapshot)
     bar.close()
+    tensorboard.close()
+    if folder.write_error:
+        print(f"warning: could not save epochs in {out}: {folder.write_error}", file=sys.stderr)
     if not result.history:
         raise CliError(result.error or "the run ended before an epoch finished: nothing to save")
-    out = Path(args.out)
     save_run(out, result, args.save)
+    if signals:
+        print(stopped_message(signals[0], out, result, resumable=not train_cfg.kfold), file=sys.stderr)
+        return 128 + signals[0]
     if result.error:
         # The last good epoch's model and files are kept, and the run still counts as failed.
         raise CliError(f"{result.error} (kept in {out})")
@@ -87,11 +117,15 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def report_skipped(data: ImageData) -> None:
-    """Name the first few files of an image folder that could not be read, and count them all."""
+    """Name the first few files of an image folder that could not be read, and count them all;
+    then the data's warnings (class folders left out, heavy imbalance)."""
     for path, reason in data.skipped[:5]:
         print(f"skipped {path}: {reason}", file=sys.stderr)
     if data.skipped:
         print(f"skipped {len(data.skipped)} file(s) that are not usable images", file=sys.stderr)
+    for warning in [*data.warnings, imbalance_warning(data)]:
+        if warning:
+            print(f"warning: {warning}", file=sys.stderr)
 
 
 def resolve_preset(preset: str, model_cfg: ModelConfig, data: ImageData) -> tuple[str, ...]:
@@ -103,76 +137,6 @@ def resolve_preset(preset: str, model_cfg: ModelConfig, data: ImageData) -> tupl
     return freeze_preset(model, model_cfg.arch, "last_n" if name == "last" else name, int(n or 1))
 
 
-def save_run(out: Path, result: RunResult, also: str | None) -> None:
-    """model.pt (and a copy at ``also``) plus the metrics files of ``engine.report.exports``."""
-    save_checkpoint(out / "model.pt", result.model, result.meta)
-    if also:
-        save_checkpoint(also, result.model, result.meta)
-    labels = None
-    if result.test_probabilities is not None and result.splits is not None:
-        labels = result.splits.test.labels.numpy()
-    write_metrics(out, result.meta, result.test, result.test_probabilities, labels)
-
-
-class ProgressBar:
-    """A one-line progress bar on stderr (only on a terminal) and one stdout line per epoch."""
-
-    def __init__(self, stream: TextIO = sys.stderr, width: int = 30):
-        self.stream = stream
-        self.width = width
-        self.live = hasattr(stream, "isatty") and stream.isatty()
-        self.drawn = False
-
-    def on_event(self, event: dict[str, Any]) -> None:
-        """Draw a "progress" event; print the others as lines of their own."""
-        if event["event"] == "progress":
-            if self.live:
-                self.draw(event)
-            return
-        line = event_line(event)
-        if line is not None:
-            self.clear()
-            print(line, file=self.stream if event["event"] == "status" else sys.stdout, flush=True)
-
-    def draw(self, e: dict[str, Any]) -> None:
-        done = int(self.width * e["batch"] / max(1, e["batches"]))
-        fold = f"fold {e['fold']} " if e.get("fold") else ""
-        self.stream.write(
-            f"\r{fold}epoch {e['epoch']}/{e['epochs']} [{'#' * done}{'.' * (self.width - done)}] "
-            f"{e['batch']}/{e['batches']}  {duration(e['eta'], clock=True)} left "
-        )
-        self.stream.flush()
-        self.drawn = True
-
-    def clear(self) -> None:
-        if self.drawn:
-            self.stream.write("\r" + " " * (self.width + 60) + "\r")
-            self.stream.flush()
-            self.drawn = False
-
-    def close(self) -> None:
-        self.clear()
-
-
-def event_line(event: dict[str, Any]) -> str | None:
-    """The line printed for an epoch, phase, fold or status event (None for other events)."""
-    kind = event["event"]
-    if kind == "epoch_end":
-        fold = f"fold {event['fold']} " if event.get("fold") else ""
-        return (
-            f"{fold}epoch {event['epoch']}/{event['epochs']}  train_loss={event['train_loss']:.4f} "
-            f"train_acc={event['train_acc']:.4f}  val_loss={event['val_loss']:.4f} "
-            f"val_acc={event['val_acc']:.4f}  lr={event['lr']:.2g}  ({event['seconds']:.1f}s)"
-        )
-    if kind == "phase":
-        return f"phase 2 from epoch {event['epoch']}: unfrozen, lr={event['lr']:.2g}"
-    if kind == "fold_end":
-        return f"fold {event['fold']}/{event['folds']}  val_acc={event['val_acc']:.4f}"
-    if kind == "status":
-        return event["message"]
-    return None
-
-
 # --- evaluate ---------------------------------------------------------------------------------------
 
 
@@ -181,13 +145,18 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     loaded = load_checkpoint(args.checkpoint)
     data_cfg = evaluation.data_config_for(loaded.meta, args.dataset, args.data_dir)
     data = load_dataset(data_cfg)
+    device = resolve_device(args.device)
+    bar = TerminalProgress(label="evaluating")
     result = evaluation.evaluate_model(
         loaded.model,
         loaded.meta,
         data,
-        device=resolve_device(args.device),
+        device=device,
+        on_event=bar.on_event,
         name=Path(args.checkpoint).name,
+        precision=precision.resolve(args.precision, device) if args.precision else None,
     )
+    bar.close()
     print_metrics(result.metrics)
     if args.report:
         write_report(args.report, result)
@@ -242,16 +211,49 @@ def cmd_predict(args: argparse.Namespace) -> int:
     """Print ``path<TAB>class<TAB>probability`` for the top classes of each image."""
     predictor = Predictor.from_checkpoint(args.checkpoint)
     failures = 0
-    for path in args.images:
+    for path in track(args.images, len(args.images), "predicting"):
         try:
             prediction = predictor.predict(path)
-        except InferenceError as e:
-            print(f"error: {e}", file=sys.stderr)
+        except Exception as e:  # noqa: BLE001 - one bad image must not end the others
+            message = user_message(e)
+            if message is None:
+                raise  # a bug: the boundary in main() logs it
+            named = message if str(path) in message else f"{path}: {message}"
+            print(f"error: {named}", file=sys.stderr)
             failures += 1
             continue
         for cls, prob in prediction.top[: args.top]:
-            print(f"{path}\t{cls}\t{prob:.4f}")
+            say(f"{path}\t{cls}\t{prob:.4f}")
     return EXIT_ERROR if failures else 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    """Write a checkpoint as ONNX and say how closely onnxruntime matched PyTorch."""
+    bar = TerminalProgress(label="exporting")
+    result = export_checkpoint(args.checkpoint, args.out, on_event=bar.on_event)
+    bar.close()
+    print(
+        f"wrote {result.path} (checked with onnxruntime on {result.checked} {result.checked_on}: "
+        f"max |difference in probability| {result.max_difference:.1e})"
+    )
+    return 0
+
+
+def cmd_runs(args: argparse.Namespace) -> int:
+    """One line per run folder: name, model, dataset, epochs, accuracies and the file to reopen."""
+    runs, errors = list_runs(args.root or runs_root())
+    for saved in runs:
+        meta, history = saved.meta, saved.meta.get("history") or []
+        val = history[-1].get("val_acc") if history else None
+        test = (meta.get("test") or {}).get("accuracy")
+        print(
+            f"{saved.name}\t{meta.get('arch')}\t{meta.get('dataset')}\tepochs={len(history)}\t"
+            f"val_acc={'' if val is None else f'{val:.4f}'}\ttest_acc={'' if test is None else f'{test:.4f}'}"
+            f"\t{saved.checkpoint}"
+        )
+    for message in errors:
+        print(f"warning: {message}", file=sys.stderr)
+    return 0
 
 
 def cmd_import(args: argparse.Namespace) -> int:
@@ -259,4 +261,41 @@ def cmd_import(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     path = import_weights(args.arch, args.file)
     print(f"imported {args.arch} ImageNet weights to {path} ({time.perf_counter() - started:.1f}s)")
+    return 0
+
+
+# --- export-notebook, lr-find -----------------------------------------------------------------------
+
+
+def cmd_export_notebook(args: argparse.Namespace) -> int:
+    """Write the notebook and/or script of plain PyTorch that redoes a run."""
+    if not args.out and not args.script:
+        raise CliError("say where to write: OUT.ipynb, --script OUT.py, or both")
+    source = export_run(args.run, args.out, args.script)
+    for path in filter(None, (args.out, args.script)):
+        print(f"wrote {path} (from {source})")
+    return 0
+
+
+def cmd_lr_find(args: argparse.Namespace) -> int:
+    """The learning-rate range test for a run's settings; prints the curve's points and the suggestion."""
+    data_cfg, model_cfg, train_cfg = configs_from_args(args)
+    data = load_dataset(data_cfg)
+    if args.freeze_preset:
+        frozen = resolve_preset(args.freeze_preset, model_cfg, data)
+        model_cfg = replace(model_cfg, frozen=tuple(dict.fromkeys(model_cfg.frozen + frozen)))
+    result = lr_find(
+        data_cfg,
+        model_cfg,
+        train_cfg,
+        data,
+        start_lr=args.start_lr,
+        end_lr=args.end_lr,
+        max_batches=args.max_batches,
+    )
+    for lr, loss in zip(result.lrs[::10], result.losses[::10], strict=True):
+        print(f"lr={lr:.3g}  loss={loss:.4f}")
+    if result.suggestion is None:
+        raise CliError("the loss never fell over the range: try a larger --end-lr or more --max-batches")
+    print(f"suggested_lr={result.suggestion:.3g}")
     return 0

@@ -12,10 +12,13 @@ from typing import Any
 from engine.data import registry as data_registry
 from engine.errors import ConfigError
 from engine.models.registry import ARCHITECTURES
+from engine.precision import PRECISIONS
 
 OPTIMIZERS = ("adam", "sgd")
 SCHEDULES = ("none", "step", "cosine", "onecycle")
-DEVICES = ("auto", "cpu", "cuda")
+MAX_BATCH = 65_536  # larger batches are a typo: no device here holds one
+# "mps" is Apple's GPU, where PyTorch has it; "auto" picks CUDA when usable, else the CPU.
+DEVICES = ("auto", "cpu", "cuda", "mps")
 
 
 def _from_dict(cls, data: dict[str, Any]):
@@ -95,7 +98,8 @@ class TrainConfig:
     Two-phase fine-tuning: with ``unfreeze_after = N`` the frozen set trains for N epochs, then
     the modules in ``unfreeze`` (all frozen ones when empty) are released and the learning rate is
     multiplied by ``finetune_lr_factor``. ``backbone_lr_factor`` < 1 gives pretrained layers a
-    smaller learning rate than the new head.
+    smaller learning rate than the new head. ``precision`` is resolved for the device by
+    ``engine.precision.resolve`` (``auto``: bfloat16 on CPUs that have it, float16 on CUDA).
     """
 
     optimizer: str = "adam"
@@ -107,6 +111,7 @@ class TrainConfig:
     schedule: str = "none"
     seed: int = 0
     device: str = "auto"
+    precision: str = "auto"
     unfreeze_after: int | None = None
     unfreeze: tuple[str, ...] = ()
     finetune_lr_factor: float = 0.1
@@ -120,11 +125,12 @@ class TrainConfig:
             (self.optimizer in OPTIMIZERS, f"optimizer must be one of {', '.join(OPTIMIZERS)}"),
             (self.schedule in SCHEDULES, f"schedule must be one of {', '.join(SCHEDULES)}"),
             (self.device in DEVICES, f"device must be one of {', '.join(DEVICES)}"),
+            (self.precision in PRECISIONS, f"precision must be one of {', '.join(PRECISIONS)}"),
             (0 < self.lr <= 10, f"learning rate must be in (0, 10], not {self.lr}"),
             (self.weight_decay >= 0, "weight decay cannot be negative"),
             (0 <= self.momentum < 1, "momentum must be in [0, 1)"),
             (1 <= self.epochs <= 10_000, f"epochs must be between 1 and 10000, not {self.epochs}"),
-            (1 <= self.batch_size <= 65_536, f"batch size must be at least 1, not {self.batch_size}"),
+            (1 <= self.batch_size <= MAX_BATCH, f"batch size must be 1..{MAX_BATCH}, not {self.batch_size}"),
             (self.kfold == 0 or 2 <= self.kfold <= 10, "K-Fold needs K between 2 and 10 (0 = off)"),
             (0 < self.finetune_lr_factor <= 1, "fine-tune learning-rate factor must be in (0, 1]"),
             (0 < self.backbone_lr_factor <= 1, "backbone learning-rate factor must be in (0, 1]"),

@@ -1,11 +1,23 @@
 """One hierarchy for every error a user can cause or meet.
 
 Each subclass names the part of Taller that refused; ``message`` is the sentence a user reads,
-shown as is by the window and by the command line (``error: <message>``, exit 1). Anything that
-is not a ``TallerError`` is a bug: the window names its type and the terminal keeps the traceback.
+shown as is by the window and by the command line (``error: <message>``, exit 1).
+
+``describe(exc)`` is the one classification both entry points use: Taller's errors, file-system
+errors, out-of-memory errors and failed writes become a sentence saying what to do; anything else
+is a bug, whose traceback goes to a log file that the message names.
 """
 
 from __future__ import annotations
+
+import errno
+import os
+import re
+import sys
+import tempfile
+import time
+import traceback
+from pathlib import Path
 
 
 class TallerError(Exception):
@@ -56,5 +68,128 @@ class InferenceError(TallerError):
     """An image cannot be classified (unreadable file, model that does not fit)."""
 
 
+class OnnxExportError(TallerError):
+    """A model cannot be exported to ONNX (a missing optional package, an ONNX file that disagrees)."""
+
+
 class CliError(TallerError):
     """Ends a command-line command with this message and exit code 1."""
+
+
+# --- the one classification of failures, used by the command line and every window task ----------
+
+# Fragments of the allocators' messages: torch raises a plain RuntimeError for these on older
+# versions and on the CPU ("DefaultCPUAllocator: can't allocate memory", "not enough memory").
+_OOM_FRAGMENTS = ("out of memory", "can't allocate memory", "not enough memory", "failed to allocate")
+# torch.save reports a failed write (disk full, file gone) as a RuntimeError from its zip writer.
+_WRITE_FRAGMENTS = ("pytorchstreamwriter failed", "file write failed", "unexpected pos")
+_OS_ADVICE = {
+    errno.ENOSPC: "the disk is full{at}: free some space or choose a folder on another disk",
+    errno.EACCES: "permission denied{at}: choose a folder you can write to, or change its permissions",
+    errno.EPERM: "the operation is not permitted{at}: choose a folder you can write to",
+    errno.EROFS: "the disk is read-only{at}: choose a folder on a writable disk",
+    errno.ENOTDIR: "a part of the path is a file, not a folder{at}: choose another folder",
+    errno.EISDIR: "the path is a folder, not a file{at}: give a file name",
+    errno.ENAMETOOLONG: "the file name is too long{at}: choose a shorter name or folder",
+    errno.ENOENT: "no such file or folder{at}: check the path",
+    errno.EEXIST: "a file of that name is in the way{at}: remove it or choose another name",
+    errno.EIO: "the disk reported an input/output error{at}: check the disk or choose another folder",
+    getattr(errno, "EDQUOT", -1): "the disk quota is used up{at}: free some space or choose another folder",
+}
+
+
+def is_out_of_memory(exc: BaseException) -> bool:
+    """True for Python's MemoryError and torch's out-of-memory errors on the CPU, CUDA and MPS."""
+    if isinstance(exc, MemoryError) or type(exc).__name__ == "OutOfMemoryError":
+        return True
+    return isinstance(exc, RuntimeError) and any(f in str(exc).lower() for f in _OOM_FRAGMENTS)
+
+
+def memory_message(exc: BaseException) -> str:
+    """What ran out (GPU or main memory), how much was asked for, and what to change."""
+    text = str(exc)
+    on_gpu = "cuda" in text.lower() or "gpu" in text.lower() or "mps" in text.lower()
+    asked = re.search(r"allocate ([\d.]+ ?[KMGT]?i?B|\d+ bytes)", text)
+    amount = f" (it asked for {asked.group(1)} more)" if asked else ""
+    where = "the GPU ran out of memory" if on_gpu else "the computer ran out of memory"
+    advice = "a smaller batch size, a smaller model or a smaller image size"
+    return f"Out of memory: {where}{amount}. Try {advice}" + (", or train on the CPU." if on_gpu else ".")
+
+
+def os_message(exc: OSError) -> str:
+    """One sentence for a failed file operation: what happened, on which path, and what to do."""
+    paths = [str(p) for p in (exc.filename, exc.filename2) if p is not None]
+    at = f" ({' -> '.join(paths)})" if paths else ""
+    advice = _OS_ADVICE.get(exc.errno or 0)
+    if advice:
+        text = advice.format(at=at)
+        return text[0].upper() + text[1:] + "."
+    reason = (exc.strerror or str(exc) or type(exc).__name__).strip()
+    return f"{reason}{at}. Check the path and the disk, or choose another folder."
+
+
+def user_message(exc: BaseException) -> str | None:
+    """The message a user reads for an expected failure, or None when ``exc`` is a bug.
+
+    Expected: every ``TallerError``, every ``OSError`` (permissions, full disk, a file where a
+    folder should be, names too long, unreadable images), torch's out-of-memory errors and a
+    failed ``torch.save`` write.
+    """
+    if isinstance(exc, TallerError):
+        return exc.message
+    if is_out_of_memory(exc):
+        return memory_message(exc)
+    if type(exc).__name__ == "DecompressionBombError":
+        return f"The image is too large to open safely ({exc}). Use a smaller image."
+    if isinstance(exc, OSError):
+        return os_message(exc)
+    if isinstance(exc, RuntimeError) and any(f in str(exc).lower() for f in _WRITE_FRAGMENTS):
+        return (
+            "A file could not be written completely (the disk may be full or the folder gone): "
+            "free some space or choose another folder."
+        )
+    return None
+
+
+def log_folder() -> Path:
+    """Where bug reports go: ``TALLER_LOG_DIR``, else the user's cache folder for Taller."""
+    if os.environ.get("TALLER_LOG_DIR"):
+        return Path(os.environ["TALLER_LOG_DIR"])
+    if sys.platform == "win32":
+        base = Path(os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local")
+        return base / "Taller" / "logs"
+    if sys.platform == "darwin":
+        return Path.home() / "Library" / "Logs" / "Taller"
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "taller" / "logs"
+
+
+def write_bug_log(exc: BaseException) -> Path | None:
+    """Write ``exc``'s traceback to a new file in ``log_folder()`` (or the temp folder); its path."""
+    text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    name = f"taller-error-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.log"
+    for folder in (log_folder(), Path(tempfile.gettempdir())):
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / name).write_text(text, encoding="utf-8")
+            return folder / name
+        except OSError:
+            continue  # a log that cannot be written must not hide the error itself
+    return None
+
+
+def describe(exc: BaseException) -> str:
+    """``user_message(exc)``; for a bug, a message naming the log file that holds its traceback."""
+    message = user_message(exc)
+    if message is not None:
+        return message
+    log = write_bug_log(exc)
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else "no details"
+    where = f"the details are in {log}" if log else "the details could not be written to a log file"
+    return (
+        f"Unexpected error ({type(exc).__name__}): {text}. This is a bug in Taller; {where}. "
+        "Please include that file when you report it."
+    )
+
+
+class ExportError(TallerError):
+    """A run cannot be written out as a notebook or script (e.g. generated data)."""

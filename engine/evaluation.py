@@ -26,6 +26,7 @@ from engine.data.splits import split_dataset
 from engine.data.transforms import normalise
 from engine.data.types import ImageData, InputSpec, Subset
 from engine.errors import EvaluationError
+from engine.precision import FP32, PRECISIONS, Precision, resolve
 
 EventCallback = Callable[[dict[str, Any]], None]
 
@@ -37,15 +38,23 @@ def predict_probabilities(
     spec: InputSpec,
     batch_size: int = 512,
     device: torch.device | str = "cpu",
+    precision: Precision = FP32,
 ) -> np.ndarray:
-    """Class probabilities ``(N, K)`` for uint8 images ``(N, C, H, W)``, in eval mode."""
+    """Class probabilities ``(N, K)`` for uint8 images ``(N, C, H, W)``, in eval mode.
+
+    ``precision`` is the autocast and layout of a run (evaluation of a test split); the canvas and
+    ``main.py predict`` keep float32, so one drawing gives the same answer as before.
+    """
     was_training = model.training
     model.eval()
     out = []
     try:
-        for start in range(0, images.shape[0], batch_size):
-            x = normalise(images[start : start + batch_size], spec).to(device)
-            out.append(torch.softmax(model(x).float(), dim=1).cpu())
+        with precision.layout(model):
+            for start in range(0, images.shape[0], batch_size):
+                x = normalise(images[start : start + batch_size], spec).to(device, non_blocking=True)
+                with precision.autocast():
+                    logits = model(precision.inputs(x))
+                out.append(torch.softmax(logits.float(), dim=1).cpu())
     finally:
         model.train(was_training)
     if not out:
@@ -119,9 +128,10 @@ def evaluate(
     spec: InputSpec,
     classes: list[str],
     device: torch.device | str = "cpu",
+    precision: Precision = FP32,
 ) -> tuple[dict[str, Any], np.ndarray]:
     """Metrics of ``model`` on a labelled set, and the probabilities they came from."""
-    probs = predict_probabilities(model, images, spec, device=device)
+    probs = predict_probabilities(model, images, spec, device=device, precision=precision)
     y_true = labels.cpu().numpy()
     y_pred = probs.argmax(axis=1) if len(probs) else np.zeros(0, dtype=np.int64)
     return classification_metrics(y_true, y_pred, classes), probs
@@ -179,6 +189,7 @@ def evaluate_with_progress(
     stop: threading.Event | None = None,
     chunk: int = 2048,
     device: torch.device | str = "cpu",
+    precision: Precision = FP32,
 ) -> tuple[dict[str, Any], np.ndarray] | None:
     """``evaluate`` in chunks for a worker thread: "progress" events and a cooperative stop.
 
@@ -196,7 +207,8 @@ def evaluate_with_progress(
     for n, start in enumerate(chunks, start=1):
         if stop is not None and stop.is_set():
             return None
-        parts.append(predict_probabilities(model, images[start : start + chunk], spec, device=device))
+        part = images[start : start + chunk]
+        parts.append(predict_probabilities(model, part, spec, device=device, precision=precision))
         elapsed = time.perf_counter() - started
         eta = elapsed / n * (len(chunks) - n)
         progress = {"epoch": 1, "epochs": 1, "batch": n, "batches": len(chunks), "fold": 0}
@@ -251,10 +263,14 @@ def evaluate_model(
     on_event: EventCallback | None = None,
     stop: threading.Event | None = None,
     name: str = "the model",
+    precision: Precision | None = None,
 ) -> ModelEvaluation | None:
     """Test a model on the test split of ``data``; None when ``stop`` was set.
 
     The model is moved to ``device``. ``name`` is how messages call the model (a file name).
+    ``precision`` is the autocast the test runs in (``engine.precision.resolve``); by default the
+    one the model was trained in (``meta["precision"]``), so a run's own test split gives the run's
+    own numbers.
 
     Raises
     ------
@@ -266,9 +282,20 @@ def evaluate_model(
     check_compatible(meta, classes=list(data.classes), spec=data.spec, name=name)
     test = model_test_split(data, meta)
     spec = InputSpec.from_dict(meta["spec"])
+    if precision is None:
+        saved = meta.get("precision")  # absent in checkpoints older than mixed precision
+        precision = resolve(saved if saved in PRECISIONS else "fp32", device)
     model.to(device)
     out = evaluate_with_progress(
-        model, test.images, test.labels, spec, list(data.classes), on_event, stop, device=device
+        model,
+        test.images,
+        test.labels,
+        spec,
+        list(data.classes),
+        on_event,
+        stop,
+        device=device,
+        precision=precision,
     )
     if out is None:
         return None

@@ -6,14 +6,17 @@ with ``window.add_panel(widget, "Evaluation")`` and subscribe to the window's si
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Qt, Signal, Slot
+from PySide6.QtCore import QSettings, QSize, Qt, Signal, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
+    QApplication,
     QGroupBox,
     QMainWindow,
+    QPushButton,
     QScrollArea,
     QSplitter,
     QTabWidget,
@@ -22,16 +25,22 @@ from PySide6.QtWidgets import (
 )
 
 from engine.config import ConfigError, DataConfig, ModelConfig, TrainConfig
+from gui.panels import window_menus as frame
 from gui.panels.data_panel import DataPanel
 from gui.panels.evaluation_panel import EvaluationPanel
 from gui.panels.finetune_panel import FineTunePanel
 from gui.panels.inference_panel import InferencePanel
 from gui.panels.model_panel import ModelPanel
+from gui.panels.next_step import NextStepBar
+from gui.panels.runs_library import connect_library
 from gui.panels.runs_panel import RunsPanel
 from gui.panels.starting_point import IMAGENET, RANDOM
 from gui.panels.training_panel import TrainingPanel
-from gui.settings import make_settings
+from gui.settings import make_settings, read_str
 from gui.tasks import Task, stop_all
+from gui.theme import THEME_NAMES, apply_theme
+
+MINIMUM, FIRST_SIZE = QSize(1000, 660), QSize(1280, 800)  # MINIMUM fits 1280x720 (1080p at 150 %)
 
 
 def _group(title: str, panel: QWidget) -> QGroupBox:
@@ -67,7 +76,10 @@ class MainWindow(QMainWindow):
     ):
         super().__init__()
         self.setObjectName("mainWindow")
-        self.setWindowTitle("Taller — train an image classifier")
+        self.setWindowTitle("Train an image classifier")  # Qt adds " — Taller"
+        self.setWindowIcon(QApplication.windowIcon())  # Taller's icon, set by gui.app
+        self._unsaved = False  # a trained model that was not saved yet
+        self._config_error = False  # the Training tab shows a settings message
         self.settings = settings if settings is not None else make_settings()
         self.data_panel = DataPanel()
         self.model_panel = ModelPanel()
@@ -77,6 +89,8 @@ class MainWindow(QMainWindow):
         self.runs_panel = RunsPanel()
         self.inference_panel = InferencePanel(models_dir)
         self._overrides: list[dict[str, Callable[[], dict]]] = []
+        # TALLER_ASK_BEFORE_QUIT=0 closes without the question (scripts and the test suite).
+        self.ask_before_closing = os.environ.get("TALLER_ASK_BEFORE_QUIT", "1") != "0"
         self._panels_with_settings: list[QWidget] = []
         self._build()
         self._connect()
@@ -87,19 +101,30 @@ class MainWindow(QMainWindow):
     def _build(self) -> None:
         column = QWidget(objectName="formsColumn")
         forms = QVBoxLayout(column)
-        forms.addWidget(_group("1 · Data", self.data_panel))
-        forms.addWidget(_group("2 · Model and settings", self.model_panel))
+        data_box = _group("1 · Data", self.data_panel)
+        self.newDatasetAction = QAction("&New dataset…", self, objectName="newDatasetAction")
+        self.newDatasetAction.setShortcut(QKeySequence.StandardKey.New)
+        self.newDatasetAction.setToolTip("Create a dataset here: name classes and add pictures to each")
+        self.newDatasetAction.triggered.connect(self.new_dataset)
+        self.newDatasetButton = QPushButton("New dataset…", objectName="newDatasetButton")
+        self.newDatasetButton.setToolTip(self.newDatasetAction.toolTip())
+        self.newDatasetButton.clicked.connect(self.new_dataset)
+        data_box.layout().addWidget(self.newDatasetButton, 0, Qt.AlignmentFlag.AlignLeft)
+        forms.addWidget(data_box)
+        forms.addWidget(_group("2 · Model", self.model_panel))
         forms.addStretch(1)
         scroll = QScrollArea(objectName="formsScroll", widgetResizable=True)
         scroll.setWidget(column)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        scroll.setMinimumWidth(column.sizeHint().width() + 20)
+        bar = scroll.verticalScrollBar().sizeHint().width()
+        scroll.setMinimumWidth(column.minimumSizeHint().width() + bar + 4)
         self.tabs = QTabWidget(objectName="mainTabs")
-        self.add_panel(self.training_panel, "3 · Training")
+        self.tabs.setUsesScrollButtons(True)
+        self.add_panel(self.training_panel, "3 · Train")
         self.add_panel(self.finetune_panel, "Layers")
-        self.add_panel(self.evaluation_panel, "Evaluation")
+        self.add_panel(self.evaluation_panel, "4 · Evaluate")
         self.add_panel(self.runs_panel, "Runs")
-        self.add_panel(self.inference_panel, "Try it")
+        self.add_panel(self.inference_panel, "5 · Try it")
         self.add_config_overrides(
             model=self.finetune_panel.model_overrides, train=self.finetune_panel.train_overrides
         )
@@ -109,25 +134,27 @@ class MainWindow(QMainWindow):
         ):
             self.evaluation_panel.add_export_plot(name, plot)
         self.splitter = QSplitter(Qt.Orientation.Horizontal, objectName="mainSplitter")
+        self.nextStep = NextStepBar()
+        right = QWidget(objectName="tabsColumn")
+        right_column = QVBoxLayout(right)
+        right_column.setContentsMargins(0, 0, 0, 0)
+        right_column.addWidget(self.nextStep)
+        right_column.addWidget(self.tabs, 1)
         self.splitter.addWidget(scroll)
-        self.splitter.addWidget(self.tabs)
+        self.splitter.addWidget(right)
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setChildrenCollapsible(False)
         self.setCentralWidget(self.splitter)
-
-        file_menu = self.menuBar().addMenu("&File")
-        file_menu.addAction(self.training_panel.openAction)
-        file_menu.addAction(self.training_panel.saveAction)
-        file_menu.addSeparator()
-        quit_action = QAction("&Quit", self, shortcut=QKeySequence.StandardKey.Quit)
-        quit_action.triggered.connect(self.close)
-        file_menu.addAction(quit_action)
-        self.statusBar().showMessage("Ready: press Train to train the model on the chosen data")
-        self.resize(1280, 800)
+        frame.build_menus(self)
+        self.statusBar().showMessage("Ready: choose data (1) and a model (2), then Train (Ctrl+Return)")
+        self.setMinimumSize(MINIMUM)
+        self.resize(FIRST_SIZE)
 
     def _connect(self) -> None:
         data, model, training = self.data_panel, self.model_panel, self.training_panel
         training.trainRequested.connect(self.train)
+        training.lrFinder.set_config_source(self.current_configs, self.data_panel.data_for)
+        training.lrFinder.rateChosen.connect(self.model_panel.learningRateSpin.setValue)
         training.runningChanged.connect(self._on_running_changed)
         model.splitChanged.connect(data.set_split)
         data.dataLoaded.connect(self.dataLoaded)
@@ -160,6 +187,14 @@ class MainWindow(QMainWindow):
         self.dataLoaded.connect(evaluation.set_data)
         self.modelChanged.connect(inference.use_source)
         self.training_panel.modelSaved.connect(inference.on_model_saved)
+        self.runFinished.connect(self._on_run_finished)
+        # A settings message goes away when its cause may have: another dataset or value.
+        self.data_panel.datasetChanged.connect(self._clear_config_error)
+        self.model_panel.configChanged.connect(self._clear_config_error)
+        self.training_panel.modelSaved.connect(self._on_model_saved)
+        self.modelLoaded.connect(self._on_model_saved)
+        self.nextStep.evaluateRequested.connect(self._go_evaluate)
+        self.nextStep.tryRequested.connect(self._go_try)
 
     # ---- public API ---------------------------------------------------------------------------
     def add_panel(self, widget: QWidget, title: str) -> int:
@@ -172,7 +207,20 @@ class MainWindow(QMainWindow):
         if hasattr(widget, "restore_settings"):
             widget.restore_settings(self.settings)
             self._panels_with_settings.append(widget)
-        return self.tabs.addTab(widget, title)
+        return self.tabs.addTab(frame.scrolling(widget), title)
+
+    def show_panel(self, widget: QWidget) -> None:
+        """Bring the tab that holds ``widget`` to the front."""
+        for i in range(self.tabs.count()):
+            page = self.tabs.widget(i)
+            if page is widget or (isinstance(page, QScrollArea) and page.widget() is widget):
+                self.tabs.setCurrentIndex(i)
+                return
+
+    def current_panel(self) -> QWidget | None:
+        """The panel of the tab in front."""
+        page = self.tabs.currentWidget()
+        return page.widget() if isinstance(page, QScrollArea) else page
 
     def add_config_overrides(
         self,
@@ -222,9 +270,11 @@ class MainWindow(QMainWindow):
         except ConfigError as exc:
             self.model_panel.show_error(str(exc))
             self.training_panel.messageLabel.show_error(str(exc))
+            self._config_error = True
             return False
-        self.model_panel.show_error("")
-        self.tabs.setCurrentWidget(self.training_panel)
+        self._clear_config_error()
+        self.nextStep.hide()
+        self.show_panel(self.training_panel)
         data = self.data_panel.data_for(data_cfg)
         return self.training_panel.start_run(data_cfg, model_cfg, train_cfg, data=data)
 
@@ -261,6 +311,51 @@ class MainWindow(QMainWindow):
     def _show_status(self, message: str) -> None:
         self.statusBar().showMessage(message, 8000)
 
+    @Slot()
+    def _clear_config_error(self, *_) -> None:
+        if self._config_error and not self.training_panel.is_running():
+            self.training_panel.messageLabel.show_message("")
+        self.model_panel.show_error("")
+        self._config_error = False
+
+    @Slot(object)
+    def _on_run_finished(self, result) -> None:
+        self._unsaved = bool(getattr(result, "history", None))
+        if result.history:
+            self.nextStep.show_for(result)
+
+    @Slot()
+    def _on_model_saved(self, *_) -> None:
+        self._unsaved = False
+
+    @Slot()
+    def _go_evaluate(self) -> None:
+        self.show_panel(self.evaluation_panel)
+
+    @Slot()
+    def _go_try(self) -> None:
+        self.show_panel(self.inference_panel)
+
+    @Slot()
+    def train_shortcut(self) -> None:
+        if not self.training_panel.is_running():
+            self.train()
+
+    # ---- theme and help -----------------------------------------------------------------------
+    def set_theme(self, name: str) -> None:
+        """Apply "system", "light" or "dark" to the whole application and remember it."""
+        name = name if name in THEME_NAMES else "system"
+        for action in self.themeActions.actions():
+            action.setChecked(action.data() == name)
+        self.settings.setValue("window/theme", name)
+        app = QApplication.instance()
+        if app is not None:
+            apply_theme(app, name)
+
+    @Slot(QAction)
+    def on_theme_chosen(self, action: QAction) -> None:
+        self.set_theme(str(action.data()))
+
     # ---- settings and closing -----------------------------------------------------------------
     def _restore(self) -> None:
         s = self.settings
@@ -271,6 +366,13 @@ class MainWindow(QMainWindow):
             self.restoreGeometry(s.value("window/geometry"))
         if s.value("window/splitter") is not None:
             self.splitter.restoreState(s.value("window/splitter"))
+        self.fit_to_screen()
+        self.set_theme(read_str(s, "window/theme", "system"))
+        connect_library(self)  # the Runs table as it was (run folders, saved models); File > Export
+
+    def fit_to_screen(self) -> None:
+        """Keep the window inside its screen's free area (a first launch or a bigger old screen)."""
+        frame.keep_on_screen(self)
 
     def save_settings(self) -> None:
         s = self.settings
@@ -280,7 +382,29 @@ class MainWindow(QMainWindow):
         s.setValue("window/splitter", self.splitter.saveState())
         s.sync()
 
+    @Slot()
+    def new_dataset(self):
+        """Open *New dataset…*; the saved dataset opens in the Data panel."""
+        return frame.open_gather(self)
+
+    def has_unsaved_model(self) -> bool:
+        """True after a run whose model was not saved (nor replaced by an opened one)."""
+        return self._unsaved
+
+    def confirm_close(self) -> bool:
+        """Ask before losing a running job or an unsaved model; True when closing may go on."""
+        if self.training_panel.is_running():
+            question = "A model is training. Stop it and quit?"
+        elif self._unsaved:
+            question = "The model you trained is not saved. Quit without saving it?"
+        else:
+            return True
+        return frame.ask_to_quit(self, question)
+
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt's name
+        if self.ask_before_closing and not self.confirm_close():
+            event.ignore()
+            return
         self.save_settings()
         for panel in (
             self.training_panel,

@@ -41,7 +41,7 @@ from typing import Any
 import shiboken6
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
-from engine.errors import TallerError
+from engine.errors import describe, user_message
 
 TaskFn = Callable[[Callable[[dict[str, Any]], None], threading.Event], Any]
 EventHandlers = Mapping[str, Callable[[dict[str, Any]], None]]
@@ -49,13 +49,12 @@ PROGRESS_INTERVAL = 0.1  # seconds between "progress" events shown; a bar needs 
 
 
 def error_message(exc: BaseException) -> str:
-    """The text a user sees for an exception raised by a task."""
-    if isinstance(exc, TallerError):
-        return exc.message
-    if isinstance(exc, MemoryError):
-        return "Out of memory: try a smaller batch size, a smaller model or a smaller image size."
-    text = str(exc).strip()
-    return f"Unexpected error ({type(exc).__name__}): {text or 'no details'}. See the terminal for details."
+    """The text a user sees for an exception raised by a task (the CLI's classification).
+
+    Expected failures (Taller's errors, OSError, out of memory) say what to do; a bug's traceback
+    goes to a log file that the message names.
+    """
+    return describe(exc)
 
 
 class Worker(QObject):
@@ -86,9 +85,10 @@ class Worker(QObject):
         try:
             result = self._fn(self._on_event, self._stop)
         except Exception as exc:  # noqa: BLE001 - reported to the user, never lost in the thread
-            if not isinstance(exc, TallerError):
-                traceback.print_exc(file=sys.stderr)
-            self.runFailed.emit(error_message(exc))
+            message = error_message(exc)
+            if user_message(exc) is None:
+                traceback.print_exc(file=sys.stderr)  # a bug: also on the terminal, for developers
+            self.runFailed.emit(message)
         else:
             self.runFinished.emit(result)
         finally:

@@ -13,6 +13,9 @@ import pytest  # noqa: E402
 def _isolated_settings(tmp_path, monkeypatch):
     """Every test gets its own settings file, so a user's choices never leak in (or out)."""
     monkeypatch.setenv("TALLER_SETTINGS", str(tmp_path / "settings.ini"))
+    monkeypatch.setenv("TALLER_ASK_BEFORE_QUIT", "0")  # no modal question when tests close windows
+    monkeypatch.setenv("TALLER_LOG_DIR", str(tmp_path / "logs"))  # bug logs stay in the test's folder
+    monkeypatch.setenv("TALLER_RUNS_DIR", str(tmp_path / "runs"))  # run folders too
     yield
 
 

@@ -106,7 +106,9 @@ def test_folder_keys(tmp_path):
 
 
 def test_config_and_cli_read_the_table(capsys):
-    assert usage() == "digits, synth-digits, digits+synth, mnist, fashion-mnist, cifar10 or folder:PATH"
+    assert usage() == (
+        "digits, mnist-sample, synth-digits, digits+synth, mnist, fashion-mnist, cifar10 or folder:PATH"
+    )
     with pytest.raises(
         ConfigError, match=r"unknown dataset 'imagenet'; choose one of digits, .* folder:PATH"
     ):

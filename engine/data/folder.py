@@ -1,6 +1,9 @@
 """Image folders: one sub-folder per class, read into memory with decoding in threads.
 
-Unreadable files are skipped and listed, never fatal; a folder the drawing canvas grew (marked
+Sub-folders named train, val/valid/validation and test (any case) are the dataset's own splits,
+each with one sub-folder per class; a folder that mixes split and class names is refused.
+Unreadable files are skipped and listed, never fatal; class folders with no usable image are left
+out with a warning; a folder the drawing canvas grew (marked
 with ``DIGIT_MARKER``) is read as digits, framed like MNIST.
 """
 
@@ -15,14 +18,14 @@ import numpy as np
 import torch
 from PIL import Image, UnidentifiedImageError
 
+from engine.data.decode import open_image, standard_image
 from engine.data.prepare import prepare_digit
 from engine.data.transforms import pil_to_array
 from engine.data.types import ImageData, InputSpec, digit_spec
-from engine.errors import DatasetError
+from engine.errors import DatasetError, InferenceError
 
 # Marks an image folder of drawn digits (written by the canvas's "Add to dataset").
 DIGIT_MARKER = "taller-digits.json"
-_GRAY_MODES = {"1", "L", "LA", "I", "I;16", "I;16B", "I;16L", "F"}
 
 
 def _probe(path: Path) -> tuple[str, tuple[int, int]] | str:
@@ -32,15 +35,20 @@ def _probe(path: Path) -> tuple[str, tuple[int, int]] | str:
             return img.mode, img.size
     except UnidentifiedImageError:
         return "not an image"
+    except Image.DecompressionBombError as exc:
+        return f"the image is too large to open safely ({exc})"
     except Exception as exc:  # a user's file can fail in many ways; it is skipped, not fatal
         return f"cannot read: {exc}"
 
 
-def _read(path: Path, channels: int, size: int) -> np.ndarray | str:
+def _read(path: Path, size: int) -> np.ndarray | str:
+    """uint8 ``(C, size, size)`` with the file's own channels (1 grey, 3 colour), or why not."""
     try:
-        with Image.open(path) as img:
-            return pil_to_array(img, channels, (size, size))
-    except Exception as exc:  # truncated or damaged data shows only when decoding
+        image = standard_image(open_image(path, check=False))
+        return pil_to_array(image, 1 if image.mode == "L" else 3, (size, size))
+    except InferenceError as exc:
+        return str(exc).removeprefix(f"{path}: ")
+    except Exception as exc:  # noqa: BLE001 - truncated or damaged data shows only when decoding
         return f"damaged image: {exc}"
 
 
@@ -82,36 +90,71 @@ def _read_all(paths: list[Path], job) -> list:
         return list(pool.map(job, paths))
 
 
-def _folder_layout(path: Path) -> tuple[list[str], list[dict[str, list[Path]]]]:
-    """Class names and, per part (train[, test]), the files of each class folder."""
+# Sub-folders with these names (any case) are the dataset's own splits, never classes.
+SPLIT_ROLES = {"train": "train", "val": "val", "valid": "val", "validation": "val", "test": "test"}
+LAYOUTS = (
+    "Taller reads two layouts: DATA/<class>/<images> (validation and test parts are split off), "
+    "or DATA/train/<class>/ with optional DATA/val/<class>/ (or valid/, validation/) and "
+    "DATA/test/<class>/ (the dataset's own splits)"
+)
+
+
+def _split_roots(path: Path) -> dict[str, Path] | None:
+    """{"train": ..., "val": ..., "test": ...} when ``path`` holds split folders; None for classes."""
+    dirs = sorted(p for p in path.iterdir() if p.is_dir() and not p.name.startswith("."))
+    splits = [d for d in dirs if d.name.lower() in SPLIT_ROLES]
+    if not splits:
+        return None
+    others = [d.name for d in dirs if d not in splits]
+    roots: dict[str, Path] = {}
+    for d in splits:
+        role = SPLIT_ROLES[d.name.lower()]
+        if role in roots:
+            raise DatasetError(f"{path} has two {role} folders, {roots[role].name}/ and {d.name}/: keep one")
+        roots[role] = d
+    if others or "train" not in roots:
+        found = ", ".join(f"{d.name}/" for d in dirs)
+        problem = "mixes split folders and class folders" if others else "has split folders but no train/"
+        raise DatasetError(f"{path} {problem} ({found}). {LAYOUTS}.")
+    return roots
+
+
+def _folder_layout(path: Path) -> tuple[list[str], list[str], list[dict[str, list[Path]]], str]:
+    """Class names, the parts' roles ("train", "val", "test"), each part's class files, the layout."""
     if not path.is_dir():
         raise DatasetError(
             f"image folder {path} does not exist; choose a folder with one sub-folder per class"
         )
-    split_roots = [path / "train", path / "test"]
-    roots = split_roots if all(p.is_dir() for p in split_roots) else [path]
-    listings = [_list_classes(r) for r in roots]
+    roots = _split_roots(path) or {"train": path}
+    roles = [r for r in ("train", "val", "test") if r in roots]
+    listings = [_list_classes(roots[r]) for r in roles]
     classes = listings[0][0]
     if not classes:
         raise DatasetError(
-            f"{roots[0]} has no class sub-folders ({_describe_contents(roots[0])}). "
+            f"{roots['train']} has no class sub-folders ({_describe_contents(roots['train'])}). "
             "Put each class's images in its own sub-folder, e.g. cats/ and dogs/."
         )
-    if len(roots) == 2 and listings[1][0] != classes:
-        train_set, test_set = set(classes), set(listings[1][0])
-        raise DatasetError(
-            f"the test classes in {roots[1]} differ from the train classes in {roots[0]}: "
-            f"missing in test: {sorted(train_set - test_set) or 'none'}, "
-            f"extra in test: {sorted(test_set - train_set) or 'none'}"
-        )
-    return classes, [files for _, files in listings]
+    for role, (names, _) in zip(roles[1:], listings[1:], strict=True):
+        if names != classes:
+            raise DatasetError(
+                f"the {role} classes in {roots[role]} differ from the train classes in {roots['train']}: "
+                f"missing in {role}: {sorted(set(classes) - set(names)) or 'none'}, "
+                f"extra in {role}: {sorted(set(names) - set(classes)) or 'none'}"
+            )
+    if len(roles) == 1 and roots["train"] == path:
+        layout = "one folder per class (validation and test parts are split off)"
+    else:
+        layout = " + ".join(f"{roots[r].name}/" for r in roles) + " folders (the dataset's own splits)"
+    return classes, roles, [files for _, files in listings], layout
 
 
 def _read_digit(path: Path) -> np.ndarray | str:
+    """A drawn digit framed like MNIST, opened as ``predict`` opens it (first frame, EXIF)."""
     try:
-        with Image.open(path) as img:
-            return prepare_digit(img)[None]
-    except Exception as exc:  # truncated or damaged data shows only when decoding
+        return prepare_digit(open_image(path, check=False))[None]
+    except InferenceError as exc:
+        return str(exc).removeprefix(f"{path}: ")
+    except Exception as exc:  # noqa: BLE001 - truncated or damaged data shows only when decoding
         return f"damaged image: {exc}"
 
 
@@ -134,7 +177,7 @@ def _probe_all(path: Path, entries: list, n_classes: int) -> tuple[list, list[tu
 
 
 def load_folder(path: Path, image_size: int | None, name: str) -> ImageData:
-    """An image folder with one sub-folder per class (optionally ``train/`` and ``test/`` above them).
+    """An image folder with one sub-folder per class, or split folders (train/, val/, test/) above them.
 
     Parameters
     ----------
@@ -148,15 +191,17 @@ def load_folder(path: Path, image_size: int | None, name: str) -> ImageData:
     Returns
     -------
     ImageData
-        Colour if any image has colour; files that cannot be read are listed in ``skipped``.
+        Colour if any image that decodes has colour; files that cannot be read are listed in
+        ``skipped``; class folders without usable images are left out, named in ``warnings``.
         A folder marked with ``DIGIT_MARKER`` is read as drawn digits, framed like MNIST.
 
     Raises
     ------
     DatasetError
-        The folder is missing, has no class folders, fewer than two usable classes, or no images.
+        The folder is missing, has no class folders, fewer than two usable classes, no images, or
+        mixes split folders and class folders.
     """
-    classes, parts_files = _folder_layout(path)
+    classes, roles, parts_files, layout = _folder_layout(path)
     # A folder the canvas grew ("Add to dataset") holds drawn digits: frame them as MNIST was made,
     # so a model trained on them shares the input spec and preparation of every digit model.
     digits = (path / DIGIT_MARKER).is_file()
@@ -167,48 +212,69 @@ def load_folder(path: Path, image_size: int | None, name: str) -> ImageData:
         for f in files[c]
     ]
     good, skipped = _probe_all(path, entries, len(classes))
-    # One input shape for all: colour if any image has colour, the most common side length.
-    channels = 1 if digits or all(mode in _GRAY_MODES for _, (mode, _) in good) else 3
     size = 28 if digits else image_size or _common_side([wh for _, (_, wh) in good])
-    read = _read_digit if digits else (lambda f: _read(f, channels, size))
+    read = _read_digit if digits else (lambda f: _read(f, size))
     arrays = _read_all([e[0] for e, _ in good], read)
-    parts: list[tuple[list, list]] = [([], []) for _ in parts_files]
+    decoded = []
     for ((f, label, part), _), arr in zip(good, arrays, strict=True):
         if isinstance(arr, str):
             skipped.append((str(f), arr))
         else:
-            parts[part][0].append(arr)
-            parts[part][1].append(label)
-    return _folder_data(path, name, classes, parts, channels, size, skipped, digits)
+            decoded.append((arr, label, part))
+    # One input shape for all, from the files that did decode: colour if any of them is colour.
+    channels = 3 if any(arr.shape[0] == 3 for arr, _, _ in decoded) else 1
+    parts: list[tuple[list, list]] = [([], []) for _ in parts_files]
+    for arr, label, part in decoded:
+        parts[part][0].append(np.repeat(arr, 3, axis=0) if arr.shape[0] < channels else arr)
+        parts[part][1].append(label)
+    classes, parts, warnings = _drop_empty_classes(path, classes, parts)
+    data = _folder_data(path, name, classes, roles, parts, channels, size, skipped, digits)
+    data.layout, data.warnings = layout, warnings
+    return data
 
 
-def _folder_data(path, name, classes, parts, channels, size, skipped, digits=False) -> ImageData:
-    has_test = len(parts) == 2
+def _drop_empty_classes(path: Path, classes: list[str], parts: list) -> tuple[list[str], list, list[str]]:
+    """Leave out classes with no usable training image (with a warning); refuse when < 2 remain."""
     found = Counter(parts[0][1])
-    if len(found) < 2:
+    keep = [i for i in range(len(classes)) if found.get(i)]
+    if len(keep) < 2:
         raise DatasetError(
             f"{path} needs images in at least two class folders; usable images per class: "
             + ", ".join(f"{c}: {found.get(i, 0)}" for i, c in enumerate(classes))
         )
-    for i, c in enumerate(classes):
-        if not found.get(i):
-            skipped.append((str(path / c), "class folder has no usable images"))
-    tensors = [
-        (
+    if len(keep) == len(classes):
+        return classes, parts, []
+    empty = [c for i, c in enumerate(classes) if i not in keep]
+    remap = {old: new for new, old in enumerate(keep)}
+    parts = [
+        ([x for x, y in zip(xs, ys, strict=True) if y in remap], [remap[y] for y in ys if y in remap])
+        for xs, ys in parts
+    ]
+    shown = ", ".join(empty[:10]) + (f" and {len(empty) - 10} more" if len(empty) > 10 else "")
+    warning = f"left out {len(empty)} class folder(s) with no usable images in {path}: {shown}"
+    return [classes[i] for i in keep], parts, [warning]
+
+
+def _folder_data(path, name, classes, roles, parts, channels, size, skipped, digits=False) -> ImageData:
+    tensors = {
+        role: (
             torch.from_numpy(np.stack(x)) if x else torch.zeros(0, channels, size, size, dtype=torch.uint8),
             torch.as_tensor(y, dtype=torch.int64),
         )
-        for x, y in parts
-    ]
-    spec = digit_spec() if digits else InputSpec(channels, size, size, *_pool_stats(tensors[0][0]))
+        for role, (x, y) in zip(roles, parts, strict=True)
+    }
+    spec = digit_spec() if digits else InputSpec(channels, size, size, *_pool_stats(tensors["train"][0]))
+    own = {role: tensors.get(role, (None, None)) for role in ("val", "test")}
     return ImageData(
         name=name,
         classes=list(classes),
         spec=spec,
-        train_images=tensors[0][0],
-        train_labels=tensors[0][1],
-        test_images=tensors[1][0] if has_test else None,
-        test_labels=tensors[1][1] if has_test else None,
+        train_images=tensors["train"][0],
+        train_labels=tensors["train"][1],
+        test_images=own["test"][0],
+        test_labels=own["test"][1],
+        val_images=own["val"][0],
+        val_labels=own["val"][1],
         preparation="digit" if digits else "image",
         flip_ok=not digits,
         skipped=skipped,

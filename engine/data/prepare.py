@@ -18,9 +18,10 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image
 from scipy import ndimage
 
+from engine.data.decode import open_image, to_unit
 from engine.data.framing import frame_digit
 from engine.data.transforms import pil_to_array
 from engine.data.types import InputSpec
@@ -44,39 +45,14 @@ _LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)  # ITU-R 601, as PIL's
 
 
 def load_image(path: str | Path) -> Image.Image:
-    """Open an image file fully, with its EXIF orientation applied (phone photos).
+    """Open an image file fully, first frame, EXIF orientation applied (``decode.open_image``).
 
     Raises
     ------
     InferenceError
-        The file is missing, is not an image, or is truncated/corrupt.
+        The file is missing, is not an image, is truncated/corrupt or too large to open safely.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise InferenceError(f"{path}: no such image file")
-    try:
-        with Image.open(path) as probe:
-            probe.verify()  # catches broken chunks/checksums that a lazy open would not
-        with Image.open(path) as image:
-            image.load()  # catches truncated pixel data
-            return ImageOps.exif_transpose(image)  # a copy, so the file is closed on return
-    except (UnidentifiedImageError, Image.DecompressionBombError) as exc:
-        raise InferenceError(f"{path}: not an image Taller can read ({exc})") from exc
-    except (OSError, SyntaxError, ValueError, EOFError) as exc:
-        raise InferenceError(f"{path}: the image file is damaged or incomplete ({exc})") from exc
-
-
-def _to_unit(values: np.ndarray) -> np.ndarray:
-    """Integer or float pixels as float32 in [0, 1]."""
-    if values.dtype == bool:
-        return values.astype(np.float32)
-    top = 1.0
-    if np.issubdtype(values.dtype, np.integer):
-        top = 65535.0 if values.size and values.max() > 255 else 255.0
-    else:
-        values = np.nan_to_num(values.astype(np.float32), nan=0.0, posinf=1.0, neginf=0.0)
-        top = 255.0 if values.size and float(values.max()) > 1.0 else 1.0
-    return np.clip(values.astype(np.float32) / top, 0.0, 1.0)
+    return open_image(path, check=True)
 
 
 def _flatten_alpha(rgb: np.ndarray, alpha: np.ndarray) -> np.ndarray:
@@ -93,9 +69,9 @@ def _flatten_alpha(rgb: np.ndarray, alpha: np.ndarray) -> np.ndarray:
 
 def _pil_gray(image: Image.Image) -> np.ndarray:
     if image.mode in ("I", "F") or image.mode.startswith("I;16"):
-        return _to_unit(np.asarray(image))
+        return to_unit(np.asarray(image))
     if "A" in image.getbands() or "transparency" in image.info:
-        rgba = _to_unit(np.asarray(image.convert("RGBA")))
+        rgba = to_unit(np.asarray(image.convert("RGBA")))
         return _flatten_alpha(rgba[..., :3], rgba[..., 3])
     return np.asarray(image.convert("L"), dtype=np.float32) / 255.0
 
@@ -107,7 +83,7 @@ def _array_gray(values: np.ndarray) -> np.ndarray:
         values = values[..., 0]
     if values.ndim not in (2, 3) or (values.ndim == 3 and values.shape[-1] not in (3, 4)):
         raise InferenceError(f"expected a grey, RGB or RGBA image, got an array of shape {values.shape}")
-    unit = _to_unit(values)
+    unit = to_unit(values)
     if unit.ndim == 2:
         return unit
     alpha = unit[..., 3] if unit.shape[-1] == 4 else np.ones(unit.shape[:2], np.float32)
@@ -381,7 +357,7 @@ def _as_pil(image: Image.Image | np.ndarray | torch.Tensor) -> Image.Image:
     if values.ndim not in (2, 3) or values.size == 0:
         raise InferenceError(f"expected a grey, RGB or RGBA image, got an array of shape {values.shape}")
     if values.dtype != np.uint8:
-        values = np.round(_to_unit(values) * 255.0).astype(np.uint8)
+        values = np.round(to_unit(values) * 255.0).astype(np.uint8)
     return Image.fromarray(values)
 
 

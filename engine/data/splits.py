@@ -55,6 +55,9 @@ def split_dataset(data: ImageData, val_split: float = 0.2, seed: int = 0) -> Spl
     else:
         pool, held = _stratified_split(labels, pool, TEST_FRACTION, seed)
         test = _subset(data.train_images, data.train_labels, held)
+    if data.val_images is not None:  # the dataset's own validation split replaces the random one
+        val = Subset(data.val_images, data.val_labels, None)
+        return Splits(train=_subset(data.train_images, data.train_labels, pool), val=val, test=test)
     train_pos, val_pos = _stratified_split(labels, pool, val_split, seed)
     return Splits(
         train=_subset(data.train_images, data.train_labels, train_pos),
@@ -66,3 +69,49 @@ def split_dataset(data: ImageData, val_split: float = 0.2, seed: int = 0) -> Spl
 def class_counts(labels: torch.Tensor, num_classes: int) -> list[int]:
     """How many images each class has."""
     return torch.bincount(labels.long(), minlength=num_classes)[:num_classes].tolist()
+
+
+IMBALANCE_RATIO = 10  # the largest class this many times the smallest: accuracy hides the small ones
+
+
+def check_trainable(data: ImageData) -> None:
+    """Refuse data too small to train and test a model: each class needs one image in each split.
+
+    Raises
+    ------
+    DatasetError
+        Naming the classes that are too small, with every class's count and what to do.
+    """
+    pool = class_counts(data.train_labels, data.num_classes)
+    need = 1 + (data.val_images is None) + (data.test_images is None)
+    small = [c for c, n in zip(data.classes, pool, strict=True) if n < need]
+    for part, labels in (("validation", data.val_labels), ("test", data.test_labels)):
+        if labels is not None:
+            own = class_counts(labels, data.num_classes)
+            small += [f"{c} ({part})" for c, n in zip(data.classes, own, strict=True) if n < 1]
+    if small:
+        counts = ", ".join(f"{c}: {n}" for c, n in zip(data.classes, pool, strict=True))
+        raise DatasetError(
+            f"too few images to train and test: {', '.join(small[:5])} "
+            f"{'has' if len(small) == 1 else 'have'} fewer than a class needs (at least {need} to give one "
+            f"each to {_needs(data)}). Images per class: {counts}. Add images or leave the class out."
+        )
+
+
+def _needs(data: ImageData) -> str:
+    parts = ["training"] + ["validation"] * (data.val_images is None) + ["test"] * (data.test_images is None)
+    return " and ".join([", ".join(parts[:-1]), parts[-1]] if len(parts) > 1 else parts)
+
+
+def imbalance_warning(data: ImageData) -> str | None:
+    """A warning when the largest class has ``IMBALANCE_RATIO`` times the images of the smallest."""
+    counts = class_counts(data.train_labels, data.num_classes)
+    if not counts or min(counts) == 0 or max(counts) < IMBALANCE_RATIO * min(counts):
+        return None
+    big = data.classes[counts.index(max(counts))]
+    small = data.classes[counts.index(min(counts))]
+    return (
+        f"the classes are heavily unbalanced: {big} has {max(counts)} images, {small} only "
+        f"{min(counts)}; accuracy will mostly reflect the large classes (add images to the small "
+        "ones, or judge by the per-class recall)"
+    )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import gzip
 import os
 import shutil
+import socket
 import tarfile
 import tempfile
 from collections.abc import Callable
@@ -37,6 +38,7 @@ _IDX_FOLDERS = {"mnist": "MNIST", "fashion-mnist": "FashionMNIST"}
 _CIFAR_FOLDER = "cifar-10-batches-py"
 _CIFAR_ARCHIVE = "cifar-10-python.tar.gz"
 _CIFAR_FILES = tuple(f"data_batch_{i}" for i in range(1, 6)) + ("test_batch", "batches.meta")
+DOWNLOAD_TIMEOUT = 30.0  # seconds without any data before a download is given up
 
 
 class _CIFAR10Files(CIFAR10):
@@ -80,27 +82,72 @@ def _missing_error(name: str, label: str, data_dir: Path, missing: list[Path]) -
 
 
 def _fetch(name: str, label: str, root: Path, missing: list[Path], download: bool, make: Callable) -> None:
-    """Download what is missing with torchvision (if allowed); any failure is one DatasetError."""
+    """Download what is missing with torchvision (if allowed); any failure is one DatasetError.
+
+    The files arrive in a temporary folder beside the data and move into place only when the
+    whole download succeeded, so a broken-off download never looks like a complete dataset; a
+    connection that sends nothing for ``DOWNLOAD_TIMEOUT`` seconds is given up.
+    """
     if not missing:
         return
     if not download:
         raise _missing_error(name, label, root, missing)
+    files = expected_files(name, root)
+    instead = f"Instead, copy {', '.join(f.name for f in files)} into {files[0].parent}."
+    previous = socket.getdefaulttimeout()
     try:
-        make(str(root), train=True, download=True)
+        root.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=".download-", dir=root))
+    except OSError as exc:
+        raise DatasetError(f"cannot download {label} into {root}: {exc.strerror or exc}. {instead}") from exc
+    try:
+        # urllib (inside torchvision) has no timeout of its own; this bounds every wait for data.
+        socket.setdefaulttimeout(DOWNLOAD_TIMEOUT)
+        make(str(tmp), train=True, download=True)
+        _move_into(tmp, root)
     except Exception as exc:  # urllib, socket, tarfile and md5 errors all mean the same to a user
-        files = expected_files(name, root)
-        raise DatasetError(
-            f"could not download {label} (no network?): {str(exc).strip()[:300]}\n"
-            f"Instead, copy {', '.join(f.name for f in files)} into {files[0].parent}."
-        ) from exc
+        if isinstance(exc, TimeoutError) or isinstance(getattr(exc, "reason", None), TimeoutError):
+            reason = f"(the connection sent no data for {DOWNLOAD_TIMEOUT:.0f} s)"
+        else:
+            reason = f"(no network?): {str(exc).strip()[:300]}"
+        raise DatasetError(f"could not download {label} {reason}; nothing was kept.\n{instead}") from exc
+    finally:
+        socket.setdefaulttimeout(previous)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _move_into(tmp: Path, root: Path) -> None:
+    """Move every downloaded file from ``tmp`` to the same place under ``root``."""
+    for src in sorted(p for p in tmp.rglob("*") if p.is_file()):
+        dst = root / src.relative_to(tmp)
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(src, dst)
+
+
+def _stale(target: Path, packed: Path) -> bool:
+    """True when the extracted ``target`` is missing, older than ``packed`` or of another size.
+
+    gzip stores the uncompressed size (modulo 4 GiB) in its last four bytes.
+    """
+    if not target.is_file():
+        return True
+    if target.stat().st_mtime < packed.stat().st_mtime:
+        return True
+    with open(packed, "rb") as fh:
+        fh.seek(-4, os.SEEK_END)
+        size = int.from_bytes(fh.read(4), "little")
+    return target.stat().st_size % 2**32 != size
 
 
 def _gunzip_missing(raw: Path) -> None:
-    """Extract user-copied ``.gz`` files, as torchvision's download would, so MNIST can read them."""
+    """Extract ``.gz`` files whose extracted copy is missing or stale, as torchvision's download would."""
     for name in _IDX_FILES:
         target, packed = raw / name, raw / f"{name}.gz"
-        if target.is_file() or not packed.is_file():
-            continue
+        try:
+            if not packed.is_file() or not _stale(target, packed):
+                continue
+        except OSError:
+            pass  # an unreadable or too short .gz: extracting it gives the message
         tmp = raw / f".{name}.part"
         try:
             with gzip.open(packed, "rb") as src, open(tmp, "wb") as dst:

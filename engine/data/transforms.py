@@ -11,6 +11,7 @@ import torch
 import torch.nn.functional as F
 from PIL import Image, ImageOps
 
+from engine.data.decode import standard_image
 from engine.data.types import InputSpec
 
 
@@ -33,6 +34,7 @@ def pil_to_array(img: Image.Image, channels: int, size: tuple[int, int]) -> np.n
     """
     if img.getexif().get(0x0112, 1) != 1:
         img = ImageOps.exif_transpose(img)
+    img = standard_image(img)  # 16-bit scaled, transparency on white: as every path reads it
     mode = "L" if channels == 1 else "RGB"
     if img.mode != mode:
         img = img.convert(mode)

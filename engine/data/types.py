@@ -91,6 +91,7 @@ class ImageData:
     ``preparation`` is "digit" for digit datasets (MNIST framing applies at inference) else "image".
     ``flip_ok`` says whether horizontal flips are a valid augmentation (not for digits/text).
     ``skipped`` lists (path, reason) of files an image folder could not use.
+    ``val_images``/``val_labels``: the dataset's own validation split, which replaces the random one.
     Tensors may be shared through the cache: treat them as read-only.
     """
 
@@ -105,6 +106,11 @@ class ImageData:
     flip_ok: bool = False
     skipped: list[tuple[str, str]] = field(default_factory=list)
     source: str = ""
+    # The dataset's own validation split (an image folder's val/); None: split off from the pool.
+    val_images: torch.Tensor | None = None
+    val_labels: torch.Tensor | None = None
+    layout: str = ""  # how an image folder was read, e.g. "train/ and val/ folders (its own splits)"
+    warnings: list[str] = field(default_factory=list)  # said before training (empty classes left out)
 
     @property
     def num_classes(self) -> int:

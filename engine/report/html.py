@@ -15,7 +15,7 @@ import numpy as np
 from jinja2 import Environment, PackageLoader, select_autoescape
 from PIL import Image
 
-from engine.errors import ReportError
+from engine.errors import ReportError, os_message
 from engine.evaluation import top_losses
 from engine.report import charts
 from engine.report.exports import METRICS_FILES, write_metrics, write_text
@@ -75,9 +75,8 @@ def write_report(
         thumbs = thumbnails(probs, y_true, pics, classes)
         return write_text(folder / "report.html", render_html(meta, metrics, figures, thumbs, evaluated_on))
     except OSError as e:
-        raise ReportError(
-            f"cannot write the report to {folder}: {e.strerror or e}; choose another folder"
-        ) from e
+        # os_message says why (full disk, permissions, a file in the way) and what to do.
+        raise ReportError(f"cannot write the report to {folder}: {os_message(e)}") from e
 
 
 def _save_charts(folder: Path, meta: dict[str, Any], metrics: dict[str, Any] | None) -> dict[str, str]:

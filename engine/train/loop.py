@@ -19,6 +19,7 @@ from engine.data.types import Subset
 from engine.errors import NonFiniteLossError, TrainingError
 from engine.freezing import apply_freeze, set_train_mode
 from engine.train.finetune import start_phase_two
+from engine.train.snapshot import capture, restore
 from engine.train.state import FitState, Scheduler, Stopped, make_optimizer, make_scheduler, seed_everything
 
 # Above this, normalising the whole training set up front costs more memory than it saves time.
@@ -63,8 +64,12 @@ def train_one_epoch(
     epoch: int,
     generator: torch.Generator,
     clock: dict[str, float],
+    scaler: torch.amp.GradScaler | None = None,
 ) -> tuple[float, float]:
-    """One pass over the training set; returns (mean loss, accuracy)."""
+    """One pass over the training set; returns (mean loss, accuracy).
+
+    The forward pass runs in ``state.precision`` (autocast); ``scaler`` scales float16 gradients.
+    """
     set_train_mode(model, state.frozen, state.freeze_bn_stats)
     n = len(feeder)
     bs = state.cfg.batch_size
@@ -80,11 +85,13 @@ def train_one_epoch(
         if state.should_stop():
             raise Stopped
         x, y = feeder.batch(perm[b * bs : (b + 1) * bs])
-        out = model(x)
+        with state.precision.autocast():
+            out = model(state.precision.inputs(x))
+        # The loss (and what metrics see) is float32 whatever the activations were.
+        out = out.float()
         loss = criterion(out, y)
         optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
+        step(loss, optimizer, scaler)
         if scheduler is not None:
             scheduler.step()
         losses.append(loss.detach())
@@ -98,6 +105,17 @@ def train_one_epoch(
     return epoch_metrics(losses, outputs, feeder.labels[perm], bs)
 
 
+def step(loss: torch.Tensor, optimizer: torch.optim.Optimizer, scaler: torch.amp.GradScaler | None) -> None:
+    """Backward and optimizer step, through the GradScaler when float16 needs one."""
+    if scaler is None:
+        loss.backward()
+        optimizer.step()
+        return
+    scaler.scale(loss).backward()
+    scaler.step(optimizer)  # skips the step when scaled gradients overflowed
+    scaler.update()
+
+
 def check_finite(losses: list[torch.Tensor], start: int, epoch: int) -> None:
     """Raise NonFiniteLossError naming the first batch since ``start`` whose loss is NaN or infinite."""
     bad = ~torch.isfinite(torch.stack(losses[start:]))
@@ -105,7 +123,7 @@ def check_finite(losses: list[torch.Tensor], start: int, epoch: int) -> None:
         first = start + int(bad.nonzero()[0, 0])
         raise NonFiniteLossError(
             f"the loss became {losses[first].item()} in epoch {epoch}, batch {first + 1}: lower the "
-            "learning rate or check the data; the model keeps the weights of the last good epoch"
+            "learning rate or check the data"
         )
 
 
@@ -151,9 +169,10 @@ def validate(model: nn.Module, subset: Subset, state: FitState, criterion: nn.Mo
     model.eval()
     loss_sum, correct = 0.0, 0
     for start in range(0, len(subset), 512):
-        x = normalise(subset.images[start : start + 512], state.spec).to(state.device)
-        y = subset.labels[start : start + 512].to(state.device)
-        out = model(x)
+        x = normalise(subset.images[start : start + 512], state.spec).to(state.device, non_blocking=True)
+        y = subset.labels[start : start + 512].to(state.device, non_blocking=True)
+        with state.precision.autocast():
+            out = model(state.precision.inputs(x)).float()
         loss_sum += criterion(out, y).item() * y.shape[0]
         correct += (out.argmax(dim=1) == y).sum().item()
     return loss_sum / len(subset), correct / len(subset)
@@ -165,9 +184,18 @@ def fit(model: nn.Module, train: Subset, val: Subset, state: FitState) -> tuple[
     Returns the history (one ``epoch_end`` event per finished epoch) and whether the user stopped.
     On a non-finite loss the weights of the last good epoch are restored before the error propagates.
     """
-    cfg = state.cfg
-    generator = seed_everything(cfg.seed + state.fold)
+    generator = seed_everything(state.cfg.seed + state.fold)
     model.to(state.device)
+    with state.precision.layout(model):
+        return fit_epochs(model, train, val, state, generator)
+
+
+def fit_epochs(
+    model: nn.Module, train: Subset, val: Subset, state: FitState, generator: torch.Generator
+) -> tuple[list[dict], bool]:
+    """The epochs of ``fit``, with the model on its device and in its precision's layout."""
+    cfg = state.cfg
+    scaler = state.precision.scaler()
     try:
         apply_freeze(model, state.frozen)
     except ValueError as e:  # a frozen name from another architecture or an old checkpoint
@@ -180,15 +208,20 @@ def fit(model: nn.Module, train: Subset, val: Subset, state: FitState) -> tuple[
     history: list[dict] = []
     clock = {"start": time.perf_counter()}
     phase = 1
+    resumed = 0 if state.resume is None else int(state.resume["epoch"])
     for epoch in range(1, cfg.epochs + 1):
         if cfg.unfreeze_after is not None and epoch == cfg.unfreeze_after + 1:
             phase = 2
             optimizer, scheduler = start_phase_two(model, state, epoch, steps)
+        if epoch <= resumed:
+            continue  # finished before the run stopped; phase two above is set up again all the same
+        if epoch == resumed + 1 and state.resume is not None:
+            history = restore(state.resume, model, optimizer, scheduler, generator)
         good = copy.deepcopy(model.state_dict())
         started = time.perf_counter()
         try:
             train_loss, train_acc = train_one_epoch(
-                model, feeder, optimizer, scheduler, criterion, state, epoch, generator, clock
+                model, feeder, optimizer, scheduler, criterion, state, epoch, generator, clock, scaler
             )
         except Stopped:
             return history, True
@@ -197,6 +230,15 @@ def fit(model: nn.Module, train: Subset, val: Subset, state: FitState) -> tuple[
             e.history = history  # the epochs that did finish, for whoever keeps the model
             raise
         val_loss, val_acc = validate(model, val, state, criterion)
+        if len(val) and not math.isfinite(val_loss):
+            # Weights that give a NaN/inf validation loss are not a good epoch: the last good one stays.
+            model.load_state_dict(good)
+            error = NonFiniteLossError(
+                f"the validation loss became {val_loss} in epoch {epoch}: lower the learning rate or "
+                "check the data"
+            )
+            error.history = history
+            raise error
         event = {
             "event": "epoch_end",
             "epoch": epoch,
@@ -212,4 +254,6 @@ def fit(model: nn.Module, train: Subset, val: Subset, state: FitState) -> tuple[
         }
         history.append(event)
         state.emit(dict(event))
+        if state.on_snapshot is not None:  # a run folder's last.pt: at most this epoch can be lost
+            state.on_snapshot(capture(epoch, phase, model, optimizer, scheduler, generator, history))
     return history, False

@@ -15,16 +15,17 @@ import numpy as np
 import torch
 from torch import nn
 
-from engine import evaluation
+from engine import evaluation, precision
 from engine.config import DataConfig, ModelConfig, TrainConfig
 from engine.data.registry import load_dataset
-from engine.data.splits import split_dataset
+from engine.data.splits import check_trainable, split_dataset
 from engine.data.types import ImageData, InputSpec, Splits, Subset
 from engine.errors import NonFiniteLossError, TrainingError
 from engine.freezing import count_parameters, frozen_names
 from engine.models.registry import head_names
 from engine.train.finetune import build_for_run
 from engine.train.loop import fit
+from engine.train.runs import RunFolder, attach_run_folder
 from engine.train.state import EventCallback, FitState
 
 
@@ -50,6 +51,9 @@ def resolve_device(name: str) -> torch.device:
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if name == "cuda" and not torch.cuda.is_available():
         raise TrainingError("device 'cuda' was chosen but no CUDA GPU is available; choose cpu or auto")
+    mps = getattr(torch.backends, "mps", None)
+    if name == "mps" and not (mps is not None and mps.is_available()):
+        raise TrainingError("device 'mps' was chosen but PyTorch finds no Apple GPU (MPS); use cpu or auto")
     return torch.device(name)
 
 
@@ -65,32 +69,48 @@ def run(
     on_event: EventCallback | None = None,
     stop: threading.Event | None = None,
     data: ImageData | None = None,
+    folder: RunFolder | None = None,
+    resume: dict[str, Any] | None = None,
 ) -> RunResult:
     """Load data (unless given), build the model, train, evaluate on the test split.
 
     A stop request or a non-finite loss ends the run early with the model of the last finished
-    epoch (``stopped`` is True; ``error`` says why when it was the loss).
+    epoch (``stopped`` is True; ``error`` says why when it was the loss). With a run ``folder`` the
+    config, history, ``last.pt`` and ``best.pt`` are written as the run goes; ``resume`` (a snapshot
+    from ``engine.train.runs.load_run``) continues a stopped run at the epoch after it.
     """
     started = time.perf_counter()
     if data is None:
         if on_event is not None:
             on_event({"event": "status", "message": f"Loading {data_cfg.dataset}…"})
         data = load_dataset(data_cfg)
+    check_trainable(data)  # before any work: a class too small for the splits is refused
     state = fit_state(data_cfg, model_cfg, train_cfg, data, on_event, stop)
+    if folder is not None or resume is not None:
+        state = attach_run_folder(state, folder, resume, data_cfg, model_cfg, train_cfg, data)
     splits = split_dataset(data, data_cfg.val_split, data_cfg.seed)
     error, folds = None, []
     if train_cfg.kfold:
-        model, history, stopped, folds = run_kfold(model_cfg, data, splits, state)
+        model, history, stopped, folds, error = run_kfold(model_cfg, data, splits, state)
     else:
         model, history, stopped, error = run_single(model_cfg, data, splits, state)
     test, probs = None, None
     if history and len(splits.test):
         test, probs = evaluation.evaluate(
-            model, splits.test.images, splits.test.labels, state.spec, data.classes, device=state.device
+            model,
+            splits.test.images,
+            splits.test.labels,
+            state.spec,
+            data.classes,
+            device=state.device,
+            precision=state.precision,
         )
     model.cpu().eval()
     meta = run_meta(data_cfg, model_cfg, train_cfg, data, state.spec, model, history, test, folds, stopped)
     meta["seconds"] = time.perf_counter() - started
+    meta["precision"] = state.precision.name  # what autocast computed in; the weights are float32
+    if folder is not None:
+        meta["run_dir"] = str(folder.path)  # where last.pt, best.pt and history.csv are
     return RunResult(
         model=model,
         meta=meta,
@@ -114,6 +134,7 @@ def fit_state(
     stop: threading.Event | None,
 ) -> FitState:
     """The FitState of a run: input spec, head, frozen layers, augmentation, device, listeners."""
+    device = resolve_device(train_cfg.device)
     return FitState(
         spec=model_spec(data, model_cfg),
         cfg=train_cfg,
@@ -124,7 +145,8 @@ def fit_state(
         flip=data.flip_ok,
         on_event=on_event,
         stop=stop,
-        device=resolve_device(train_cfg.device),
+        device=device,
+        precision=precision.resolve(train_cfg.precision, device),
     )
 
 
@@ -134,22 +156,33 @@ def run_single(
     """Train one model on the train split; returns (model, history, stopped, error)."""
     torch.manual_seed(state.cfg.seed)
     model = build_for_run(model_cfg, len(data.classes), state.spec)
-    message = f"Training {model_cfg.arch} on {len(splits.train)} images on {state.device}"
+    message = (
+        f"Training {model_cfg.arch} on {len(splits.train)} images on {state.device} "
+        f"({state.precision.describe()})"
+    )
     state.emit({"event": "status", "message": message})
     try:
         history, stopped = fit(model, splits.train, splits.val, state)
     except NonFiniteLossError as e:
         # Not lost work: the weights of the last good epoch come back, with the reason.
-        return model, e.history, True, str(e)
+        return model, e.history, True, non_finite_message(e, e.history)
     return model, history, stopped, None
+
+
+def non_finite_message(error: NonFiniteLossError, kept: list[dict]) -> str:
+    """The error's sentence, saying what is kept only when a good epoch finished before it."""
+    if not kept:
+        return f"{error}; no epoch finished before it, so there is no model to keep"
+    return f"{error}; the model keeps the weights of the last good epoch (epoch {kept[-1]['epoch']})"
 
 
 def run_kfold(
     model_cfg: ModelConfig, data: ImageData, splits: Splits, base: FitState
-) -> tuple[nn.Module, list[dict], bool, list[dict[str, Any]]]:
+) -> tuple[nn.Module, list[dict], bool, list[dict[str, Any]], str | None]:
     """Train one fresh model per stratified fold of the non-test data.
 
-    Returns (best model, history of all folds, stopped, one summary per finished fold).
+    Returns (best model, history of all folds, stopped, one summary per finished fold, error: why a
+    fold ended early with a non-finite loss, or None).
     """
     pool_images = torch.cat([splits.train.images, splits.val.images])
     pool_labels = torch.cat([splits.train.labels, splits.val.labels])
@@ -164,21 +197,37 @@ def run_kfold(
         torch.manual_seed(base.cfg.seed + i)
         model = build_for_run(model_cfg, len(data.classes), base.spec)
         tr_t, va_t = torch.as_tensor(tr), torch.as_tensor(va)
-        fold_hist, stopped = fit(
-            model,
-            Subset(pool_images[tr_t], pool_labels[tr_t], tr_t),
-            Subset(pool_images[va_t], pool_labels[va_t], va_t),
-            state,
-        )
+        try:
+            fold_hist, stopped = fit(
+                model,
+                Subset(pool_images[tr_t], pool_labels[tr_t], tr_t),
+                Subset(pool_images[va_t], pool_labels[va_t], va_t),
+                state,
+            )
+        except NonFiniteLossError as e:
+            # The folds finished so far are kept (the best of them), as when the user stops.
+            history.extend(e.history)
+            return (best or (model, None))[0], history, True, results, kfold_failure(e, results, i)
         history.extend(fold_hist)
         if stopped:
-            return (best or (model, None))[0], history, True, results
+            return (best or (model, None))[0], history, True, results, None
         summary = fold_summary(fold_hist, i, len(folds), va)
         results.append(summary)
         base.emit({k: v for k, v in summary.items() if k != "val_indices"})
         if best is None or summary["val_acc"] > best[1]:
             best = (model, summary["val_acc"])
-    return best[0], history, False, results
+    return best[0], history, False, results, None
+
+
+def kfold_failure(error: NonFiniteLossError, results: list[dict[str, Any]], fold: int) -> str:
+    """The message of a K-Fold run whose fold ``fold`` hit a non-finite loss."""
+    if results:
+        best = max(results, key=lambda r: r["val_acc"])
+        return (
+            f"fold {fold}: {error}; the {len(results)} fold(s) finished before it are kept, with the "
+            f"model of fold {best['fold']} (the best)"
+        )
+    return f"fold {fold}: {non_finite_message(error, error.history)}"
 
 
 def fold_summary(fold_hist: list[dict], fold: int, folds: int, val_indices: np.ndarray) -> dict[str, Any]:

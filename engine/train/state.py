@@ -32,6 +32,7 @@ from engine.config import TrainConfig
 from engine.data.types import InputSpec
 from engine.errors import TrainingError
 from engine.freezing import param_groups
+from engine.precision import FP32, Precision
 
 EventCallback = Callable[[dict[str, Any]], None]
 Scheduler = torch.optim.lr_scheduler.LRScheduler
@@ -57,6 +58,11 @@ class FitState:
     stop: threading.Event | None = None
     progress_interval: float = 0.1
     device: torch.device = field(default_factory=lambda: torch.device("cpu"))
+    precision: Precision = FP32  # autocast dtype and layout, resolved for the device
+    # After each finished epoch: called with the snapshot of engine.train.snapshot (a run folder's
+    # last.pt). A snapshot to resume from makes fit() continue at the epoch after it.
+    on_snapshot: Callable[[dict[str, Any]], None] | None = None
+    resume: dict[str, Any] | None = None
 
     def emit(self, event: dict[str, Any]) -> None:
         if self.on_event is not None:

@@ -77,7 +77,16 @@ class DataPanel(QWidget):
         self.datasetCombo = QComboBox(objectName="datasetCombo")
         for label, key in dataset_choices():
             self.datasetCombo.addItem(label, key)
+            # Where each dataset comes from (and its licence), shown when the list is open.
+            self.datasetCombo.setItemData(
+                self.datasetCombo.count() - 1, registry.DATASETS[key].origin, Qt.ItemDataRole.ToolTipRole
+            )
         self.datasetCombo.setToolTip("The images to learn from")
+        # Long dataset names elide instead of widening the whole left column.
+        self.datasetCombo.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.datasetCombo.setMinimumContentsLength(16)
         self.folderLabel = QLabel("Data folder")
         self.dataFolderEdit = QLineEdit(self._data_dir, objectName="dataFolderEdit")
         self.dataFolderEdit.setClearButtonEnabled(True)

@@ -13,7 +13,8 @@ import torch
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
-from engine.data.splits import TEST_FRACTION
+from engine.data.splits import TEST_FRACTION, check_trainable, imbalance_warning
+from engine.errors import DatasetError
 from gui.widgets.image_grid import PreviewGrid, to_qimage
 
 MAX_CLASSES_LISTED = 20
@@ -46,6 +47,8 @@ def split_sizes(data, val_split: float) -> tuple[int, int, int]:
     else:
         test = held(pool, TEST_FRACTION)
         pool -= test
+    if getattr(data, "val_labels", None) is not None:  # the dataset's own validation split
+        return pool, int(data.val_labels.shape[0]), test
     val = held(pool, val_split)
     return pool - val, val, test
 
@@ -64,7 +67,23 @@ def class_counts_text(data) -> str:
     if data.skipped:
         path, reason = data.skipped[0]
         text += f"<br>{len(data.skipped)} files skipped (first: {escape(Path(path).name)}: {escape(reason)})"
+    if getattr(data, "layout", ""):  # which image-folder layout was found (class folders or splits)
+        text += f"<br>Layout: {escape(data.layout)}"
+    for warning in [*getattr(data, "warnings", []), imbalance_warning(data), _too_small(data)]:
+        if warning:
+            text += f"<br><b>Warning:</b> {escape(warning)}"
+    if data.source:  # where the images come from, and their licence where one applies
+        text += f"<br>Source: {escape(data.source)}"
     return text
+
+
+def _too_small(data) -> str | None:
+    """Why training on ``data`` would be refused (a class too small for the splits), or None."""
+    try:
+        check_trainable(data)
+    except DatasetError as exc:
+        return exc.message
+    return None
 
 
 class DataPreview(QWidget):
@@ -74,7 +93,7 @@ class DataPreview(QWidget):
         super().__init__(parent)
         self.setObjectName("dataPreview")
         self._data = None
-        self.previewGrid = PreviewGrid()
+        self.previewGrid = PreviewGrid(columns=6, rows=4)  # narrow enough for a 1280-px screen
         self.previewGrid.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Maximum)
         self.classCountsLabel = QLabel(objectName="classCountsLabel", wordWrap=True)
         self.splitSizesLabel = QLabel(objectName="splitSizesLabel", wordWrap=True)

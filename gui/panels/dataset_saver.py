@@ -102,7 +102,7 @@ class DatasetSaver(QWidget):
         self.confirmRow = self._build_confirm_row()
         self.confirmRow.hide()
         self.countLabel = QLabel(objectName="datasetCountLabel", wordWrap=True)
-        self.countLabel.setStyleSheet("color: #555;")
+        self.countLabel.setProperty("role", "caption")
         self.countLabel.hide()
         column = QVBoxLayout(self)
         column.setContentsMargins(0, 0, 0, 0)

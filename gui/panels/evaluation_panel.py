@@ -64,10 +64,9 @@ class EvaluationPanel(QWidget):
     def _build(self) -> None:
         self.accuracyLabel = QLabel("No results yet: train a model, or open one and press Evaluate.")
         self.accuracyLabel.setObjectName("accuracyLabel")
-        self.accuracyLabel.setStyleSheet("font-size: 15pt; font-weight: bold; color: #1f3a5f;")
         self.accuracyLabel.setWordWrap(True)
         self.infoLabel = QLabel(objectName="evaluationInfoLabel", wordWrap=True)
-        self.infoLabel.setStyleSheet("color: #555;")
+        self.infoLabel.setProperty("role", "caption")
         self.messageLabel = MessageLabel("evaluationMessage", selectable=False)
         self.evaluateButton = QPushButton("Evaluate on current data", objectName="evaluateButton")
         self.evaluateButton.setToolTip(
@@ -221,7 +220,7 @@ class EvaluationPanel(QWidget):
         return self.evaluation.start(
             _evaluation_job(model, meta, data),
             on_done=self._on_evaluated,
-            on_failed=self._on_failed,
+            on_failed=self._on_evaluation_failed,
             on_finished=self.progress.hide,
             on_events={"progress": self._on_progress},
         )
@@ -304,6 +303,12 @@ class EvaluationPanel(QWidget):
             tested_on=out.data_name,
         )
         self.statusMessage.emit(f"Test accuracy {percent(out.metrics['accuracy'])} on {out.data_name}")
+
+    @Slot(str)
+    def _on_evaluation_failed(self, message: str) -> None:
+        # The old results belong to another model or dataset: they go with the failure.
+        self.clear()
+        self._on_failed(message)
 
     @Slot(str)
     def _on_failed(self, message: str) -> None:

@@ -86,10 +86,10 @@ class EvaluationResults(QSplitter):
         self.misclassifiedGallery = ImageGallery("misclassifiedGallery", "Misclassified test images by loss")
         self.cellGallery = ImageGallery("cellGallery", "Test images of the chosen cell")
         self.galleryTabs = QTabWidget(objectName="galleryTabs")
-        self.galleryTabs.addTab(self.misclassifiedGallery, "Misclassified, worst first")
+        self.galleryTabs.addTab(self.misclassifiedGallery, "Misclassified, highest loss first")
         self.galleryTabs.addTab(self.cellGallery, "Chosen cell")
         self.galleryNote = QLabel(objectName="galleryNote", wordWrap=True)
-        self.galleryNote.setStyleSheet("color: #555;")
+        self.galleryNote.setProperty("role", "caption")
         self.addWidget(top)
         self.addWidget(_column((self.galleryNote, 0), (self.galleryTabs, 1)))
         self.setStretchFactor(0, 3)
@@ -182,8 +182,9 @@ class EvaluationResults(QSplitter):
         self.misclassifiedGallery.set_images([self._entry(int(i)) for i in order[:GALLERY_LIMIT]])
         more = f" (showing the {GALLERY_LIMIT} worst)" if len(order) > GALLERY_LIMIT else ""
         self.galleryNote.setText(
-            f"{len(order)} misclassified test images{more}, most confidently wrong first: "
-            "often mislabelled or truly ambiguous."
+            f"{len(order)} misclassified test images{more}, sorted by loss (how little probability "
+            "the true class got), highest first: often mislabelled or truly ambiguous. "
+            "p is the probability of the wrong answer."
         )
 
     def _entry(self, i: int) -> tuple[int, QPixmap, str, str]:

@@ -90,6 +90,7 @@ class FineTunePanel(QWidget):
         self._build()
         self.starting_point.set_context(self._arch, None, None)
         self._update_two_phase()
+        self._update_for_start()
 
     # ---- layout -------------------------------------------------------------------------------
     def _build(self) -> None:
@@ -140,12 +141,16 @@ class FineTunePanel(QWidget):
         self.layer_tree = LayerTreePanel()
         layers_box = QGroupBox("Layers: tick the ones that learn", objectName="layersGroup")
         QVBoxLayout(layers_box).addWidget(self.layer_tree)
+        self.scheduleBox = schedule_box
+        self.randomFreezeWarning = MessageLabel("randomFreezeWarning", selectable=False)
         layout = QVBoxLayout(self)
         layout.addWidget(self.starting_point)
         layout.addWidget(schedule_box)
+        layout.addWidget(self.randomFreezeWarning)
         layout.addWidget(layers_box, 1)
 
         self.starting_point.changed.connect(self.configChanged)
+        self.starting_point.changed.connect(self._update_for_start)
         self.twoPhaseCheck.toggled.connect(self._update_two_phase)
         self.unfreezeCombo.currentIndexChanged.connect(self._update_two_phase)
         self.layer_tree.frozenChanged.connect(self._on_frozen_changed)
@@ -309,6 +314,22 @@ class FineTunePanel(QWidget):
     def _on_frozen_changed(self, frozen: tuple) -> None:
         self.frozenChanged.emit(frozen)
         self.configChanged.emit()
+        self._update_for_start()
+
+    @Slot()
+    def _update_for_start(self, *_) -> None:
+        # Two phases and frozen BatchNorm statistics only mean something for learned weights.
+        learned = self.start() != RANDOM
+        self.scheduleBox.setVisible(learned)
+        self.layer_tree.freezeBnCheck.setVisible(learned)
+        frozen = bool(self.layer_tree.frozen())
+        self.randomFreezeWarning.show_message(
+            "The starting point is random: frozen layers keep their random weights and learn nothing. "
+            "Freeze layers when starting from ImageNet weights or a model trained earlier."
+            if frozen and not learned
+            else "",
+            "warning",
+        )
 
     @Slot(str)
     def _on_tree_ready(self, arch: str) -> None:

@@ -149,7 +149,7 @@ class InferencePanel(FileDropMixin, QWidget):
         self.openImageButton = QPushButton("Open image…", objectName="openImageButton")
         self.openImageButton.setToolTip("Choose an image file to classify (or drop one on the panel)")
         self.fileLabel = QLabel(objectName="imageFileLabel", wordWrap=True)
-        self.fileLabel.setStyleSheet("color: #555;")
+        self.fileLabel.setProperty("role", "caption")
         page = QWidget(objectName="imagePage")
         column = QVBoxLayout(page)
         column.addWidget(self.dropArea, 1)

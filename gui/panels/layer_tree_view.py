@@ -9,13 +9,14 @@ from __future__ import annotations
 from contextlib import contextmanager
 
 from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtGui import QBrush, QColor
+from PySide6.QtGui import QBrush
 from PySide6.QtWidgets import QHeaderView, QTreeWidget, QTreeWidgetItem, QWidget
+
+from gui import theme
 
 COL_NAME, COL_TYPE, COL_SHAPE, COL_PARAMS, COL_TRAIN = range(5)
 HEADERS = ("Layer", "Type", "Output shape", "Parameters", "Trainable")
 NAME_ROLE = Qt.ItemDataRole.UserRole
-FROZEN_COLOUR = QColor("#8a8a8a")
 EXPAND_ALL_BELOW = 40  # rows; larger trees open at the top level only
 
 
@@ -37,7 +38,7 @@ def _check_state(info) -> Qt.CheckState:
 
 
 def _grey(item: QTreeWidgetItem, frozen: bool) -> None:
-    brush = QBrush(FROZEN_COLOUR) if frozen else QBrush()
+    brush = QBrush(theme.colour("frozen")) if frozen else QBrush()
     for col in (COL_NAME, COL_TYPE, COL_SHAPE, COL_PARAMS):
         item.setForeground(col, brush)
 

@@ -14,10 +14,11 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDoubleSpinBox,
-    QGridLayout,
+    QFormLayout,
     QHBoxLayout,
     QLabel,
     QSpinBox,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -25,6 +26,7 @@ from PySide6.QtWidgets import (
 from engine.config import DataConfig, ModelConfig, TrainConfig
 from engine.models import registry as architectures
 from engine.models.weights import weights_available
+from engine.precision import PRECISION_LABELS, cpu_has_native_bf16
 from gui.settings import read_bool, read_float, read_int, read_str
 from gui.widgets.message_label import MessageLabel
 
@@ -40,6 +42,15 @@ DEVICE_LABELS = {"auto": "Automatic", "cpu": "CPU", "cuda": "GPU (CUDA)"}
 
 def cuda_available() -> bool:
     return bool(torch.cuda.is_available())
+
+
+def precision_tip() -> str:
+    """What "Automatic" precision means on this machine, for the combo's tool tip."""
+    cpu = "bfloat16 (this CPU has it)" if cpu_has_native_bf16() else "float32 (this CPU lacks bfloat16)"
+    return (
+        f"Number format of the computation. Automatic: on the CPU {cpu}; on a GPU float16 with "
+        "gradient scaling. Weights, loss and metrics stay float32; choose Float32 to turn it off"
+    )
 
 
 def _combo(name: str, labels: dict[str, str], tip: str) -> QComboBox:
@@ -104,6 +115,7 @@ class ModelPanel(QWidget):
             if isinstance(self.deviceCombo.model(), QStandardItemModel) and item is not None:
                 item.setEnabled(False)
                 item.setText("GPU (not found)")
+        self.precisionCombo = _combo("precisionCombo", PRECISION_LABELS, precision_tip())
         self.augmentCheck = QCheckBox("Augment images", objectName="augmentCheck")
         self.augmentCheck.setToolTip("Small random shifts (and flips where they make sense) each epoch")
         self.scheduleCombo = _combo(
@@ -123,37 +135,45 @@ class ModelPanel(QWidget):
         row.addWidget(self.pretrainedCheck)
         row.addStretch(1)
         row.addWidget(self.weightsLabel)
-        grid = QGridLayout()
-        grid.setColumnStretch(1, 1)
-        grid.setColumnStretch(3, 1)
-        rows = [
-            ("Model", self.modelCombo, None, None),
-            (None, pretrained_row, None, None),
-            ("Optimizer", self.optimizerCombo, "Learning rate", self.learningRateSpin),
-            ("Epochs", self.epochsSpin, "Batch size", self.batchSizeSpin),
-            ("Validation", self.valSplitSpin, "Seed", self.seedSpin),
-            ("LR schedule", self.scheduleCombo, "Device", self.deviceCombo),
-        ]
-        for r, (label_a, widget_a, label_b, widget_b) in enumerate(rows):
-            if widget_b is None:
-                if label_a:
-                    grid.addWidget(self._label(label_a, widget_a), r, 0)
-                grid.addWidget(widget_a, r, 1, 1, 3)
-            else:
-                grid.addWidget(self._label(label_a, widget_a), r, 0)
-                grid.addWidget(widget_a, r, 1)
-                grid.addWidget(self._label(label_b, widget_b), r, 2)
-                grid.addWidget(widget_b, r, 3)
-        grid.addWidget(self.augmentCheck, len(rows), 1)
-        grid.addWidget(self._label("K-Fold", self.kfoldSpin), len(rows), 2)
-        grid.addWidget(self.kfoldSpin, len(rows), 3)
+        # The main form holds what a newcomer changes; the rest folds away under "Advanced".
+        main = QFormLayout()
+        main.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        main.addRow(self._label("Model", self.modelCombo), self.modelCombo)
+        main.addRow(pretrained_row)
+        main.addRow(self._label("Epochs", self.epochsSpin), self.epochsSpin)
+        main.addRow(self._label("Learning rate", self.learningRateSpin), self.learningRateSpin)
+        main.addRow(self._label("Batch size", self.batchSizeSpin), self.batchSizeSpin)
+        main.addRow(self.augmentCheck)
+        self.advancedToggle = QToolButton(objectName="advancedToggle", checkable=True)
+        self.advancedToggle.setText("Advanced")
+        self.advancedToggle.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.advancedToggle.setAutoRaise(True)
+        self.advancedToggle.setToolTip("Optimizer, schedule, validation share, seed, device, K-Fold")
+        self.advancedGroup = QWidget(objectName="advancedGroup")
+        self.advancedLayout = QFormLayout(self.advancedGroup)
+        self.advancedLayout.setContentsMargins(12, 0, 0, 0)
+        for text, widget in (
+            ("Optimizer", self.optimizerCombo),
+            ("LR schedule", self.scheduleCombo),
+            ("Validation", self.valSplitSpin),
+            ("Seed", self.seedSpin),
+            ("Device", self.deviceCombo),
+            ("Precision", self.precisionCombo),
+            ("K-Fold", self.kfoldSpin),
+        ):
+            self.add_advanced_row(text, widget)
+        self.advancedToggle.toggled.connect(self.set_advanced_open)
+        self.set_advanced_open(False)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addLayout(grid)
+        layout.addLayout(main)
+        layout.addWidget(self.advancedToggle)
+        layout.addWidget(self.advancedGroup)
         layout.addWidget(self.errorLabel)
 
         self.modelCombo.currentIndexChanged.connect(self._on_arch_changed)
-        for combo in (self.modelCombo, self.optimizerCombo, self.deviceCombo, self.scheduleCombo):
+        combos = (self.modelCombo, self.optimizerCombo, self.deviceCombo, self.scheduleCombo)
+        for combo in (*combos, self.precisionCombo):
             combo.currentIndexChanged.connect(self._changed)
         for spin in (
             self.learningRateSpin,
@@ -183,6 +203,17 @@ class ModelPanel(QWidget):
         return label
 
     # ---- public API ---------------------------------------------------------------------------
+    def add_advanced_row(self, text: str, widget: QWidget) -> None:
+        """Add a labelled control to the folded *Advanced* group (other panels' extra settings)."""
+        self.advancedLayout.addRow(self._label(text, widget), widget)
+
+    @Slot(bool)
+    def set_advanced_open(self, open_: bool) -> None:
+        """Unfold (True) or fold the *Advanced* group; the window remembers the choice."""
+        self.advancedToggle.setChecked(open_)
+        self.advancedToggle.setArrowType(Qt.ArrowType.DownArrow if open_ else Qt.ArrowType.RightArrow)
+        self.advancedGroup.setVisible(open_)
+
     def arch(self) -> str:
         return self.modelCombo.currentData()
 
@@ -212,6 +243,7 @@ class ModelPanel(QWidget):
             "schedule": self.scheduleCombo.currentData(),
             "seed": self.seedSpin.value(),
             "device": self.deviceCombo.currentData(),
+            "precision": self.precisionCombo.currentData(),
             "kfold": self.kfold(),
         }
         return TrainConfig(**{**fields, **overrides})
@@ -268,15 +300,18 @@ class ModelPanel(QWidget):
         settings.setValue("train/valSplit", self.val_split())
         settings.setValue("train/seed", self.seedSpin.value())
         settings.setValue("train/device", self.deviceCombo.currentData())
+        settings.setValue("train/precision", self.precisionCombo.currentData())
         settings.setValue("train/augment", self.augmentCheck.isChecked())
         settings.setValue("train/schedule", self.scheduleCombo.currentData())
         settings.setValue("train/kfold", self.kfold())
+        settings.setValue("model/advancedOpen", self.advancedToggle.isChecked())
 
     def restore_settings(self, settings: QSettings) -> None:
         for combo, key in (
             (self.modelCombo, "model/arch"),
             (self.optimizerCombo, "train/optimizer"),
             (self.deviceCombo, "train/device"),
+            (self.precisionCombo, "train/precision"),
             (self.scheduleCombo, "train/schedule"),
         ):
             index = combo.findData(read_str(settings, key, combo.currentData()))
@@ -291,3 +326,4 @@ class ModelPanel(QWidget):
         self.seedSpin.setValue(read_int(settings, "train/seed", self.seedSpin.value()))
         self.augmentCheck.setChecked(read_bool(settings, "train/augment", False))
         self.kfoldSpin.setValue(max(1, read_int(settings, "train/kfold", 0)))
+        self.set_advanced_open(read_bool(settings, "model/advancedOpen", False))

@@ -11,12 +11,12 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont, QPixmap
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QListWidget, QVBoxLayout, QWidget
 
+from gui import theme
 from gui.panels.inference_jobs import TOP_K
 from gui.widgets.image_grid import to_qimage
 from gui.widgets.probability_bars import ProbabilityPlot
 
 PREVIEW_SIZE = 140
-PREVIEW_STYLE = "QLabel#inputPreview { background: #000; border: 1px solid #c8ccd2; }"
 HEAT_NOTE = " Bright colours mark the pixels that drove the prediction most."
 
 
@@ -72,7 +72,7 @@ class PredictionView(QWidget):
         self.predictionLabel.setAccessibleName("Predicted class")
         self.predictionLabel.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.predictionCaption = QLabel(objectName="predictionCaption")
-        self.predictionCaption.setStyleSheet("color: #555;")
+        self.predictionCaption.setProperty("role", "caption")
         return self.predictionLabel
 
     def _build_top_k(self) -> QListWidget:
@@ -87,10 +87,9 @@ class PredictionView(QWidget):
         self.inputPreview = QLabel(objectName="inputPreview")
         self.inputPreview.setFixedSize(PREVIEW_SIZE, PREVIEW_SIZE)
         self.inputPreview.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.inputPreview.setStyleSheet(PREVIEW_STYLE)
         self.inputPreview.setAccessibleName("The input the model sees")
         self.previewCaption = QLabel(objectName="inputPreviewCaption", wordWrap=True)
-        self.previewCaption.setStyleSheet("color: #555;")
+        self.previewCaption.setProperty("role", "caption")
         self.saliencyCheck = QCheckBox("Show what drove the prediction", objectName="saliencyCheck")
         self.saliencyCheck.setToolTip(
             "Grad-CAM: colour the pixels that pushed the model towards its answer (bright = more)"
@@ -118,7 +117,7 @@ class PredictionView(QWidget):
         name, confidence = prediction.top[0]
         sure = confidence >= 0.5
         self.predictionLabel.setText(f"{name} — {confidence:.0%}")
-        self.predictionLabel.setStyleSheet("" if sure else "color: #888;")
+        self.predictionLabel.setStyleSheet("" if sure else f"color: {theme.colours()['muted']};")
         self.predictionCaption.setText("the model's answer" if sure else "unsure: no class reaches 50%")
         self.topKList.clear()
         self.topKList.addItems([f"{i}. {c} — {p:.1%}" for i, (c, p) in enumerate(prediction.top, start=1)])
@@ -128,7 +127,7 @@ class PredictionView(QWidget):
         """No prediction: empty bars, a dash, and ``caption`` saying what to do."""
         self.probabilityPlot.show_probabilities(np.zeros(len(self.probabilityPlot.classes)))
         self.predictionLabel.setText("–")
-        self.predictionLabel.setStyleSheet("color: #888;")
+        self.predictionLabel.setStyleSheet(f"color: {theme.colours()['muted']};")
         self.predictionCaption.setText(caption)
         self.topKList.clear()
         self.inputPreview.setPixmap(QPixmap())

@@ -24,9 +24,11 @@ from PySide6.QtWidgets import (
 )
 
 from engine.checkpoints import read_payload
+from engine.codegen.notebook import write_code
 from engine.errors import CheckpointError
 from engine.formatting import finite
 from engine.report.style import FOLD_COLOURS
+from gui.panels.runs_library import RunsLibraryBar
 from gui.panels.runs_table import RunsTable, default_name, run_row, write_csv
 from gui.tasks import TaskRunner, stop_all
 from gui.widgets.curve_plot import RunsPlot
@@ -67,6 +69,8 @@ class RunsPanel(QWidget):
         self.setObjectName("runsPanel")
         self._runs: list[dict[str, Any]] = []  # {"meta", "name", "colour"}
         self.reading = TaskRunner(self, "runsFileTask")
+        self.exporting = TaskRunner(self, "notebookExportTask")
+        self.exporting.runningChanged.connect(self._update_buttons)
         self.reading.runningChanged.connect(self._update_buttons)
         self._build()
 
@@ -81,6 +85,8 @@ class RunsPanel(QWidget):
         split.setChildrenCollapsible(False)
         layout = QVBoxLayout(self)
         layout.addLayout(bar)
+        self.library = RunsLibraryBar(self)  # filter, Open, Run again, Delete…: the runs on disk
+        layout.addWidget(self.library)
         layout.addWidget(self.messageLabel)
         layout.addWidget(split, 1)
 
@@ -89,6 +95,8 @@ class RunsPanel(QWidget):
         self.addRunButton.clicked.connect(lambda: self.add_files())
         self.removeRunButton.clicked.connect(self.remove_selected)
         self.exportRunsButton.clicked.connect(lambda: self.export_csv())
+        self.exportNotebookButton.clicked.connect(lambda: self.export_notebook())
+        self.runsTable.itemSelectionChanged.connect(self._update_buttons)
         self._update_buttons()
         self._redraw_plot()
 
@@ -97,6 +105,10 @@ class RunsPanel(QWidget):
         self.addRunButton.setToolTip("Add saved models (.pt) to the comparison")
         self.removeRunButton = QPushButton("Remove", objectName="removeRunButton")
         self.exportRunsButton = QPushButton("Export CSV…", objectName="exportRunsButton")
+        self.exportNotebookButton = QPushButton("Export as notebook…", objectName="exportNotebookButton")
+        self.exportNotebookButton.setToolTip(
+            "Write the selected run as a Jupyter notebook (or .py script) of plain PyTorch that redoes it"
+        )
         self.runsMetricCombo = QComboBox(objectName="runsMetricCombo")
         self.runsMetricCombo.addItems(list(METRICS))
         bar = QHBoxLayout()
@@ -104,17 +116,21 @@ class RunsPanel(QWidget):
         bar.addStretch(1)
         bar.addWidget(QLabel("Plot"))
         bar.addWidget(self.runsMetricCombo)
-        for b in (self.addRunButton, self.removeRunButton, self.exportRunsButton):
+        for b in (self.addRunButton, self.removeRunButton, self.exportRunsButton, self.exportNotebookButton):
             bar.addWidget(b)
         return bar
 
     # ---- public API ---------------------------------------------------------------------------
-    def add_run(self, meta: dict[str, Any], name: str | None = None, select: bool = True) -> int:
-        """Add a run (its metadata: a RunResult's ``meta`` or a checkpoint's); returns its run id."""
+    def add_run(
+        self, meta: dict[str, Any], name: str | None = None, select: bool = True, checkpoint=None
+    ) -> int:
+        """Add a run (its metadata: a RunResult's ``meta`` or a checkpoint's, read from the file
+        ``checkpoint``); returns its run id."""
         run_id = len(self._runs)
         name = name or default_name(meta, run_id)
         colour = FOLD_COLOURS[run_id % len(FOLD_COLOURS)]
-        self._runs.append({"meta": meta, "name": name, "colour": colour})
+        path = str(checkpoint) if checkpoint else None
+        self._runs.append({"meta": meta, "name": name, "colour": colour, "checkpoint": path})
         self.runsTable.add_row(run_id, run_row(meta, name), colour)
         if select:
             self._select_ids(self.selected_ids() + [run_id])
@@ -128,8 +144,13 @@ class RunsPanel(QWidget):
 
     @Slot(object)
     def add_checkpoint(self, loaded) -> int:
-        """Add an opened model (LoadedCheckpoint) under its file name."""
-        return self.add_run(loaded.meta, name=Path(loaded.path).name)
+        """Add an opened model (LoadedCheckpoint) under its file name; a run already listed from that
+        file (reopened from the library) is selected instead of added twice."""
+        same = [i for i in self.all_ids() if self._runs[i]["checkpoint"] == str(loaded.path)]
+        if same:
+            self._select_ids(same)
+            return same[0]
+        return self.add_run(loaded.meta, name=Path(loaded.path).name, checkpoint=loaded.path)
 
     def add_files(self, paths: list[str] | None = None) -> bool:
         """Read checkpoints' metadata in a worker and add one row each (asks with a dialog when None)."""
@@ -144,6 +165,16 @@ class RunsPanel(QWidget):
         return self.reading.start(
             _read_metas(list(paths)), on_done=self._on_files_read, on_failed=self._show_error
         )
+
+    def record(self, run_id: int) -> dict[str, Any]:
+        """The run behind a row: its meta, name, colour and the checkpoint it was read from."""
+        return self._runs[run_id]
+
+    def all_ids(self) -> list[int]:
+        return [i for i, r in enumerate(self._runs) if r is not None]
+
+    def show_error(self, message: str) -> None:
+        self._show_error(message)
 
     def run_count(self) -> int:
         return sum(1 for r in self._runs if r is not None)
@@ -168,7 +199,10 @@ class RunsPanel(QWidget):
 
     @Slot()
     def remove_selected(self) -> None:
-        ids = set(self.selected_ids())
+        self.remove_ids(set(self.selected_ids()))
+
+    def remove_ids(self, ids: set[int]) -> None:
+        """Take runs out of the table (their files stay; the library bar deletes folders)."""
         self.runsTable.remove_ids(ids)
         for run_id in ids:
             self._runs[run_id] = None  # ids stay stable; the table no longer shows it
@@ -192,6 +226,30 @@ class RunsPanel(QWidget):
         self.statusMessage.emit(f"Runs table written to {out}")
         return out
 
+    def export_notebook(self, path: str | Path | None = None) -> bool:
+        """Write the selected run's code in a worker: a notebook, or a script when ``path`` ends in .py.
+
+        Asks with a dialog when ``path`` is None; False when nothing was started.
+        """
+        ids = self.selected_ids()
+        if len(ids) != 1 or self.exporting.is_running():
+            return False
+        meta, name = self._runs[ids[0]]["meta"], self._runs[ids[0]]["name"]
+        if not path:
+            suggested = str(Path.home() / f"{Path(name).stem}.ipynb")
+            path, _ = QFileDialog.getSaveFileName(
+                self,
+                "Export the run as code",
+                suggested,
+                "Jupyter notebooks (*.ipynb);;Python scripts (*.py)",
+            )
+            if not path:
+                return False
+        out = Path(path)
+        return self.exporting.start(
+            _write_code(meta, out), on_done=self._on_code_written, on_failed=self._show_error
+        )
+
     def shutdown(self) -> None:
         stop_all(self)
 
@@ -214,7 +272,10 @@ class RunsPanel(QWidget):
         has_rows = self.runsTable.rowCount() > 0
         self.exportRunsButton.setEnabled(has_rows)
         self.removeRunButton.setEnabled(has_rows)
+        one = len(self.selected_ids()) == 1
+        self.exportNotebookButton.setEnabled(one and not self.exporting.is_running())
         self.addRunButton.setEnabled(not self.reading.is_running())
+        self.library.update_buttons()
 
     def _show_error(self, message: str) -> None:
         self.messageLabel.show_error(message)
@@ -222,13 +283,31 @@ class RunsPanel(QWidget):
             self.statusMessage.emit(message.splitlines()[0])
 
     @Slot(object)
-    def _on_files_read(self, read: tuple[list[tuple[dict, str]], list[str]]) -> None:
+    def _on_files_read(self, read: tuple[list[tuple[dict, str, str]], list[str]]) -> None:
         metas, errors = read
-        for meta, name in metas:
-            self.add_run(meta, name)
+        for meta, name, path in metas:
+            self.add_run(meta, name, checkpoint=path)
         self._show_error("\n".join(errors))
         if metas:
             self.statusMessage.emit(f"Added {len(metas)} saved run(s) to the comparison")
+
+    @Slot(object)
+    def _on_code_written(self, path: Path) -> None:
+        self._show_error("")
+        self.statusMessage.emit(f"Run written as code to {path}")
+
+
+def _write_code(meta: dict[str, Any], out: Path):
+    """The worker's function: a notebook, or a Python script when ``out`` ends in .py."""
+
+    def job(on_event, stop):
+        if out.suffix.lower() == ".py":
+            write_code(meta, script=out)
+        else:
+            write_code(meta, out=out)
+        return out
+
+    return job
 
 
 def _read_metas(paths: list[str]):
@@ -240,7 +319,11 @@ def _read_metas(paths: list[str]):
             if stop.is_set():
                 break
             try:
-                metas.append((read_payload(path)["meta"], Path(path).name))
+                # A run folder's last.pt / best.pt is named after its folder (runs/digits-cnn-3).
+                name = (
+                    Path(path).parent.name if Path(path).name in ("last.pt", "best.pt") else Path(path).name
+                )
+                metas.append((read_payload(path)["meta"], name, path))
             except CheckpointError as e:
                 errors.append(str(e))
         return metas, errors

@@ -198,7 +198,11 @@ class RunsTable(QTableWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(0, len(COLUMNS), parent)
         self.setObjectName("runsTable")
-        self.setHorizontalHeaderLabels(list(COLUMNS))
+        # Two-line headers and the accuracies next to the model: they show without scrolling.
+        self.setHorizontalHeaderLabels([name.replace(" ", "\n", 1) for name in COLUMNS])
+        header = self.horizontalHeader()
+        for visual, name in enumerate(("Val acc", "Test acc"), start=COLUMNS.index("Model") + 1):
+            header.moveSection(header.visualIndex(COLUMNS.index(name)), visual)
         self.setAccessibleName("Runs compared")
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -249,6 +253,13 @@ class RunsTable(QTableWidget):
     def remove_ids(self, ids: set[int]) -> None:
         for row in sorted((r for r in range(self.rowCount()) if self.id_at(r) in ids), reverse=True):
             self.removeRow(row)
+
+    def filter_rows(self, text: str) -> None:
+        """Show only the rows with ``text`` in some cell (case-insensitive); empty shows them all."""
+        needle = text.strip().casefold()
+        for row in range(self.rowCount()):
+            cells = (self.item(row, c).text().casefold() for c in range(self.columnCount()))
+            self.setRowHidden(row, bool(needle) and not any(needle in cell for cell in cells))
 
     def texts(self) -> list[list[str]]:
         """The table's text, top to bottom as shown."""

@@ -12,6 +12,7 @@ from typing import Any
 
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (
+    QFileDialog,
     QHBoxLayout,
     QLabel,
     QPlainTextEdit,
@@ -25,8 +26,10 @@ from PySide6.QtWidgets import (
 
 from engine.checkpoints import MODELS_DIR
 from engine.formatting import duration, model_line, number, percent
-from engine.train import run as train_run
+from engine.train.runs import runs_root
+from gui.panels.lr_finder import LrFinder
 from gui.panels.model_files import ModelFiles
+from gui.panels.run_jobs import resume_job, train_job
 from gui.tasks import TaskRunner, stop_all
 from gui.widgets.curve_plot import CurvePlot
 from gui.widgets.kfold_view import FoldCurves, KFoldTable
@@ -93,8 +96,10 @@ class TrainingPanel(QWidget):
         self.trainButton.setDefault(True)
         self.stopButton = QPushButton("Stop", objectName="stopButton")
         self.stopButton.setToolTip("Stop after the current batch; the model keeps what it learned so far")
+        self.resumeButton = QPushButton("Resume…", objectName="resumeButton")
+        self.resumeButton.setToolTip("Continue a stopped or crashed run from its folder at its next epoch")
         buttons = QHBoxLayout()
-        for button in (self.trainButton, self.stopButton):
+        for button in (self.trainButton, self.stopButton, self.resumeButton):
             button.setMinimumWidth(90)
             buttons.addWidget(button)
         buttons.addStretch(1)
@@ -143,10 +148,15 @@ class TrainingPanel(QWidget):
         layout.addWidget(self.trainingProgress)
         layout.addWidget(self.messageLabel)
         layout.addWidget(self.modelInfoLabel)
+        self.lrFinder = LrFinder()
+        layout.addWidget(self.lrFinder)
         layout.addWidget(splitter, 1)
+        self.training.runningChanged.connect(self.lrFinder.set_blocked)
+        self.lrFinder.statusMessage.connect(self.statusMessage)
 
         self.trainButton.clicked.connect(self.trainRequested)
         self.stopButton.clicked.connect(self.stop)
+        self.resumeButton.clicked.connect(self.resume_run)
         self.saveAction.triggered.connect(self.save_model)
         self.openAction.triggered.connect(self.open_model)
         self.files.busyChanged.connect(self._update_buttons)
@@ -174,17 +184,27 @@ class TrainingPanel(QWidget):
         )
         self.trainingProgress.setFormat("Starting…")
         self.training.start(
-            _runner(data_cfg, model_cfg, train_cfg, data),
+            train_job(data_cfg, model_cfg, train_cfg, data),
             on_done=self._on_run_succeeded,
             on_failed=self._on_run_failed,
-            on_events={
-                "status": self._on_status,
-                "progress": self._on_progress,
-                "epoch_end": self._on_epoch,
-                "phase": self._on_phase,
-                "fold_end": self._on_fold,
-            },
+            on_events=self._events(),
         )
+        self._update_buttons()
+        return True
+
+    @Slot()
+    def resume_run(self, run_dir: str | Path | None = None) -> bool:
+        """Continue the run in ``run_dir`` (asks for the folder when None) in a worker thread."""
+        if run_dir is None:
+            run_dir = QFileDialog.getExistingDirectory(self, "Resume run", str(runs_root()))
+        if not run_dir or self.training.is_running():
+            return False
+        self._reset_view(1)
+        self._train_cfg = None
+        self.kfoldTable.hide()
+        self.trainingProgress.setFormat("Resuming…")
+        job = resume_job(run_dir)
+        self.training.start(job, self._on_run_succeeded, self._on_run_failed, on_events=self._events())
         self._update_buttons()
         return True
 
@@ -354,8 +374,18 @@ class TrainingPanel(QWidget):
             meta.setdefault("test", test)
         return meta
 
+    def _events(self) -> dict:
+        return {
+            "status": self._on_status,
+            "progress": self._on_progress,
+            "epoch_end": self._on_epoch,
+            "phase": self._on_phase,
+            "fold_end": self._on_fold,
+        }
+
     def _reset_view(self, epochs: int) -> None:
         self.messageLabel.show_message("")
+        self.modelInfoLabel.hide()  # it described the previous model
         self.trainingLog.clear()
         self.trainingProgress.setValue(0)
         self._clear_plots(epochs)
@@ -378,11 +408,5 @@ class TrainingPanel(QWidget):
         running = self.training.is_running()
         self.trainButton.setEnabled(not running)
         self.stopButton.setEnabled(running and not self.training.stopping())
+        self.resumeButton.setEnabled(not running)
         self.files.set_enabled(save=not running and self.current is not None, open_=not running)
-
-
-def _runner(data_cfg, model_cfg, train_cfg, data):
-    def run(on_event, stop):
-        return train_run.run(data_cfg, model_cfg, train_cfg, on_event=on_event, stop=stop, data=data)
-
-    return run

@@ -17,9 +17,17 @@ from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QCheckBox, QGraphicsRectItem, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from engine.report.style import row_fractions
+from gui import theme
+from gui.widgets.curve_plot import style_plot
 
-# The same white-to-dark-blue as the HTML report (scikit-learn's default "Blues").
-HEAT = pg.ColorMap(pos=[0.0, 1.0], color=[(247, 251, 255), (8, 48, 107)])
+EMPTY_TEXT = "The confusion matrix appears here after a run, or after Evaluate."
+
+
+def heat_map() -> pg.ColorMap:
+    """Low-to-high counts in the theme's colours (light: the report's white-to-dark-blue "Blues")."""
+    return pg.ColorMap(pos=[0.0, 1.0], color=[theme.colour("heat_low"), theme.colour("heat_high")])
+
+
 MAX_TEXT_CLASSES = 30  # beyond this the numbers would not fit in the cells
 
 
@@ -72,33 +80,30 @@ class ConfusionMatrixView(QWidget):
             "and small classes are as visible as large ones."
         )
         self.hintLabel = QLabel("Click a cell to see its test images.", objectName="confusionHint")
-        self.hintLabel.setStyleSheet("color: #666;")
+        self.hintLabel.setProperty("role", "caption")
         top = QHBoxLayout()
         top.addWidget(self.normaliseCheck)
         top.addStretch(1)
         top.addWidget(self.hintLabel)
 
-        self.plot = pg.PlotWidget(background="w", objectName="confusionPlot")
+        self.placeholder = QLabel(EMPTY_TEXT, objectName="confusionPlaceholder", wordWrap=True)
+        self.placeholder.setProperty("role", "placeholder")
+        self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.plot = pg.PlotWidget(background=theme.colours()["plot_bg"], objectName="confusionPlot")
         self.plot.setMinimumSize(260, 240)
         item = self.plot.getPlotItem()
         item.setMenuEnabled(False)
         item.hideButtons()
         item.setLabel("left", "true class")
         item.setLabel("bottom", "predicted class")
-        for axis in ("left", "bottom"):
-            item.getAxis(axis).setTextPen("#333")
-            item.getAxis(axis).setPen("#999")
         vb = item.getViewBox()
         vb.setMouseEnabled(x=False, y=False)
         vb.invertY(True)  # row 0 at the top, as the matrix is printed
         vb.setAspectLocked(True)
         self.image = _HeatmapItem(self)
-        self.image.setColorMap(HEAT)
+        self.image.setColorMap(heat_map())
         item.addItem(self.image)
         self._highlight = QGraphicsRectItem(0, 0, 1, 1)
-        pen = pg.mkPen("#d62728", width=3)
-        pen.setCosmetic(True)
-        self._highlight.setPen(pen)
         self._highlight.setZValue(20)
         self._highlight.hide()
         item.addItem(self._highlight)
@@ -107,7 +112,27 @@ class ConfusionMatrixView(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(top)
         layout.addWidget(self.plot, 1)
+        layout.addWidget(self.placeholder, 1)
         self.normaliseCheck.toggled.connect(self._redraw)
+        self.restyle()
+        self._show_placeholder(True)
+        theme.notifier().changed.connect(self.restyle)
+
+    def restyle(self) -> None:
+        """Take the colours of the theme just applied (heatmap, axes, outline, cell numbers)."""
+        style_plot(self.plot)
+        pen = pg.mkPen(theme.colours()["cell_highlight"], width=3)
+        pen.setCosmetic(True)
+        self._highlight.setPen(pen)
+        self.image.setColorMap(heat_map())
+        self._redraw()
+
+    def _show_placeholder(self, empty: bool) -> None:
+        # An empty matrix is a sentence, not axes from -500 to 500.
+        self.placeholder.setVisible(empty)
+        self.plot.setVisible(not empty)
+        self.normaliseCheck.setVisible(not empty)
+        self.hintLabel.setVisible(not empty)
 
     # ---- public API ---------------------------------------------------------------------------
     def set_matrix(self, confusion, classes: list[str]) -> None:
@@ -120,6 +145,7 @@ class ConfusionMatrixView(QWidget):
         self._set_ticks()
         k = max(1, len(classes))
         self.plot.getPlotItem().getViewBox().setRange(xRange=(0, k), yRange=(0, k), padding=0.02)
+        self._show_placeholder(not classes)
         self._redraw()
 
     def clear(self) -> None:
@@ -240,5 +266,6 @@ class ConfusionMatrixView(QWidget):
             for j, text in enumerate(row):
                 value = values[i, j]
                 label = f"{value:.2f}" if self.is_normalised() else str(int(value))
-                dark = value / top > 0.55
-                text.setText(label, color="#ffffff" if dark else ("#222222" if value else "#b0b0b0"))
+                strong = value / top > 0.55
+                key = "heat_text_light" if strong else ("heat_text_dark" if value else "heat_zero")
+                text.setText(label, color=theme.colours()[key])

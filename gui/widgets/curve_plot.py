@@ -6,12 +6,11 @@ Each curve is created once and updated with ``setData`` as epochs end (pyqtgraph
 from __future__ import annotations
 
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Slot
 from PySide6.QtWidgets import QWidget
 
 from engine.report.style import TRAIN_COLOUR, VAL_COLOUR  # the same colours as the exported charts
-
-MARKER_COLOUR = "#888"
+from gui import theme
 
 
 def add_phase_marker(plot_widget: pg.PlotWidget, epoch: float, label: str) -> pg.InfiniteLine:
@@ -24,9 +23,9 @@ def add_phase_marker(plot_widget: pg.PlotWidget, epoch: float, label: str) -> pg
         pos=epoch,
         angle=90,
         movable=False,
-        pen=pg.mkPen(MARKER_COLOUR, style=Qt.PenStyle.DashLine),
+        pen=pg.mkPen(theme.colours()["plot_marker"], style=Qt.PenStyle.DashLine),
         label=label,
-        labelOpts={"position": 0.9, "color": "#555"},
+        labelOpts={"position": 0.9, "color": theme.colours()["plot_fg"]},
     )
     line.setObjectName("phaseMarker")
     plot_widget.addItem(line)
@@ -34,10 +33,26 @@ def add_phase_marker(plot_widget: pg.PlotWidget, epoch: float, label: str) -> pg
 
 
 def style_axes(item: pg.PlotItem) -> None:
-    """Grey axes and tick labels, as on every plot of the window."""
+    """Axes and tick labels in the theme's plot colours, as on every plot of the window."""
+    colours = theme.colours()
     for axis in ("left", "bottom"):
-        item.getAxis(axis).setTextPen("#444")
-        item.getAxis(axis).setPen("#999")
+        item.getAxis(axis).setPen(colours["plot_axis"])
+        item.getAxis(axis).setTextPen(colours["plot_fg"])  # after setPen, which recolours the label too
+
+
+def style_plot(widget: pg.PlotWidget) -> None:
+    """Background, axes, title and legend of a plot in the applied theme's colours."""
+    colours = theme.colours()
+    widget.setBackground(colours["plot_bg"])
+    item = widget.getPlotItem()
+    style_axes(item)
+    if item.titleLabel.text:
+        item.titleLabel.setText(item.titleLabel.text, color=colours["plot_fg"])
+    if item.legend is not None:
+        item.legend.setLabelTextColor(colours["plot_fg"])
+        item.legend.setBrush(pg.mkBrush(theme.colour("legend_bg")))
+        for _, label in item.legend.items:
+            label.setText(label.text, color=colours["plot_fg"])
 
 
 def epoch_ticks(item: pg.PlotItem, epochs: int) -> None:
@@ -62,12 +77,12 @@ class CurvePlot(pg.PlotWidget):
     def __init__(
         self, name: str, title: str, unit: str, legend_corner: str = "top", parent: QWidget | None = None
     ):
-        super().__init__(parent=parent, background="w")
+        super().__init__(parent=parent, background=theme.colours()["plot_bg"])
         self.setObjectName(name)
         self.setAccessibleName(title)
         self.setMinimumSize(220, 170)
         item = self.getPlotItem()
-        item.setTitle(title, color="#333", size="10pt")
+        item.setTitle(title, color=theme.colours()["plot_fg"], size="10pt")
         item.setLabel("bottom", "epoch")
         item.setLabel("left", unit)
         item.showGrid(x=True, y=True, alpha=0.2)
@@ -75,17 +90,23 @@ class CurvePlot(pg.PlotWidget):
         # Loss falls and accuracy rises: put each legend where its curves are not.
         item.addLegend(
             offset=(-8, 8) if legend_corner == "top" else (-8, -8),
-            labelTextColor="#333",
-            brush=pg.mkBrush(255, 255, 255, 200),
+            labelTextColor=theme.colours()["plot_fg"],
+            brush=pg.mkBrush(theme.colour("legend_bg")),
         )
-        style_axes(item)
         self.train = _curve(item, "train", TRAIN_COLOUR, "o")
         self.val = _curve(item, "validation", VAL_COLOUR, "s")
+        style_plot(self)
+        theme.notifier().changed.connect(self.restyle)
         self._x: list[float] = []
         self._train: list[float] = []
         self._val: list[float] = []
         self._markers: list[pg.InfiniteLine] = []
         self.set_epoch_range(5)
+
+    @Slot()
+    def restyle(self) -> None:
+        """Redraw in the theme just applied."""
+        style_plot(self)
 
     def set_epoch_range(self, epochs: int) -> None:
         """Show epochs 1..epochs on the x axis before the points arrive."""
@@ -126,14 +147,20 @@ class RunsPlot(pg.PlotWidget):
     """Several runs' curves of one metric: validation solid with dots, train dashed, a colour per run."""
 
     def __init__(self, parent: QWidget | None = None):
-        super().__init__(parent=parent, background="w")
+        super().__init__(parent=parent, background=theme.colours()["plot_bg"])
         self.setObjectName("runsPlot")
         item = self.getPlotItem()
         item.setMenuEnabled(False)
         item.showGrid(x=True, y=True, alpha=0.2)
         item.setLabel("bottom", "epoch")
-        item.addLegend(offset=(-8, 8), labelTextColor="#333", brush=pg.mkBrush(255, 255, 255, 200))
-        style_axes(item)
+        item.addLegend(offset=(-8, 8))
+        style_plot(self)
+        theme.notifier().changed.connect(self.restyle)
+
+    @Slot()
+    def restyle(self) -> None:
+        """Redraw in the theme just applied."""
+        style_plot(self)
 
     def show_runs(self, runs: list[tuple[str, str, dict]], key: str, scale: float, label: str) -> None:
         """Draw ``runs`` as (name, colour, curves); ``curves["val_" + key]`` is (epochs, values).
@@ -143,8 +170,12 @@ class RunsPlot(pg.PlotWidget):
         item = self.getPlotItem()
         item.clear()  # also empties the legend
         item.setLabel("left", label)
-        title = "validation solid, train dashed" if runs else "Select one or more runs above"
-        item.setTitle(title, color="#555", size="9pt")
+        title = "validation solid, train dashed" if runs else "Select one or more runs above to compare them"
+        item.setTitle(title, color=theme.colours()["plot_fg"], size="9pt")
+        # No runs: a title alone, not empty axes with made-up numbers.
+        for axis in ("left", "bottom"):
+            item.showAxis(axis, bool(runs))
+        item.showGrid(x=bool(runs), y=bool(runs), alpha=0.2)
         longest = max([1] + [self._plot_run(run, key, scale) for run in runs])
         # Accuracy rises and loss falls: keep the legend where the curves are not.
         item.legend.setOffset((-8, -8) if key == "acc" else (-8, 8))

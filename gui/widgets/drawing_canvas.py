@@ -25,8 +25,11 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSpinBox, QWidget
 
+from gui import theme
+
 INK = QColor(17, 17, 17)
 PAPER = QColor(255, 255, 255)
+HINT = QColor(107, 107, 107)  # contrast 5.3:1 on the paper
 CANVAS_SIZE = 280  # ten times MNIST's 28: room for a digit written at a natural size
 DEFAULT_PEN = 18  # logical px; about MNIST's stroke relative to a digit filling most of the canvas
 MIN_STEP = 0.75  # logical px: closer mouse samples add nothing but cost
@@ -234,9 +237,9 @@ class DrawingCanvas(QWidget):
         painter = QPainter(self)
         painter.drawImage(QPointF(0, 0), self._image)
         if not self._strokes and self._current is None:
-            painter.setPen(QColor(170, 170, 170))
+            painter.setPen(HINT)  # on the paper, which stays white in every theme
             painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, "Draw a digit here")
-        painter.setPen(QColor(200, 204, 210))
+        painter.setPen(theme.colour("frame"))
         painter.drawRect(QRectF(0.5, 0.5, self.width() - 1.0, self.height() - 1.0))
         painter.end()
 

@@ -9,10 +9,6 @@ from PySide6.QtGui import QDragEnterEvent, QDropEvent, QImageReader, QPixmap
 from PySide6.QtWidgets import QLabel, QSizePolicy, QWidget
 
 THUMBNAIL_BOX = QSize(260, 260)
-DROP_STYLE = (
-    "QLabel#imageDropArea { border: 2px dashed #b0b8c1; border-radius: 8px; color: #667; "
-    "background: #fafbfc; }"
-)
 
 
 def dropped_file(mime: QMimeData) -> str | None:
@@ -67,7 +63,6 @@ class ImageDropArea(FileDropMixin, QLabel):
         self.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.setMinimumSize(280, 280)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        self.setStyleSheet(DROP_STYLE)
         self.show_hint()
 
     def show_hint(self) -> None:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtCore import Slot
 from PySide6.QtWidgets import QWidget
 
-from gui.widgets.curve_plot import style_axes
+from gui import theme
+from gui.widgets.curve_plot import style_plot
 
-BAR_COLOUR = "#90a4ae"
-TOP_COLOUR = "#1f77b4"
 PERCENT_TICKS = [(v, f"{v:.0%}") for v in (0.0, 0.25, 0.5, 0.75, 1.0)]
 MAX_VERTICAL = 12  # up to this many short class names stand as vertical bars in class order
 MAX_HORIZONTAL = 10  # otherwise only the most likely ones are listed
@@ -24,7 +24,7 @@ class ProbabilityPlot(pg.PlotWidget):
     """
 
     def __init__(self, parent: QWidget | None = None):
-        super().__init__(parent=parent, background="w")
+        super().__init__(parent=parent, background=theme.colours()["plot_bg"])
         self.setObjectName("probabilityPlot")
         self.setAccessibleName("Class probabilities")
         self.setMinimumSize(300, 200)
@@ -32,12 +32,19 @@ class ProbabilityPlot(pg.PlotWidget):
         item.setMenuEnabled(False)
         item.setMouseEnabled(x=False, y=False)
         item.hideButtons()
-        style_axes(item)
-        self.bars = pg.BarGraphItem(x0=[], y0=[], width=[], height=[], pen=None, brush=BAR_COLOUR)
+        style_plot(self)
+        self.bars = pg.BarGraphItem(x0=[], y0=[], width=[], height=[], pen=None, brush=theme.colours()["bar"])
         item.addItem(self.bars)
         self.classes: list[str] = []
         self.vertical = True
         self.values = np.zeros(0)
+        theme.notifier().changed.connect(self.restyle)
+
+    @Slot()
+    def restyle(self) -> None:
+        """Redraw in the theme just applied."""
+        style_plot(self)
+        self.show_probabilities(self.values)
 
     def set_classes(self, classes: list[str]) -> None:
         """Lay the axes out for these class names (call when the model changes)."""
@@ -72,7 +79,8 @@ class ProbabilityPlot(pg.PlotWidget):
     def _show_vertical(self, probs: np.ndarray, top: int) -> None:
         n = probs.shape[0]
         where = np.arange(n, dtype=np.float64)
-        brushes = [TOP_COLOUR if i == top else BAR_COLOUR for i in range(n)]
+        bar, top_bar = theme.colours()["bar"], theme.colours()["bar_top"]
+        brushes = [top_bar if i == top else bar for i in range(n)]
         self.bars.setOpts(**_RESET, x0=where - 0.35, width=0.7, y0=np.zeros(n), height=probs, brushes=brushes)
 
     def _show_horizontal(self, probs: np.ndarray, top: int) -> None:
@@ -80,7 +88,8 @@ class ProbabilityPlot(pg.PlotWidget):
         where = np.arange(len(order), dtype=np.float64)[::-1]
         names = [(where[r], self.classes[i]) for r, i in enumerate(order) if i < len(self.classes)]
         self.getPlotItem().getAxis("left").setTicks([names])
-        brushes = [TOP_COLOUR if i == top else BAR_COLOUR for i in order]
+        bar, top_bar = theme.colours()["bar"], theme.colours()["bar_top"]
+        brushes = [top_bar if i == top else bar for i in order]
         self.bars.setOpts(
             **_RESET,
             x0=np.zeros(len(order)),

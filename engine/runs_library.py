@@ -1,0 +1,183 @@
+"""The runs library: every run folder under the runs folder, found again after the window closes.
+
+``list_runs`` reads each run folder's metadata (``engine.train.runs`` writes ``config.json``,
+``history.csv``, ``last.pt``, ``best.pt`` and, from the command line, ``model.pt``) without building
+any model, so the window and the command line list hundreds of runs in a moment. ``delete_runs``
+removes only folders that are run folders inside the runs folder. ``run_configs`` gives the three
+configurations to run one again. ``TensorBoardLog`` writes each epoch's scalars beside the run
+(``tensorboard --logdir runs``) when the optional ``tensorboard`` package is installed.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from engine.checkpoints import read_payload
+from engine.config import DataConfig, ModelConfig, TrainConfig
+from engine.errors import CheckpointError, ConfigError, TallerError
+from engine.train.runs import BEST, CONFIG, LAST
+
+MODEL = "model.pt"  # what `taller train` writes at the end of a run
+CHECKPOINTS = (MODEL, BEST, LAST)  # the one to reopen first: the final model, the best, the last
+TENSORBOARD_DIR = "tensorboard"
+SCALARS = ("train_loss", "val_loss", "train_acc", "val_acc", "lr")
+
+
+@dataclass
+class SavedRun:
+    """A run folder found on disk: its metadata (with history), the checkpoint to reopen, its name."""
+
+    folder: Path
+    checkpoint: Path
+    meta: dict[str, Any]
+
+    @property
+    def name(self) -> str:
+        return self.folder.name
+
+
+def is_run_folder(path: Path) -> bool:
+    """A folder Taller wrote for a run: it holds config.json or one of the run's checkpoints."""
+    return path.is_dir() and any((path / name).is_file() for name in (CONFIG, *CHECKPOINTS))
+
+
+def read_run(folder: str | Path) -> SavedRun:
+    """One run folder's metadata, read from its first readable checkpoint (no model is built).
+
+    Raises
+    ------
+    CheckpointError
+        The folder has no readable checkpoint (no epoch finished, or damaged files).
+    """
+    folder = Path(folder)
+    problems = []
+    for name in CHECKPOINTS:
+        path = folder / name
+        if not path.is_file():
+            continue
+        try:
+            meta = read_payload(path)["meta"]
+        except CheckpointError as e:
+            problems.append(e.message)
+            continue
+        meta["run_dir"] = str(folder)  # where it is now, even if the runs folder was moved or copied
+        return SavedRun(folder=folder, checkpoint=path, meta=meta)
+    detail = f": {problems[0]}" if problems else ": no epoch finished"
+    raise CheckpointError(f"run {folder.name} has no model to open{detail}")
+
+
+def list_runs(root: str | Path) -> tuple[list[SavedRun], list[str]]:
+    """Every run folder directly under ``root``, oldest first, and a message per unreadable one."""
+    root = Path(root)
+    if not root.is_dir():
+        return [], []
+    folders = sorted(
+        (p for p in root.iterdir() if is_run_folder(p)), key=lambda p: (p.stat().st_mtime, p.name)
+    )
+    runs, errors = [], []
+    for folder in folders:
+        try:
+            runs.append(read_run(folder))
+        except CheckpointError as e:
+            errors.append(e.message)
+    return runs, errors
+
+
+def delete_runs(folders: list[str | Path], root: str | Path) -> list[Path]:
+    """Delete run folders that lie directly in ``root``; returns those deleted.
+
+    Raises
+    ------
+    TallerError
+        A path is not a run folder inside ``root`` (nothing else is ever deleted), or cannot be removed.
+    """
+    root = Path(root).resolve()
+    targets = [Path(f).resolve() for f in folders]
+    for target in targets:
+        if target.parent != root or not is_run_folder(target):
+            raise TallerError(f"{target} is not a run folder in {root}; nothing was deleted")
+    deleted = []
+    for target in targets:
+        try:
+            shutil.rmtree(target)
+        except OSError as e:
+            raise TallerError(f"cannot delete {target.name}: {e.strerror or e}") from e
+        deleted.append(target)
+    return deleted
+
+
+def run_configs(meta: dict[str, Any]) -> tuple[DataConfig, ModelConfig, TrainConfig]:
+    """The configurations a run was made with (from its metadata, else its folder's config.json).
+
+    Raises
+    ------
+    ConfigError
+        The run does not say how it was made (an old or foreign checkpoint).
+    """
+    saved = meta
+    folder = meta.get("run_dir")
+    if "train_config" not in meta and folder and (Path(folder) / CONFIG).is_file():
+        saved = json.loads((Path(folder) / CONFIG).read_text(encoding="utf-8"))
+    try:
+        return (
+            DataConfig.from_dict(saved["data_config"]),
+            ModelConfig.from_dict(saved["model_config"]),
+            TrainConfig.from_dict(saved["train_config"]),
+        )
+    except (KeyError, TypeError, ValueError) as e:
+        raise ConfigError(f"this run does not record how it was made, so it cannot be run again ({e})") from e
+
+
+def tensorboard_available() -> bool:
+    """True when the optional ``tensorboard`` package is installed."""
+    return importlib.util.find_spec("tensorboard") is not None
+
+
+class TensorBoardLog:
+    """Writes each epoch's losses, accuracies and learning rate as TensorBoard scalars.
+
+    A no-op when ``tensorboard`` is not installed. The scalars go to ``RUN_DIR/tensorboard``; with
+    K-Fold each fold has its own tag prefix.
+    """
+
+    def __init__(self, run_dir: str | Path):
+        self.folder = Path(run_dir) / TENSORBOARD_DIR
+        self.writer = None
+        if tensorboard_available():
+            # optional: tensorboard is never required; torch's writer needs it installed
+            from torch.utils.tensorboard import SummaryWriter
+
+            self.writer = SummaryWriter(log_dir=str(self.folder))
+
+    def on_event(self, event: dict[str, Any]) -> None:
+        if self.writer is None or event.get("event") != "epoch_end":
+            return
+        prefix = f"fold{event['fold']}/" if event.get("fold") else ""
+        for key in SCALARS:
+            if event.get(key) is not None:
+                self.writer.add_scalar(prefix + key, float(event[key]), int(event["epoch"]))
+        self.writer.flush()
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+
+
+def with_tensorboard(
+    run_dir: str | Path, on_event: Callable[[dict[str, Any]], None] | None
+) -> tuple[Callable[[dict[str, Any]], None], TensorBoardLog]:
+    """An event callback that also logs to TensorBoard beside the run; close the log when done."""
+    log = TensorBoardLog(run_dir)
+
+    def both(event: dict[str, Any]) -> None:
+        if on_event is not None:
+            on_event(event)
+        log.on_event(event)
+
+    return both, log

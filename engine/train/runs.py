@@ -1,0 +1,244 @@
+"""Run folders: every run gets its own folder, written as it trains, and can be resumed from it.
+
+``runs/<dataset>-<model>-<N>/`` (N counts up; an existing folder is never reused) holds
+
+``config.json``
+    The run's three configurations (``DataConfig``, ``ModelConfig``, ``TrainConfig`` as dicts).
+``history.csv``
+    One row per finished epoch (the columns of ``HISTORY_COLUMNS``), rewritten after every epoch.
+``last.pt``
+    A Taller checkpoint of the last finished epoch plus a ``"training"`` entry: optimizer, schedule,
+    epoch, phase, history and random-number states (``engine.train.snapshot``). ``main.py train
+    --resume RUN_DIR`` and the window's Resume button continue from it at the next epoch.
+``best.pt``
+    A Taller checkpoint of the epoch with the best validation accuracy so far.
+
+Every file is written atomically (temporary name, fsync, rename), so a kill at any moment leaves
+the previous epoch's files loadable. The command line adds ``model.pt`` and the metrics files at the
+end (``engine.files.write_set``). Lightning's ``version_N`` and Ultralytics' ``trainN`` folders
+are the model.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import os
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from engine.checkpoints import FORMAT, VERSION, atomic_write, library_versions, plain, read_payload
+from engine.config import DataConfig, ModelConfig, TrainConfig
+from engine.data.registry import folder_path
+from engine.data.types import ImageData
+from engine.errors import CheckpointError, TrainingError
+from engine.train.state import FitState
+
+RUNS_ROOT = Path("runs")  # relative to the working folder, like Lightning's lightning_logs
+CONFIG, HISTORY, LAST, BEST = "config.json", "history.csv", "last.pt", "best.pt"
+HISTORY_COLUMNS = (
+    "fold",
+    "epoch",
+    "phase",
+    "train_loss",
+    "train_acc",
+    "val_loss",
+    "val_acc",
+    "lr",
+    "seconds",
+)
+
+
+def runs_root() -> Path:
+    """Where new run folders go: ``$TALLER_RUNS_DIR`` when set, else ``runs/`` in the working folder."""
+    return Path(os.environ.get("TALLER_RUNS_DIR") or RUNS_ROOT)
+
+
+def run_name(dataset: str, arch: str) -> str:
+    """``<dataset>-<arch>``: a folder dataset is named by its folder's own name."""
+    path = folder_path(dataset)
+    name = Path(path).name if path else dataset
+    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in name).strip("._") or "data"
+    return f"{safe}-{arch}"
+
+
+def new_run_dir(root: str | Path, dataset: str, arch: str) -> Path:
+    """Create and return ``root/<dataset>-<arch>-<N>`` with the first N not taken (never an old folder).
+
+    ``mkdir`` without ``exist_ok`` makes the choice safe against another run starting at the same time.
+    """
+    root = Path(root)
+    root.mkdir(parents=True, exist_ok=True)
+    base = run_name(dataset, arch)
+    taken = [p.name[len(base) + 1 :] for p in root.glob(f"{base}-*")]
+    n = 1 + max((int(t) for t in taken if t.isdigit()), default=0)
+    while True:
+        path = root / f"{base}-{n}"
+        try:
+            path.mkdir()
+            return path
+        except FileExistsError:
+            n += 1
+
+
+class RunFolder:
+    """Writes a run's files as it trains: config first, then history, last and best after each epoch.
+
+    Parameters
+    ----------
+    path : Path
+        The run's folder (created if needed).
+    meta : dict
+        What every checkpoint of the run carries (``arch``, ``classes``, ``spec`` and the rest of
+        ``engine.train.run.run_meta`` that is known before training).
+    """
+
+    def __init__(self, path: str | Path, meta: dict[str, Any] | None = None):
+        self.path = Path(path)
+        self.meta = dict(meta or {})
+        self.best_acc = -math.inf
+        self.write_error: str | None = None  # why the last epoch's files could not be written
+
+    def start(
+        self, data_cfg: DataConfig, model_cfg: ModelConfig, train_cfg: TrainConfig, meta: dict[str, Any]
+    ) -> None:
+        """Remember the checkpoint metadata and write ``config.json``."""
+        self.meta = dict(meta)
+        config = {
+            "data_config": data_cfg.to_dict(),
+            "model_config": model_cfg.to_dict(),
+            "train_config": {k: v for k, v in train_cfg.to_dict().items() if k != "extra"},
+            "created": time.strftime("%Y-%m-%dT%H:%M:%S"),
+        }
+        text = json.dumps(plain(config), indent=2)
+        atomic_write(self.path / CONFIG, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+
+    def on_snapshot(self, snapshot: dict[str, Any]) -> None:
+        """After an epoch: ``last.pt``, ``best.pt`` when validation accuracy improved, ``history.csv``.
+
+        A file that cannot be written (disk full, folder made read-only) does not end the run: the
+        model stays in memory for whoever saves it at the end, and ``write_error`` says what failed.
+        """
+        try:
+            self.write_epoch(snapshot)
+        except OSError as e:
+            self.write_error = f"{e.strerror or e} ({e.filename or self.path})"
+
+    def write_epoch(self, snapshot: dict[str, Any]) -> None:
+        """The three files of one finished epoch."""
+        history = snapshot["history"]
+        meta = plain(
+            {
+                **self.meta,
+                "history": [{k: v for k, v in h.items() if k != "event"} for h in history],
+                "stopped": False,
+                "versions": library_versions(),
+            }
+        )
+        weights = {k: v.detach().cpu().clone() for k, v in snapshot["model"].items()}
+        training = {k: v for k, v in snapshot.items() if k != "model"}
+        last = {"format": FORMAT, "version": VERSION, "meta": meta, "state_dict": weights}
+        save_payload(self.path / LAST, {**last, "training": training})
+        val_acc = float(history[-1].get("val_acc", math.nan))
+        if math.isfinite(val_acc) and val_acc > self.best_acc:
+            self.best_acc = val_acc
+            save_payload(self.path / BEST, last)
+        write_history(self.path / HISTORY, history)
+
+
+def save_payload(path: Path, payload: dict[str, Any]) -> Path:
+    """torch.save a checkpoint dict atomically."""
+    return atomic_write(path, lambda tmp: torch.save(payload, tmp))
+
+
+def write_history(path: Path, history: list[dict[str, Any]]) -> Path:
+    """history.csv: the header ``HISTORY_COLUMNS`` and one row per finished epoch."""
+
+    def write(tmp: Path) -> None:
+        with open(tmp, "w", newline="", encoding="utf-8") as fh:
+            out = csv.writer(fh)
+            out.writerow(HISTORY_COLUMNS)
+            out.writerows([[h.get(c) for c in HISTORY_COLUMNS] for h in history])
+
+    return atomic_write(path, write)
+
+
+def load_run(run_dir: str | Path) -> tuple[DataConfig, ModelConfig, TrainConfig, dict[str, Any]]:
+    """The configurations of a run folder and the snapshot to resume it from (its ``last.pt``).
+
+    Raises
+    ------
+    TrainingError
+        The folder is not a run folder, has no finished epoch, or has already finished every epoch.
+    """
+    run_dir = Path(run_dir)
+    if not (run_dir / CONFIG).is_file():
+        raise TrainingError(f"{run_dir} is not a run folder (it has no {CONFIG}); choose one under runs/")
+    try:
+        config = json.loads((run_dir / CONFIG).read_text(encoding="utf-8"))
+        data_cfg = DataConfig.from_dict(config["data_config"])
+        model_cfg = ModelConfig.from_dict(config["model_config"])
+        train_cfg = TrainConfig.from_dict(config["train_config"])
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        raise TrainingError(f"cannot resume {run_dir}: its {CONFIG} is damaged ({e})") from e
+    if not (run_dir / LAST).is_file():
+        raise TrainingError(f"cannot resume {run_dir}: no epoch finished before it stopped; start it again")
+    try:
+        payload = read_payload(run_dir / LAST)
+    except CheckpointError as e:
+        raise TrainingError(f"cannot resume {run_dir}: {e.message}") from e
+    training = payload.get("training")
+    if not isinstance(training, dict) or "epoch" not in training:
+        raise TrainingError(f"cannot resume {run_dir}: its {LAST} holds no training state")
+    if int(training["epoch"]) >= train_cfg.epochs:
+        raise TrainingError(f"{run_dir} already finished all {train_cfg.epochs} epochs; nothing to resume")
+    return data_cfg, model_cfg, train_cfg, {**training, "model": payload["state_dict"]}
+
+
+def best_accuracy(history: list[dict[str, Any]]) -> float:
+    """The best finite validation accuracy of a history (-inf when there is none)."""
+    accs = [float(h.get("val_acc", math.nan)) for h in history]
+    return max((a for a in accs if math.isfinite(a)), default=-math.inf)
+
+
+def attach_run_folder(
+    state: FitState,
+    folder: RunFolder | None,
+    resume: dict[str, Any] | None,
+    data_cfg: DataConfig,
+    model_cfg: ModelConfig,
+    train_cfg: TrainConfig,
+    data: ImageData,
+) -> FitState:
+    """``state`` saving each epoch into ``folder`` (config written now) and resuming from ``resume``.
+
+    Raises
+    ------
+    TrainingError
+        K-Fold runs cannot be resumed (each fold is a fresh model; start the run again).
+    """
+    if resume is not None and train_cfg.kfold:
+        raise TrainingError("K-Fold runs cannot be resumed; start the run again")
+    if folder is not None:
+        meta = {
+            "arch": model_cfg.arch,
+            "classes": list(data.classes),
+            "spec": state.spec.to_dict(),
+            "preparation": data.preparation,
+            "dataset": data_cfg.dataset,
+            "frozen": list(model_cfg.frozen),
+            "data_config": data_cfg.to_dict(),
+            "model_config": model_cfg.to_dict(),
+            "train_config": {k: v for k, v in train_cfg.to_dict().items() if k != "extra"},
+            "run_dir": str(folder.path),
+        }
+        folder.start(data_cfg, model_cfg, train_cfg, meta)
+        folder.best_acc = best_accuracy(resume["history"]) if resume else -math.inf
+    # K-Fold trains one model per fold: its folder gets config and final files, no per-epoch last.pt.
+    on_snapshot = folder.on_snapshot if folder is not None and not train_cfg.kfold else None
+    return replace(state, on_snapshot=on_snapshot, resume=resume)

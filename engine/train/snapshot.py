@@ -1,0 +1,92 @@
+"""Everything training needs to go on exactly where it stopped: a snapshot taken after an epoch.
+
+A snapshot holds the model's and optimizer's state, the learning-rate schedule, the epoch and phase,
+the history so far and every random-number state (Python, numpy, torch, CUDA and the loop's own
+shuffling generator), so that a run resumed from epoch N's snapshot trains the same batches in the
+same order as a run that never stopped. Everything in it is a tensor or a plain value: it is saved
+inside a checkpoint that loads with ``torch.load(weights_only=True)``.
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from engine.errors import TrainingError
+
+
+def rng_states(generator: torch.Generator) -> dict[str, Any]:
+    """The states of every random-number generator training draws from, as tensors and plain values."""
+    version, internal, gauss = random.getstate()
+    kind, keys, pos, has_gauss, cached = np.random.get_state()
+    states: dict[str, Any] = {
+        "python": [version, list(internal), gauss],
+        "numpy": [kind, torch.from_numpy(keys.astype(np.int64)), int(pos), int(has_gauss), float(cached)],
+        "torch": torch.get_rng_state(),
+        "generator": generator.get_state(),
+    }
+    if torch.cuda.is_available() and torch.cuda.is_initialized():
+        states["cuda"] = torch.cuda.get_rng_state_all()
+    return states
+
+
+def restore_rng(states: dict[str, Any], generator: torch.Generator) -> None:
+    """Put back the states :func:`rng_states` took."""
+    version, internal, gauss = states["python"]
+    random.setstate((int(version), tuple(int(v) for v in internal), gauss))
+    kind, keys, pos, has_gauss, cached = states["numpy"]
+    np.random.set_state((str(kind), keys.numpy().astype(np.uint32), int(pos), int(has_gauss), float(cached)))
+    torch.set_rng_state(states["torch"])
+    generator.set_state(states["generator"])
+    if "cuda" in states and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(states["cuda"])
+
+
+def capture(
+    epoch: int,
+    phase: int,
+    model: nn.Module,
+    optimizer: torch.optim.Optimizer,
+    scheduler: Any,
+    generator: torch.Generator,
+    history: list[dict[str, Any]],
+) -> dict[str, Any]:
+    """The snapshot after ``epoch`` (1-based) finished; the loop hands it to ``FitState.on_snapshot``."""
+    return {
+        "epoch": epoch,
+        "phase": phase,
+        "model": {k: v.detach() for k, v in model.state_dict().items()},
+        "optimizer": optimizer.state_dict(),
+        "scheduler": None if scheduler is None else scheduler.state_dict(),
+        "rng": rng_states(generator),
+        "history": [dict(h) for h in history],
+    }
+
+
+def restore(
+    snapshot: dict[str, Any],
+    model: nn.Module,
+    optimizer: torch.optim.Optimizer,
+    scheduler: Any,
+    generator: torch.Generator,
+) -> list[dict[str, Any]]:
+    """Load a snapshot into the model, optimizer, schedule and generators; returns the history so far.
+
+    Raises
+    ------
+    TrainingError
+        The snapshot belongs to another model or optimizer (a run folder edited by hand).
+    """
+    try:
+        model.load_state_dict(snapshot["model"])
+        optimizer.load_state_dict(snapshot["optimizer"])
+        if scheduler is not None and snapshot.get("scheduler") is not None:
+            scheduler.load_state_dict(snapshot["scheduler"])
+        restore_rng(snapshot["rng"], generator)
+    except (KeyError, ValueError, RuntimeError, TypeError) as e:
+        raise TrainingError(f"cannot resume: the saved training state does not fit this run ({e})") from e
+    return [dict(h) for h in snapshot.get("history", [])]

@@ -1,0 +1,277 @@
+"""*New dataset…*: name a dataset, add classes, gather pictures per class, save it as an image folder.
+
+Pictures come from drag and drop (files or folders), the file dialog, the clipboard, or a webcam
+where Qt Multimedia is installed. The dataset is written by ``engine.data.gather`` in a worker
+thread as ``DATA_DIR/NAME/<class>/…``, the folder format the Data panel opens.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtGui import QGuiApplication, QImage, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from engine.data.gather import MIN_PER_CLASS, check_gathered, weak_classes, write_gathered
+from gui.tasks import TaskRunner
+from gui.widgets.gather_grid import GatherGrid, png_bytes
+from gui.widgets.message_label import MessageLabel
+
+WEBCAM_HINT = "A webcam needs Qt Multimedia: pip install PySide6-Addons (or pip install 'taller[webcam]')"
+
+
+def images(n: int) -> str:
+    return f"{n} image" if n == 1 else f"{n} images"
+
+
+def multimedia_available() -> bool:
+    """Whether Qt Multimedia (the webcam) can be imported; it ships in PySide6-Addons."""
+    return importlib.util.find_spec("PySide6.QtMultimedia") is not None
+
+
+class GatherDialog(QDialog):
+    """Gather pictures per class and save them as a dataset.
+
+    Signals
+    -------
+    datasetSaved(str)   the folder just written (one sub-folder per class)
+    """
+
+    datasetSaved = Signal(str)
+
+    def __init__(self, data_dir: str | Path, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("gatherDialog")
+        self.setWindowTitle("New dataset")
+        self.data_dir = Path(data_dir)
+        self.saving = TaskRunner(self, "gatherSaveTask")
+        self._build()
+        for name in ("class 1", "class 2"):
+            self.add_class(name)
+        self._update()
+
+    def _build(self) -> None:
+        self.nameEdit = QLineEdit(objectName="gatherNameEdit", placeholderText="e.g. my-plants")
+        self.whereLabel = QLabel(objectName="gatherWhereLabel", wordWrap=True)
+        self.whereLabel.setProperty("role", "caption")
+        self.classList = QListWidget(objectName="gatherClassList")
+        self.classList.setAccessibleName("Classes")
+        self.addClassButton = QPushButton("Add class", objectName="addClassButton")
+        self.removeClassButton = QPushButton("Remove class", objectName="removeClassButton")
+        self.grids = QStackedWidget(objectName="gatherGrids")
+        self.hintLabel = QLabel(
+            "Drop pictures or folders on the grid, paste (Ctrl+V), or add files. "
+            f"Aim for {MIN_PER_CLASS} or more per class.",
+            wordWrap=True,
+        )
+        self.hintLabel.setProperty("role", "caption")
+        self.addFilesButton = QPushButton("Add images…", objectName="addImagesButton")
+        self.pasteButton = QPushButton("Paste", objectName="pasteButton")
+        self.webcamButton = QPushButton("Webcam…", objectName="webcamButton")
+        self.removeImagesButton = QPushButton("Remove selected", objectName="removeImagesButton")
+        self.moveCombo = QComboBox(objectName="moveToCombo")
+        self.moveButton = QPushButton("Move to", objectName="moveImagesButton")
+        self.countsLabel = QLabel(objectName="gatherCountsLabel", wordWrap=True)
+        self.messageLabel = MessageLabel("gatherMessage", selectable=False)
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
+        )
+        self.saveButton = self.buttons.button(QDialogButtonBox.StandardButton.Save)
+        self.saveButton.setObjectName("gatherSaveButton")
+        self.saveButton.setText("Save and open")
+        if not multimedia_available():
+            self.webcamButton.setEnabled(False)
+            self.webcamButton.setToolTip(WEBCAM_HINT)
+            self.webcamButton.setText("Webcam (needs Qt Multimedia)")
+
+        form = QFormLayout()
+        form.addRow("Dataset name", self.nameEdit)
+        form.addRow("", self.whereLabel)
+        classes = QVBoxLayout()
+        classes.addWidget(QLabel("<b>Classes</b> (double-click to rename)"))
+        classes.addWidget(self.classList, 1)
+        for button in (self.addClassButton, self.removeClassButton):
+            classes.addWidget(button)
+        pictures = QVBoxLayout()
+        pictures.addWidget(self.hintLabel)
+        pictures.addWidget(self.grids, 1)
+        row = QHBoxLayout()
+        for widget in (self.addFilesButton, self.pasteButton, self.webcamButton):
+            row.addWidget(widget)
+        row.addStretch(1)
+        for widget in (self.removeImagesButton, self.moveButton, self.moveCombo):
+            row.addWidget(widget)
+        pictures.addLayout(row)
+        middle = QHBoxLayout()
+        middle.addLayout(classes, 1)
+        middle.addLayout(pictures, 3)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addLayout(middle, 1)
+        layout.addWidget(self.countsLabel)
+        layout.addWidget(self.messageLabel)
+        layout.addWidget(self.buttons)
+        self.resize(860, 560)
+
+        self.nameEdit.textChanged.connect(self._update)
+        self.classList.currentRowChanged.connect(self.grids.setCurrentIndex)
+        self.classList.currentRowChanged.connect(self._update)
+        self.classList.itemChanged.connect(self._update)
+        self.addClassButton.clicked.connect(self._on_add_class)
+        self.removeClassButton.clicked.connect(self.remove_class)
+        self.addFilesButton.clicked.connect(self.add_files)
+        self.pasteButton.clicked.connect(self.paste)
+        self.removeImagesButton.clicked.connect(self.remove_selected)
+        self.moveButton.clicked.connect(self._on_move)
+        self.buttons.accepted.connect(self.save)
+        self.buttons.rejected.connect(self.reject)
+        QShortcut(QKeySequence.StandardKey.Paste, self, self.paste)
+        QShortcut(QKeySequence.StandardKey.Delete, self, self.remove_selected)
+
+    # ---- public API ---------------------------------------------------------------------------
+    def add_class(self, name: str) -> GatherGrid:
+        """A new class (named ``name``) with an empty grid; it becomes the chosen class."""
+        item = QListWidgetItem(name)
+        item.setFlags(item.flags() | Qt.ItemFlag.ItemIsEditable)
+        grid = GatherGrid()
+        grid.changed.connect(self._update)
+        self.classList.addItem(item)
+        self.grids.addWidget(grid)
+        self.classList.setCurrentRow(self.classList.count() - 1)
+        return grid
+
+    def class_names(self) -> list[str]:
+        return [self.classList.item(i).text().strip() for i in range(self.classList.count())]
+
+    def grid(self, index: int | None = None) -> GatherGrid:
+        return self.grids.widget(self.classList.currentRow() if index is None else index)
+
+    def gathered(self) -> dict[str, list]:
+        """{class name: pictures} as they stand."""
+        return {name: self.grid(i).items() for i, name in enumerate(self.class_names())}
+
+    @Slot()
+    def remove_class(self) -> None:
+        row = self.classList.currentRow()
+        if row < 0:
+            return
+        self.classList.takeItem(row)
+        grid = self.grids.widget(row)
+        self.grids.removeWidget(grid)
+        grid.deleteLater()
+        self._update()
+
+    @Slot()
+    def add_files(self) -> None:
+        files, _ = QFileDialog.getOpenFileNames(
+            self, "Add images", "", "Images (*.png *.jpg *.jpeg *.bmp *.gif *.webp)"
+        )
+        if files and self.classList.currentRow() >= 0:
+            self.grid().add_paths([Path(f) for f in files])
+
+    @Slot()
+    def paste(self) -> None:
+        """Add the clipboard's picture, or its image files, to the chosen class."""
+        if self.classList.currentRow() < 0:
+            return
+        mime = QGuiApplication.clipboard().mimeData()
+        if mime is not None and mime.hasUrls():
+            self.grid().add_paths([Path(u.toLocalFile()) for u in mime.urls() if u.isLocalFile()])
+        elif mime is not None and mime.hasImage():
+            self.grid().add_items([png_bytes(QImage(mime.imageData()))])
+        else:
+            self.messageLabel.show_message("The clipboard holds no picture.", role="info")
+
+    @Slot()
+    def remove_selected(self) -> None:
+        if self.classList.currentRow() >= 0:
+            self.grid().take_selected()
+
+    def move_selected(self, target: int) -> None:
+        """Move the chosen class's selected pictures to class ``target``."""
+        if 0 <= target < self.classList.count() and target != self.classList.currentRow():
+            self.grid(target).add_items(self.grid().take_selected())
+
+    @Slot()
+    def save(self) -> None:
+        """Write the dataset in a worker; on success emit ``datasetSaved`` and close."""
+        name, classes, root = self.nameEdit.text().strip(), self.gathered(), self.data_dir
+
+        def job(on_event, stop):
+            return write_gathered(root, name, classes, on_event, stop)
+
+        self.saveButton.setEnabled(False)
+        self.messageLabel.show_message("Saving…", role="info")
+        self.saving.start(job, on_done=self._on_saved, on_failed=self._on_failed, on_finished=self._update)
+
+    # ---- reactions ----------------------------------------------------------------------------
+    @Slot()
+    def _on_add_class(self) -> None:
+        item_grid = self.add_class(f"class {self.classList.count() + 1}")
+        self.classList.editItem(self.classList.item(self.classList.count() - 1))
+        item_grid.setFocus()
+
+    @Slot()
+    def _on_move(self) -> None:
+        self.move_selected(self.moveCombo.currentData() if self.moveCombo.currentData() is not None else -1)
+
+    @Slot(object)
+    def _on_saved(self, path) -> None:
+        self.messageLabel.show_message("")
+        self.datasetSaved.emit(str(path))
+        self.accept()
+
+    @Slot(str)
+    def _on_failed(self, message: str) -> None:
+        self.messageLabel.show_error(message)
+
+    @Slot()
+    def _update(self, *_) -> None:
+        names, classes = self.class_names(), self.gathered()
+        self.whereLabel.setText(f"Saved as {self.data_dir / (self.nameEdit.text().strip() or 'NAME')}")
+        counts = [f"{name or '(no name)'}: {images(len(items))}" for name, items in classes.items()]
+        self.countsLabel.setText(" · ".join(counts))
+        self.moveCombo.clear()
+        for i, name in enumerate(names):
+            if i != self.classList.currentRow():
+                self.moveCombo.addItem(name, i)
+        problems = check_gathered(self.nameEdit.text(), classes)
+        weak = weak_classes(classes)
+        if not self.saving.is_running():
+            if problems:
+                self.messageLabel.show_message(" ".join(problems), role="hint")
+            elif weak:
+                self.messageLabel.show_message(
+                    f"Few images in {', '.join(weak)}: {MIN_PER_CLASS} or more per class train a "
+                    "more useful model. You can save now and add more later.",
+                    role="warning",
+                )
+            else:
+                self.messageLabel.show_message("")
+        self.saveButton.setEnabled(not problems and not self.saving.is_running())
+        has_class = self.classList.currentRow() >= 0
+        for widget in (
+            self.addFilesButton,
+            self.pasteButton,
+            self.removeImagesButton,
+            self.removeClassButton,
+        ):
+            widget.setEnabled(has_class)
+        self.moveButton.setEnabled(has_class and self.moveCombo.count() > 0)

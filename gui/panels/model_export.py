@@ -1,0 +1,117 @@
+"""File > Export model…: the current model (trained or opened) as an ONNX file, in a worker.
+
+The export and its check with onnxruntime are ``engine.export_onnx``; this module asks where to
+write, runs it as a task and says how it went. Without the optional ``[export]`` extra the action
+stays in the menu and says what to install.
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Slot
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QFileDialog, QWidget
+
+from engine.checkpoints import LoadedCheckpoint
+from engine.export_onnx import INSTALL_HINT, OnnxExport, export_checkpoint, missing_packages
+from gui.tasks import TaskRunner
+
+
+class ModelExporter(QObject):
+    """Owns the *Export model…* action and its task.
+
+    Parameters
+    ----------
+    window
+        The main window: ``current_model()`` gives the model, ``training_panel.messageLabel`` and
+        ``statusBar()`` show the outcome.
+    """
+
+    def __init__(self, window: QWidget):
+        super().__init__(window)
+        self.setObjectName("modelExporter")
+        self.window = window
+        self.runner = TaskRunner(self, "onnxExportTask")
+        self.action = QAction("Export model as ONNX…", window, objectName="exportModelAction")
+        self.action.setStatusTip("Write the current model as an ONNX file other tools can run")
+        self.action.triggered.connect(self._on_triggered)
+        self.runner.runningChanged.connect(self._on_running_changed)
+        self.last: OnnxExport | None = None
+
+    @Slot()
+    def _on_triggered(self) -> None:
+        self.export()
+
+    def export(self, path: str | Path | None = None) -> bool:
+        """Export the current model to ``path`` (asks with a dialog when None); False if not started."""
+        missing = missing_packages()
+        if missing:
+            return self._say(
+                f"ONNX export needs {', '.join(missing)}. Install the export extra: {INSTALL_HINT}"
+            )
+        current = self.window.current_model()
+        if current is None:
+            return self._say("Train or open a model first: there is no model to export yet.")
+        if self.runner.is_running():
+            return False
+        meta = dict(current.meta)
+        if not path:
+            suggested = Path.home() / f"{meta.get('dataset', 'model')}-{meta.get('arch', 'model')}.onnx"
+            path, _ = QFileDialog.getSaveFileName(
+                self.window, "Export the model as ONNX", str(suggested), "ONNX models (*.onnx)"
+            )
+            if not path:
+                return False
+        # A copy: the worker moves it to the CPU and runs it while the window keeps using its own.
+        loaded = LoadedCheckpoint(model=copy.deepcopy(current.model), meta=meta, path=Path(path))
+        self.window.statusBar().showMessage(f"Exporting to {Path(path).name}…")
+        return self.runner.start(_export_job(loaded, Path(path)), on_done=self._on_done, on_failed=self._say)
+
+    def _on_done(self, result: OnnxExport | None) -> None:
+        if result is None:
+            return
+        self.last = result
+        self._show(
+            f"Exported to {result.path}: onnxruntime gives the same probabilities as PyTorch "
+            f"(largest difference {result.max_difference:.1e} on {result.checked} {result.checked_on}).",
+            role="ok",
+        )
+
+    def _say(self, message: str) -> bool:
+        self._show(message, role="error")
+        return False
+
+    def _show(self, message: str, role: str) -> None:
+        label = self.window.training_panel.messageLabel
+        label.show_error(message) if role == "error" else label.show_message(message, role=role)
+        self.window.statusBar().showMessage(message.splitlines()[0], 10000)
+
+    @Slot(bool)
+    def _on_running_changed(self, running: bool) -> None:
+        self.action.setEnabled(not running)
+
+
+def _export_job(loaded: LoadedCheckpoint, out: Path):
+    """The worker's function: export, then check with onnxruntime."""
+
+    def job(on_event, stop):
+        return export_checkpoint(loaded, out, on_event=on_event, stop=stop)
+
+    return job
+
+
+def add_export_action(window: QWidget) -> ModelExporter:
+    """Put *Export model as ONNX…* in the window's File menu; returns its owner."""
+    exporter = ModelExporter(window)
+    menu = window.fileMenu
+    actions = menu.actions()
+    save = window.training_panel.saveAction
+    after = actions.index(save) + 1 if save in actions else len(actions)
+    if after < len(actions):  # right below Save model
+        menu.insertAction(actions[after], exporter.action)
+    else:
+        menu.addAction(exporter.action)
+    window.modelExporter = exporter
+    return exporter

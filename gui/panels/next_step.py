@@ -1,0 +1,64 @@
+"""The strip above the tabs that says what to do next after a run (Evaluate, Try it)."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Signal, Slot
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QToolButton, QWidget
+
+from engine.formatting import percent
+
+
+def next_step_text(result) -> str:
+    """One sentence about a finished run and what to look at next."""
+    test = (getattr(result, "test", None) or {}).get("accuracy")
+    score = f" Test accuracy {percent(test)}." if test is not None else ""
+    if getattr(result, "error", None) or getattr(result, "stopped", False):
+        return f"The run ended early.{score} Next: 4 · Evaluate its mistakes, or 5 · Try it."
+    return f"Training finished.{score} Next: 4 · Evaluate its mistakes, or 5 · Try it on your own images."
+
+
+class NextStepBar(QFrame):
+    """A dismissable prompt with buttons to the next steps.
+
+    Signals
+    -------
+    evaluateRequested()   the user chose "4 · Evaluate"
+    tryRequested()        the user chose "5 · Try it"
+    """
+
+    evaluateRequested = Signal()
+    tryRequested = Signal()
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent, objectName="nextStepBar")
+        self.label = QLabel(objectName="nextStepLabel", wordWrap=True)
+        self.evaluateButton = QPushButton("4 · Evaluate", objectName="nextEvaluateButton")
+        self.tryButton = QPushButton("5 · Try it", objectName="nextTryButton")
+        self.closeButton = QToolButton(objectName="nextStepClose", text="✕", autoRaise=True)
+        self.closeButton.setToolTip("Hide this note")
+        self.closeButton.setAccessibleName("Hide the next-step note")
+        row = QHBoxLayout(self)
+        row.setContentsMargins(8, 4, 4, 4)
+        row.addWidget(self.label, 1)
+        for widget in (self.evaluateButton, self.tryButton, self.closeButton):
+            row.addWidget(widget)
+        self.evaluateButton.clicked.connect(self._evaluate)
+        self.tryButton.clicked.connect(self._try)
+        self.closeButton.clicked.connect(self.hide)
+        self.hide()
+
+    @Slot(object)
+    def show_for(self, result) -> None:
+        """Prompt the next steps after ``result`` (a RunResult)."""
+        self.label.setText(next_step_text(result))
+        self.show()
+
+    @Slot()
+    def _evaluate(self) -> None:
+        self.hide()
+        self.evaluateRequested.emit()
+
+    @Slot()
+    def _try(self) -> None:
+        self.hide()
+        self.tryRequested.emit()

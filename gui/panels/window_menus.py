@@ -1,0 +1,122 @@
+"""The window's frame: menus (File, View → Theme, Help), window-wide keys, scrolling tab pages,
+fitting the screen and the question before quitting.
+
+``build_menus(window)`` is called once by the main window; other panels add their own items to
+``window.fileMenu`` (e.g. *Export model…*).
+"""
+
+from __future__ import annotations
+
+from functools import partial
+
+from PySide6.QtCore import QRect, QSize, Qt
+from PySide6.QtGui import QAction, QActionGroup, QGuiApplication, QKeySequence
+from PySide6.QtWidgets import QFrame, QMessageBox, QScrollArea, QWidget
+
+from gui.panels.gather_dialog import GatherDialog
+from gui.panels.window_help import ReadmeDialog, show_about, show_shortcuts
+from gui.theme import THEME_NAMES
+
+
+def scrolling(panel: QWidget) -> QScrollArea:
+    """A tab page that scrolls when the window is smaller than the panel's own minimum."""
+    scroll = QScrollArea(objectName=f"{panel.objectName()}Scroll", widgetResizable=True)
+    scroll.setFrameShape(QFrame.Shape.NoFrame)
+    scroll.setWidget(panel)
+    return scroll
+
+
+def fit_to_screen(geometry: QRect, available: QRect) -> QRect:
+    """``geometry`` shrunk to fit ``available`` and moved inside it (a screen's free area)."""
+    width = min(geometry.width(), available.width())
+    height = min(geometry.height(), available.height())
+    left = min(max(geometry.left(), available.left()), available.right() - width + 1)
+    top = min(max(geometry.top(), available.top()), available.bottom() - height + 1)
+    return QRect(left, top, width, height)
+
+
+def keep_on_screen(window) -> None:
+    """Shrink and move a window into its screen's free area (frame included)."""
+    screen = window.screen() or QGuiApplication.primaryScreen()
+    if screen is None:
+        return
+    available = screen.availableGeometry()
+    if window.isMaximized() or window.isFullScreen():
+        return
+    frame = window.frameGeometry()
+    extra = QSize(frame.width() - window.width(), frame.height() - window.height())
+    inner = available.adjusted(0, 0, -extra.width(), -extra.height())
+    window.setGeometry(fit_to_screen(window.geometry(), inner))
+
+
+def ask_to_quit(parent: QWidget, question: str) -> bool:
+    """A Quit / Cancel question (Cancel is the default); True when the user chose Quit."""
+    box = QMessageBox(QMessageBox.Icon.Question, "Quit Taller", question, parent=parent)
+    box.setObjectName("quitQuestion")
+    box.setStandardButtons(QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel)
+    box.button(QMessageBox.StandardButton.Yes).setText("Quit")
+    box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+    return box.exec() == QMessageBox.StandardButton.Yes
+
+
+def open_gather(window) -> GatherDialog:
+    """*New dataset…*: the gathered dataset opens in the window's Data panel once saved."""
+    dialog = GatherDialog(window.data_panel.data_config().data_dir, window)
+    dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    dialog.datasetSaved.connect(window.data_panel.set_image_folder)
+    dialog.open()
+    return dialog
+
+
+def show_readme(window) -> None:
+    dialog = ReadmeDialog(window)
+    dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    dialog.open()
+
+
+def build_menus(window) -> None:
+    """File, View and Help menus, and the keys Ctrl+Return (train), Esc (stop), Ctrl+1…5 (tabs)."""
+    file_menu = window.menuBar().addMenu("&File")
+    window.fileMenu = file_menu
+    if hasattr(window, "newDatasetAction"):
+        file_menu.addAction(window.newDatasetAction)
+        file_menu.addSeparator()
+    file_menu.addAction(window.training_panel.openAction)
+    file_menu.addAction(window.training_panel.saveAction)
+    file_menu.addSeparator()
+    window.quitAction = QAction("&Quit", window, shortcut=QKeySequence.StandardKey.Quit)
+    window.quitAction.triggered.connect(window.close)
+    file_menu.addAction(window.quitAction)
+
+    theme_menu = window.menuBar().addMenu("&View").addMenu("&Theme")
+    window.themeActions = QActionGroup(window, exclusive=True)
+    for key, label in THEME_NAMES.items():
+        action = QAction(label, window, checkable=True, data=key)
+        action.setObjectName(f"theme_{key}")
+        window.themeActions.addAction(action)
+        theme_menu.addAction(action)
+    window.themeActions.triggered.connect(window.on_theme_chosen)
+
+    help_menu = window.menuBar().addMenu("&Help")
+    shortcuts = QAction("&Keyboard shortcuts", window, shortcut=QKeySequence.StandardKey.HelpContents)
+    shortcuts.triggered.connect(partial(show_shortcuts, window))
+    readme = QAction("&README", window)
+    readme.triggered.connect(partial(show_readme, window))
+    about = QAction("&About Taller", window)
+    about.triggered.connect(partial(show_about, window))
+    help_menu.addActions([shortcuts, readme, about])
+    _add_keys(window)
+
+
+def _add_keys(window) -> None:
+    # Window-wide keys: Ctrl+Return trains and Esc stops, whichever control has the focus.
+    window.trainAction = QAction("Train", window, objectName="trainAction")
+    window.trainAction.setShortcuts([QKeySequence("Ctrl+Return"), QKeySequence("Ctrl+Enter")])
+    window.trainAction.triggered.connect(window.train_shortcut)
+    window.stopAction = QAction("Stop", window, objectName="stopAction", shortcut=QKeySequence("Esc"))
+    window.stopAction.triggered.connect(window.training_panel.stop)
+    window.addActions([window.trainAction, window.stopAction])
+    for i in range(window.tabs.count()):
+        action = QAction(window, shortcut=QKeySequence(f"Ctrl+{i + 1}"))
+        action.triggered.connect(partial(window.tabs.setCurrentIndex, i))
+        window.addAction(action)
