@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import multiprocessing
+import tempfile
 import threading
 import warnings
 from collections.abc import Callable
@@ -29,7 +31,7 @@ import torch
 from torch import nn
 
 from engine import evaluation
-from engine.checkpoints import LoadedCheckpoint, atomic_write, load_checkpoint
+from engine.checkpoints import LoadedCheckpoint, atomic_write, load_checkpoint, save_checkpoint
 from engine.data.registry import load_dataset
 from engine.data.transforms import normalise
 from engine.data.types import InputSpec
@@ -235,3 +237,24 @@ def read_metadata(path: str | Path) -> dict[str, str]:
 
     model = onnx.load(str(path), load_external_data=False)
     return {p.key: p.value for p in model.metadata_props}
+
+
+def export_in_child(
+    loaded: LoadedCheckpoint, out: str | Path, stop: threading.Event | None = None, poll: float = 0.2
+) -> OnnxExport | None:
+    """``export_checkpoint`` in a fresh (spawned) process; None when ``stop`` is set first.
+
+    The window calls this from a worker thread: torch.export's tracing, run in a thread of a process
+    whose main thread runs Qt's event loop, was seen to stall for good; a process of its own cannot,
+    and Stop can end it at once. The model goes over as a checkpoint in a temporary folder.
+    """
+    with tempfile.TemporaryDirectory(prefix="taller-export-") as tmp:
+        checkpoint = save_checkpoint(Path(tmp) / "model.pt", loaded.model, loaded.meta)
+        with multiprocessing.get_context("spawn").Pool(1) as pool:
+            pending = pool.apply_async(export_checkpoint, (str(checkpoint), str(out)))
+            while not pending.ready():
+                if stop is not None and stop.is_set():
+                    pool.terminate()
+                    return None
+                pending.wait(poll)
+            return pending.get()  # an OnnxExportError raised in the child is raised here

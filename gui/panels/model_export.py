@@ -15,7 +15,7 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QFileDialog, QWidget
 
 from engine.checkpoints import LoadedCheckpoint
-from engine.export_onnx import INSTALL_HINT, OnnxExport, export_checkpoint, missing_packages
+from engine.export_onnx import INSTALL_HINT, OnnxExport, export_in_child, missing_packages
 from gui.tasks import TaskRunner
 
 
@@ -97,7 +97,8 @@ def _export_job(loaded: LoadedCheckpoint, out: Path):
     """The worker's function: export, then check with onnxruntime."""
 
     def job(on_event, stop):
-        return export_checkpoint(loaded, out, on_event=on_event, stop=stop)
+        on_event({"event": "status", "message": f"Exporting to {out.name} and checking it with onnxruntime…"})
+        return export_in_child(loaded, out, stop=stop)
 
     return job
 
