@@ -12,7 +12,7 @@ import torch
 from sklearn.datasets import load_digits as sklearn_digits
 
 from engine.data.framing import frame_digit
-from engine.data.types import DIGIT_CLASSES, ImageData, digit_spec
+from engine.data.types import ImageData, digit_data
 
 
 @functools.lru_cache(maxsize=1)
@@ -40,13 +40,4 @@ def real_digits() -> tuple[torch.Tensor, torch.Tensor]:
 def load_digits() -> ImageData:
     """The built-in "digits" dataset: all 1,797 images as the pool, no test split of its own."""
     images, labels = real_digits()
-    return ImageData(
-        name="digits",
-        classes=list(DIGIT_CLASSES),
-        spec=digit_spec(),
-        train_images=images,
-        train_labels=labels,
-        preparation="digit",
-        flip_ok=False,
-        source="scikit-learn load_digits (8x8, framed like MNIST)",
-    )
+    return digit_data("digits", images, labels, "scikit-learn load_digits (8x8, framed like MNIST)")

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from engine.data.types import DIGIT_CLASSES, ImageData, digit_spec
+from engine.data.types import ImageData, digit_data
 from engine.errors import DatasetError
 
 KEY = "mnist-sample"
@@ -111,13 +111,4 @@ def available() -> bool:
 def load_mnist_sample() -> ImageData:
     """The built-in "mnist-sample" dataset: all 5,000 digits as the pool, no test split of its own."""
     images, labels = sample_digits()
-    return ImageData(
-        name=KEY,
-        classes=list(DIGIT_CLASSES),
-        spec=digit_spec(),
-        train_images=images,
-        train_labels=labels,
-        preparation="digit",
-        flip_ok=False,
-        source=SOURCE,
-    )
+    return digit_data(KEY, images, labels, SOURCE)

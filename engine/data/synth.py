@@ -16,7 +16,7 @@ from sklearn.model_selection import train_test_split
 from engine.data.builtin import real_digits
 from engine.data.framing import INK_THRESHOLD, MNIST_BOX, MNIST_SIZE, fit_into_box
 from engine.data.strokes import CANVAS, Style, draw, templates, uniform
-from engine.data.types import DIGIT_CLASSES, ImageData, digit_spec
+from engine.data.types import ImageData, digit_data
 from engine.errors import SynthError
 
 SYNTH_TRAIN_SIZE = 20_000
@@ -198,7 +198,7 @@ def synth_dataset(seed: int = 0, size: int | None = None, **style) -> ImageData:
     images, labels = generate(size, seed=seed, **style)
     test_images, test_labels = real_digits()
     source = f"{size} generated digits; test: scikit-learn's {len(test_labels)} real digits"
-    return _digit_data("synth-digits", images, labels, test_images, test_labels, source)
+    return digit_data("synth-digits", images, labels, source, test_images, test_labels)
 
 
 def mixed_dataset(seed: int = 0, size: int | None = None, **style) -> ImageData:
@@ -220,21 +220,6 @@ def mixed_dataset(seed: int = 0, size: int | None = None, **style) -> ImageData:
     labels = torch.cat([synth_labels, real_labels[train_idx]])
     order = torch.randperm(len(labels), generator=torch.Generator().manual_seed(seed))
     source = f"{size} generated + {len(train_idx)} real digits; test: {len(test_idx)} real digits"
-    return _digit_data(
-        "digits+synth", images[order], labels[order], real_images[test_idx], real_labels[test_idx], source
-    )
-
-
-def _digit_data(name, images, labels, test_images, test_labels, source) -> ImageData:
-    return ImageData(
-        name=name,
-        classes=list(DIGIT_CLASSES),
-        spec=digit_spec(),
-        train_images=images,
-        train_labels=labels,
-        test_images=test_images,
-        test_labels=test_labels,
-        preparation="digit",
-        flip_ok=False,
-        source=source,
+    return digit_data(
+        "digits+synth", images[order], labels[order], source, real_images[test_idx], real_labels[test_idx]
     )

@@ -136,3 +136,26 @@ class Splits:
     train: Subset
     val: Subset
     test: Subset
+
+
+def digit_data(
+    name: str,
+    images: torch.Tensor,
+    labels: torch.Tensor,
+    source: str,
+    test_images: torch.Tensor | None = None,
+    test_labels: torch.Tensor | None = None,
+) -> ImageData:
+    """A digit dataset: classes 0-9, MNIST's spec and framing at inference, never mirrored."""
+    return ImageData(
+        name=name,
+        classes=list(DIGIT_CLASSES),
+        spec=digit_spec(),
+        train_images=images,
+        train_labels=labels,
+        test_images=test_images,
+        test_labels=test_labels,
+        preparation="digit",
+        flip_ok=False,
+        source=source,
+    )
