@@ -4,7 +4,8 @@ Real digits the model never trained on are written dark on light at a random siz
 height) and place on a 280x280 white page, saved as PNG files and read by ``main.py predict`` in a
 subprocess: the same preparation as the drawing canvas. Three sets, none of them trained on:
 
-- ``real``: the 750 MNIST-sample digits that ``models/train_default.py`` holds out;
+- ``real``: the 750 MNIST-sample digits that ``models/train_default.py`` holds out (or, with
+  ``--folds K --fold I``, the part of a k-fold split that a cross-validation model left out);
 - ``real_styled``: the same digits written with a drawing's variations (slant, width, pen
   thickness, hard edges);
 - ``sklearn``: the 540 scikit-learn digits (8x8 scans, 43 writers) that "digits+synth" tests on.
@@ -13,7 +14,7 @@ Prints accuracy per set with the commonest mistakes, then one line ``canvas_skle
 canvas_real_styled_accuracy=... canvas_real_accuracy=X.XXXX``.
 
     .venv/bin/python bench/default_model_accuracy.py [--model models/default-digits.pt] [--seed 7]
-        [--keep DIR] [--sets real,real_styled,sklearn]
+        [--keep DIR] [--sets real,real_styled,sklearn] [--folds K --fold I]
 """
 
 from __future__ import annotations
@@ -82,8 +83,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=7, help="seed of the pages' sizes and places")
     parser.add_argument("--keep", type=Path, help="write the PNG pages here and keep them")
     parser.add_argument("--sets", default=",".join(SETS), help=f"comma-separated, of {', '.join(SETS)}")
+    # For a model trained with models.train_default --folds K --fold I: its held-out part instead.
+    parser.add_argument("--folds", type=int, default=0, help="k of the k-fold split (0: the 750)")
+    parser.add_argument("--fold", type=int, default=0, help="the part the model did not train on")
     args = parser.parse_args(argv)
-    _, _, real_x, real_y = held_out_real()
+    _, _, real_x, real_y = held_out_real(args.folds, args.fold)
     _, _, sk_x, sk_y = held_out_sklearn()
     print(f"framed 28x28 arrays (no page): real {framed_accuracy(args.model, real_x, real_y):.4f}")
     with tempfile.TemporaryDirectory() as tmp:

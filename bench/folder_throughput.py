@@ -17,6 +17,7 @@ Last lines: ``ratio_stream_vs_reference=``, ``ratio_cached_vs_reference=``, ``rs
 from __future__ import annotations
 
 import argparse
+import io
 import resource
 import statistics
 import subprocess
@@ -36,20 +37,32 @@ from torchvision import datasets, transforms  # noqa: E402
 from engine.data.stream import PhotoFiles, decoded_folder, stream_loader  # noqa: E402
 
 
-def make_folder(root: Path, n: int, classes: int = 10) -> tuple[list[Path], list[int]]:
-    """n synthetic 500x375 JPEGs (smooth colour fields plus noise, like photos compress)."""
+def make_folder(root: Path, n: int, classes: int = 10, distinct: int = 40) -> tuple[list[Path], list[int]]:
+    """n synthetic 500x375 JPEGs (smooth colour fields plus noise, like photos compress).
+
+    ``distinct`` pictures per class are drawn and encoded; the other files are byte copies of
+    them (decoding costs the same, and making 20,000 takes minutes, not an hour on a busy machine).
+    """
     rng = np.random.default_rng(0)
     files, labels = [], []
     yy, xx = np.mgrid[0:375, 0:500]
+    encoded: dict[tuple[int, int], bytes] = {}
     for i in range(n):
-        k = i % classes
+        k, variant = i % classes, (i // classes) % distinct
         folder = root / f"class{k}"
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / f"{i:06d}.jpg"
         if not path.exists():
-            base = np.stack([(xx * (k + 1) + i) % 256, (yy * (k + 2)) % 256, (xx + yy + 40 * k) % 256], -1)
-            noise = rng.integers(0, 40, base.shape)
-            Image.fromarray((base + noise).clip(0, 255).astype(np.uint8)).save(path, quality=90)
+            if (k, variant) not in encoded:
+                base = np.stack(
+                    [(xx * (k + 1) + i) % 256, (yy * (k + 2)) % 256, (xx + yy + 40 * k) % 256], -1
+                )
+                noise = rng.integers(0, 40, base.shape)
+                picture = Image.fromarray((base + noise).clip(0, 255).astype(np.uint8))
+                buffer = io.BytesIO()
+                picture.save(buffer, format="JPEG", quality=90)
+                encoded[k, variant] = buffer.getvalue()
+            path.write_bytes(encoded[k, variant])
         files.append(path)
         labels.append(k)
     order = sorted(range(n), key=lambda j: str(files[j]))  # ImageFolder's order
@@ -105,23 +118,28 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=64)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--rss-child", nargs=4, metavar=("DIR", "N", "SIZE", "CACHE"))
+    parser.add_argument(
+        "--folder", help="keep (and reuse) the JPEGs here: DIR/photos-N, as stream_train_memory"
+    )
     args = parser.parse_args()
     if args.rss_child:
         folder, n, size, cache = args.rss_child
         return rss_child(folder, int(n), int(size), cache)
     with tempfile.TemporaryDirectory(prefix="taller-bench-") as tmp:
         tmp = Path(tmp)
-        files, labels = make_folder(tmp / "small", args.images)
+        base = Path(args.folder) if args.folder else tmp
+        small_dir, big_dir = base / f"photos-{args.images}", base / f"photos-{args.big}"
+        files, labels = make_folder(small_dir, args.images)
         cached(files, args.size, args.batch, tmp / "cache")  # the first pass writes the cache
         ref, stream, cache = [], [], []
         for r in range(args.rounds):
-            ref.append(reference(tmp / "small", args.size, args.workers, args.batch))
+            ref.append(reference(small_dir, args.size, args.workers, args.batch))
             stream.append(streamed(files, labels, args.size, args.workers, args.batch))
             cache.append(cached(files, args.size, args.batch, tmp / "cache"))
             rates = f"reference {ref[-1]:.0f} img/s, stream {stream[-1]:.0f}, cached {cache[-1]:.0f}"
             print(f"round {r + 1}: {rates}", flush=True)
-        small = peak_rss(tmp / "small", args.images, args.size, tmp / "rss-cache")
-        big = peak_rss(tmp / "big", args.big, args.size, tmp / "rss-cache")
+        small = peak_rss(small_dir, args.images, args.size, tmp / "rss-cache")
+        big = peak_rss(big_dir, args.big, args.size, tmp / "rss-cache")
         print(f"peak RSS: {small:.0f} MB with {args.images} images, {big:.0f} MB with {args.big}")
         med = statistics.median
         print(f"ratio_stream_vs_reference={med(stream) / med(ref):.2f}")

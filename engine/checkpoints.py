@@ -25,6 +25,7 @@ from engine.data.types import InputSpec
 from engine.errors import CheckpointError, ConfigError, ModelError
 from engine.files import atomic_file
 from engine.freezing import apply_freeze
+from engine.i18n import _
 from engine.models.build import build_model
 
 FORMAT = "taller-checkpoint"
@@ -97,7 +98,7 @@ def save_checkpoint(path: str | Path, model: nn.Module, meta: dict[str, Any]) ->
     """
     missing = [k for k in REQUIRED_META if k not in meta]
     if missing:
-        raise CheckpointError(f"metadata lacks {', '.join(missing)}")
+        raise CheckpointError(_("metadata lacks {missing}").format(missing=", ".join(missing)))
     meta = plain({**meta, "versions": library_versions()})
     state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
     payload = {"format": FORMAT, "version": VERSION, "meta": meta, "state_dict": state}
@@ -108,13 +109,17 @@ def read_payload(path: str | Path) -> dict[str, Any]:
     """Read and validate a checkpoint file without building the model."""
     path = Path(path)
     if path.is_dir():
-        raise CheckpointError(f"{path}: a folder, not a checkpoint file (a run's model is its model.pt)")
+        raise CheckpointError(
+            _("{path}: a folder, not a checkpoint file (a run's model is its model.pt)").format(path=path)
+        )
     if not path.is_file():
-        raise CheckpointError(f"{path}: no such file")
+        raise CheckpointError(_("{path}: no such file").format(path=path))
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as e:  # noqa: BLE001 - arbitrary bytes make the unpickler raise almost anything
-        raise CheckpointError(f"{path.name} is not a Taller checkpoint ({_load_failure(e)})") from e
+        raise CheckpointError(
+            _("{name} is not a Taller checkpoint ({e})").format(name=path.name, e=_load_failure(e))
+        ) from e
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         if (
             isinstance(payload, dict)
@@ -122,20 +127,31 @@ def read_payload(path: str | Path) -> dict[str, Any]:
             and all(isinstance(v, torch.Tensor) for v in payload.values())
         ):
             raise CheckpointError(
-                f"{path.name} holds bare weights (a state dict), not a Taller checkpoint: it has no "
-                "classes or input size. For ImageNet weights use `python main.py import-weights ARCH FILE`."
+                _(
+                    "{name} holds bare weights (a state dict), not a Taller checkpoint: it has no "
+                    "classes or input size. For ImageNet weights use `python main.py import-weights ARCH "
+                    "FILE`."
+                ).format(name=path.name)
             )
-        raise CheckpointError(f"{path.name} is not a Taller checkpoint")
+        raise CheckpointError(_("{name} is not a Taller checkpoint").format(name=path.name))
     if payload.get("version", 0) > VERSION:
         raise CheckpointError(
-            f"{path.name} was written by a newer Taller (format {payload['version']}); update Taller"
+            _("{name} was written by a newer Taller (format {version}); update Taller").format(
+                name=path.name, version=payload["version"]
+            )
         )
     meta = payload.get("meta")
     if not isinstance(meta, dict) or any(k not in meta for k in REQUIRED_META):
-        raise CheckpointError(f"{path.name} is damaged: its metadata lacks {', '.join(REQUIRED_META)}")
+        raise CheckpointError(
+            _("{name} is damaged: its metadata lacks {required_meta}").format(
+                name=path.name, required_meta=", ".join(REQUIRED_META)
+            )
+        )
     check_meta(meta, path.name)
     if not isinstance(payload.get("state_dict"), dict):
-        raise CheckpointError(f"{path.name} is damaged: its field 'state_dict' is not a set of weights")
+        raise CheckpointError(
+            _("{name} is damaged: its field 'state_dict' is not a set of weights").format(name=path.name)
+        )
     return payload
 
 
@@ -176,7 +192,11 @@ def check_meta(meta: dict[str, Any], name: str = "checkpoint") -> None:
     for key, (ok, expected) in META_FIELDS.items():
         if key in meta and meta[key] is not None and not ok(meta[key]):
             shown = type(meta[key]).__name__
-            raise CheckpointError(f"{name} is damaged: its field '{key}' should be {expected}, not a {shown}")
+            raise CheckpointError(
+                _("{name} is damaged: its field '{key}' should be {expected}, not a {shown}").format(
+                    name=name, key=key, expected=expected, shown=shown
+                )
+            )
     for i, epoch in enumerate(meta.get("history") or [], start=1):
         bad = [
             k
@@ -185,7 +205,9 @@ def check_meta(meta: dict[str, Any], name: str = "checkpoint") -> None:
         ]
         if bad:
             raise CheckpointError(
-                f"{name} is damaged: its field 'history' epoch {i} has a non-number '{bad[0]}'"
+                _("{name} is damaged: its field 'history' epoch {i} has a non-number '{bad}'").format(
+                    name=name, i=i, bad=bad[0]
+                )
             )
     try:
         spec = InputSpec.from_dict(meta["spec"])
@@ -195,7 +217,9 @@ def check_meta(meta: dict[str, Any], name: str = "checkpoint") -> None:
             raise ValueError("mean and std must be numbers")
     except (ConfigError, TypeError, ValueError) as e:
         raise CheckpointError(
-            f"{name} is damaged: its field 'spec' is not a valid input description ({e})"
+            _("{name} is damaged: its field 'spec' is not a valid input description ({e})").format(
+                name=name, e=e
+            )
         ) from e
 
 
@@ -229,7 +253,9 @@ def check_compatible(
         if theirs.shape != spec.shape:
             problems.append(f"it takes input {_shape(theirs.shape)}, the data is {_shape(spec.shape)}")
     if problems:
-        raise CheckpointError(f"{name} does not fit: " + "; ".join(problems))
+        raise CheckpointError(
+            _("{name} does not fit: {problems}").format(name=name, problems="; ".join(problems))
+        )
 
 
 def _shape(shape: tuple[int, ...]) -> str:
@@ -264,24 +290,39 @@ def load_checkpoint(
         model_spec = InputSpec.from_dict(meta["spec"])
         model = build_model(meta["arch"], model_spec, len(meta["classes"]), pretrained=False)
     except (ModelError, TypeError, ValueError) as e:
-        raise CheckpointError(f"{path.name}: cannot rebuild its {meta.get('arch')} model: {e}") from e
+        raise CheckpointError(
+            _("{name}: cannot rebuild its {arch} model: {e}").format(
+                name=path.name, arch=meta.get("arch"), e=e
+            )
+        ) from e
     try:
         result = model.load_state_dict(payload["state_dict"], strict=False)
     except RuntimeError as e:  # shapes differ: the weights belong to another configuration
         detail = str(e).strip().splitlines()[-1].strip()
         raise CheckpointError(
-            f"{path.name}: its weights do not fit its {meta['arch']} model ({detail})"
+            _("{name}: its weights do not fit its {arch} model ({detail})").format(
+                name=path.name, arch=meta["arch"], detail=detail
+            )
         ) from e
     if result.missing_keys or result.unexpected_keys:
         raise CheckpointError(
-            f"{path.name}: its weights do not match a {meta['arch']} model for "
-            f"{len(meta['classes'])} classes (missing {_few(result.missing_keys)}, "
-            f"unexpected {_few(result.unexpected_keys)})"
+            _(
+                "{name}: its weights do not match a {arch} model for {classes} classes (missing "
+                "{missing_keys}, unexpected {unexpected_keys})"
+            ).format(
+                name=path.name,
+                arch=meta["arch"],
+                classes=len(meta["classes"]),
+                missing_keys=_few(result.missing_keys),
+                unexpected_keys=_few(result.unexpected_keys),
+            )
         )
     try:
         apply_freeze(model, meta.get("frozen", []))
     except ValueError as e:
-        raise CheckpointError(f"{path.name}: its frozen layers do not exist in the model: {e}") from e
+        raise CheckpointError(
+            _("{name}: its frozen layers do not exist in the model: {e}").format(name=path.name, e=e)
+        ) from e
     model.eval()
     return LoadedCheckpoint(model=model, meta=meta, path=path)
 

@@ -10,7 +10,9 @@ from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 from engine.data import registry as data_registry
+from engine.data.folder_stream import LOADERS
 from engine.errors import ConfigError
+from engine.i18n import _
 from engine.models.registry import ARCHITECTURES
 from engine.precision import PRECISIONS
 
@@ -43,14 +45,38 @@ class DataConfig:
     augment: bool = False
     image_size: int | None = None
     download: bool = False
+    # Image folders: "memory", "stream" (decoded from disk per batch) or "auto" (memory when it fits).
+    loader: str = "auto"
+    cache: bool = True  # a streamed folder's decoded pixels kept in the decode cache for later epochs
+    # Image folders: scale the shorter side to this, then crop the centre image_size x image_size
+    # (ImageNet weights' own preprocessing; set by the run for pretrained models); None: squash.
+    resize: int | None = None
 
     def __post_init__(self):
         if not data_registry.is_known(self.dataset):
-            raise ConfigError(f"unknown dataset {self.dataset!r}; choose one of {data_registry.usage()}")
+            raise ConfigError(
+                _("unknown dataset {dataset!r}; choose one of {usage}").format(
+                    dataset=self.dataset, usage=data_registry.usage()
+                )
+            )
         if not 0.0 < self.val_split < 0.9:
-            raise ConfigError(f"validation split must be between 0 and 0.9, not {self.val_split}")
+            raise ConfigError(
+                _("validation split must be between 0 and 0.9, not {val_split}").format(
+                    val_split=self.val_split
+                )
+            )
+        if self.loader not in LOADERS:
+            raise ConfigError(
+                _("loader must be one of {choices}, not {loader!r}").format(
+                    choices=", ".join(LOADERS), loader=self.loader
+                )
+            )
+        if self.resize is not None and (self.image_size is None or self.resize < self.image_size):
+            raise ConfigError(_("a resize needs an image size no larger than it (the centre crop)"))
         if self.image_size is not None and not 8 <= self.image_size <= 512:
-            raise ConfigError(f"image size must be between 8 and 512, not {self.image_size}")
+            raise ConfigError(
+                _("image size must be between 8 and 512, not {image_size}").format(image_size=self.image_size)
+            )
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -77,9 +103,13 @@ class ModelConfig:
 
     def __post_init__(self):
         if self.arch not in ARCHITECTURES:
-            raise ConfigError(f"unknown model {self.arch!r}; choose one of {', '.join(ARCHITECTURES)}")
+            raise ConfigError(
+                _("unknown model {arch!r}; choose one of {architectures}").format(
+                    arch=self.arch, architectures=", ".join(ARCHITECTURES)
+                )
+            )
         if self.pretrained and self.init_checkpoint:
-            raise ConfigError("choose either ImageNet weights or a checkpoint to start from, not both")
+            raise ConfigError(_("choose either ImageNet weights or a checkpoint to start from, not both"))
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -122,25 +152,42 @@ class TrainConfig:
 
     def __post_init__(self):
         checks = [
-            (self.optimizer in OPTIMIZERS, f"optimizer must be one of {', '.join(OPTIMIZERS)}"),
-            (self.schedule in SCHEDULES, f"schedule must be one of {', '.join(SCHEDULES)}"),
-            (self.device in DEVICES, f"device must be one of {', '.join(DEVICES)}"),
-            (self.precision in PRECISIONS, f"precision must be one of {', '.join(PRECISIONS)}"),
-            (0 < self.lr <= 10, f"learning rate must be in (0, 10], not {self.lr}"),
-            (self.weight_decay >= 0, "weight decay cannot be negative"),
-            (0 <= self.momentum < 1, "momentum must be in [0, 1)"),
-            (1 <= self.epochs <= 10_000, f"epochs must be between 1 and 10000, not {self.epochs}"),
-            (1 <= self.batch_size <= MAX_BATCH, f"batch size must be 1..{MAX_BATCH}, not {self.batch_size}"),
-            (self.kfold == 0 or 2 <= self.kfold <= 10, "K-Fold needs K between 2 and 10 (0 = off)"),
-            (0 < self.finetune_lr_factor <= 1, "fine-tune learning-rate factor must be in (0, 1]"),
-            (0 < self.backbone_lr_factor <= 1, "backbone learning-rate factor must be in (0, 1]"),
-            (0 <= self.label_smoothing < 1, "label smoothing must be in [0, 1)"),
+            (
+                self.optimizer in OPTIMIZERS,
+                _("optimizer must be one of {choices}").format(choices=", ".join(OPTIMIZERS)),
+            ),
+            (
+                self.schedule in SCHEDULES,
+                _("schedule must be one of {choices}").format(choices=", ".join(SCHEDULES)),
+            ),
+            (self.device in DEVICES, _("device must be one of {choices}").format(choices=", ".join(DEVICES))),
+            (
+                self.precision in PRECISIONS,
+                _("precision must be one of {choices}").format(choices=", ".join(PRECISIONS)),
+            ),
+            (0 < self.lr <= 10, _("learning rate must be in (0, 10], not {lr}").format(lr=self.lr)),
+            (self.weight_decay >= 0, _("weight decay cannot be negative")),
+            (0 <= self.momentum < 1, _("momentum must be in [0, 1)")),
+            (
+                1 <= self.epochs <= 10_000,
+                _("epochs must be between 1 and 10000, not {epochs}").format(epochs=self.epochs),
+            ),
+            (
+                1 <= self.batch_size <= MAX_BATCH,
+                _("batch size must be 1..{most}, not {size}").format(most=MAX_BATCH, size=self.batch_size),
+            ),
+            (self.kfold == 0 or 2 <= self.kfold <= 10, _("K-Fold needs K between 2 and 10 (0 = off)")),
+            (0 < self.finetune_lr_factor <= 1, _("fine-tune learning-rate factor must be in (0, 1]")),
+            (0 < self.backbone_lr_factor <= 1, _("backbone learning-rate factor must be in (0, 1]")),
+            (0 <= self.label_smoothing < 1, _("label smoothing must be in [0, 1)")),
         ]
         if self.unfreeze_after is not None:
             checks.append(
                 (
                     1 <= self.unfreeze_after < self.epochs,
-                    f"unfreeze after must be between 1 and epochs - 1 ({self.epochs - 1})",
+                    _("unfreeze after must be between 1 and epochs - 1 ({most})").format(
+                        most=self.epochs - 1
+                    ),
                 )
             )
         for ok, message in checks:

@@ -19,6 +19,8 @@ import time
 import traceback
 from pathlib import Path
 
+from engine.i18n import N_, _, gettext
+
 
 class TallerError(Exception):
     """Base of every error meant for a user; ``message`` says what went wrong and what to do."""
@@ -56,6 +58,15 @@ class NonFiniteLossError(TrainingError):
     """The loss became NaN or infinite; the model keeps the last good weights."""
 
 
+class GpuMemoryError(NonFiniteLossError):
+    """The GPU ran out of memory; as with a non-finite loss the run ends with the last good weights.
+
+    The message names a batch size that fits (``fits``; None when not even one image does).
+    """
+
+    fits: int | None = None
+
+
 class EvaluationError(TallerError):
     """A model cannot be evaluated or reported on; the message says what is wrong and what to do."""
 
@@ -84,17 +95,19 @@ _OOM_FRAGMENTS = ("out of memory", "can't allocate memory", "not enough memory",
 # torch.save reports a failed write (disk full, file gone) as a RuntimeError from its zip writer.
 _WRITE_FRAGMENTS = ("pytorchstreamwriter failed", "file write failed", "unexpected pos")
 _OS_ADVICE = {
-    errno.ENOSPC: "the disk is full{at}: free some space or choose a folder on another disk",
-    errno.EACCES: "permission denied{at}: choose a folder you can write to, or change its permissions",
-    errno.EPERM: "the operation is not permitted{at}: choose a folder you can write to",
-    errno.EROFS: "the disk is read-only{at}: choose a folder on a writable disk",
-    errno.ENOTDIR: "a part of the path is a file, not a folder{at}: choose another folder",
-    errno.EISDIR: "the path is a folder, not a file{at}: give a file name",
-    errno.ENAMETOOLONG: "the file name is too long{at}: choose a shorter name or folder",
-    errno.ENOENT: "no such file or folder{at}: check the path",
-    errno.EEXIST: "a file of that name is in the way{at}: remove it or choose another name",
-    errno.EIO: "the disk reported an input/output error{at}: check the disk or choose another folder",
-    getattr(errno, "EDQUOT", -1): "the disk quota is used up{at}: free some space or choose another folder",
+    errno.ENOSPC: N_("the disk is full{at}: free some space or choose a folder on another disk"),
+    errno.EACCES: N_("permission denied{at}: choose a folder you can write to, or change its permissions"),
+    errno.EPERM: N_("the operation is not permitted{at}: choose a folder you can write to"),
+    errno.EROFS: N_("the disk is read-only{at}: choose a folder on a writable disk"),
+    errno.ENOTDIR: N_("a part of the path is a file, not a folder{at}: choose another folder"),
+    errno.EISDIR: N_("the path is a folder, not a file{at}: give a file name"),
+    errno.ENAMETOOLONG: N_("the file name is too long{at}: choose a shorter name or folder"),
+    errno.ENOENT: N_("no such file or folder{at}: check the path"),
+    errno.EEXIST: N_("a file of that name is in the way{at}: remove it or choose another name"),
+    errno.EIO: N_("the disk reported an input/output error{at}: check the disk or choose another folder"),
+    getattr(errno, "EDQUOT", -1): N_(
+        "the disk quota is used up{at}: free some space or choose another folder"
+    ),
 }
 
 
@@ -110,10 +123,18 @@ def memory_message(exc: BaseException) -> str:
     text = str(exc)
     on_gpu = "cuda" in text.lower() or "gpu" in text.lower() or "mps" in text.lower()
     asked = re.search(r"allocate ([\d.]+ ?[KMGT]?i?B|\d+ bytes)", text)
-    amount = f" (it asked for {asked.group(1)} more)" if asked else ""
-    where = "the GPU ran out of memory" if on_gpu else "the computer ran out of memory"
-    advice = "a smaller batch size, a smaller model or a smaller image size"
-    return f"Out of memory: {where}{amount}. Try {advice}" + (", or train on the CPU." if on_gpu else ".")
+    amount = _(" (it asked for {amount} more)").format(amount=asked.group(1)) if asked else ""
+    if on_gpu:
+        text = _(
+            "Out of memory: the GPU ran out of memory{amount}. Try a smaller batch size, a smaller "
+            "model or a smaller image size, or train on the CPU."
+        )
+    else:
+        text = _(
+            "Out of memory: the computer ran out of memory{amount}. Try a smaller batch size, a "
+            "smaller model or a smaller image size."
+        )
+    return text.format(amount=amount)
 
 
 def os_message(exc: OSError) -> str:
@@ -122,10 +143,12 @@ def os_message(exc: OSError) -> str:
     at = f" ({' -> '.join(paths)})" if paths else ""
     advice = _OS_ADVICE.get(exc.errno or 0)
     if advice:
-        text = advice.format(at=at)
+        text = gettext(advice).format(at=at)
         return text[0].upper() + text[1:] + "."
     reason = (exc.strerror or str(exc) or type(exc).__name__).strip()
-    return f"{reason}{at}. Check the path and the disk, or choose another folder."
+    return _("{reason}{at}. Check the path and the disk, or choose another folder.").format(
+        reason=reason, at=at
+    )
 
 
 def user_message(exc: BaseException) -> str | None:
@@ -140,11 +163,11 @@ def user_message(exc: BaseException) -> str | None:
     if is_out_of_memory(exc):
         return memory_message(exc)
     if type(exc).__name__ == "DecompressionBombError":
-        return f"The image is too large to open safely ({exc}). Use a smaller image."
+        return _("The image is too large to open safely ({exc}). Use a smaller image.").format(exc=exc)
     if isinstance(exc, OSError):
         return os_message(exc)
     if isinstance(exc, RuntimeError) and any(f in str(exc).lower() for f in _WRITE_FRAGMENTS):
-        return (
+        return _(
             "A file could not be written completely (the disk may be full or the folder gone): "
             "free some space or choose another folder."
         )
@@ -183,12 +206,15 @@ def describe(exc: BaseException) -> str:
     if message is not None:
         return message
     log = write_bug_log(exc)
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else "no details"
-    where = f"the details are in {log}" if log else "the details could not be written to a log file"
-    return (
-        f"Unexpected error ({type(exc).__name__}): {text}. This is a bug in Taller; {where}. "
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else _("no details")
+    if log:
+        where = _("the details are in {log}").format(log=log)
+    else:
+        where = _("the details could not be written to a log file")
+    return _(
+        "Unexpected error ({error_type}): {text}. This is a bug in Taller; {where}. "
         "Please include that file when you report it."
-    )
+    ).format(error_type=type(exc).__name__, text=text, where=where)
 
 
 class ExportError(TallerError):

@@ -23,9 +23,11 @@ from torch import nn
 from engine.checkpoints import check_compatible
 from engine.config import DataConfig
 from engine.data.splits import split_dataset
+from engine.data.stream import image_batches
 from engine.data.transforms import normalise
 from engine.data.types import ImageData, InputSpec, Subset
 from engine.errors import EvaluationError
+from engine.i18n import _
 from engine.precision import FP32, PRECISIONS, Precision, resolve
 
 EventCallback = Callable[[dict[str, Any]], None]
@@ -50,8 +52,8 @@ def predict_probabilities(
     out = []
     try:
         with precision.layout(model):
-            for start in range(0, images.shape[0], batch_size):
-                x = normalise(images[start : start + batch_size], spec).to(device, non_blocking=True)
+            for batch in image_batches(images, batch_size):  # a streamed set is read batch by batch
+                x = normalise(batch, spec).to(device, non_blocking=True)
                 with precision.autocast():
                     logits = model(precision.inputs(x))
                 out.append(torch.softmax(logits.float(), dim=1).cpu())
@@ -198,9 +200,9 @@ def evaluate_with_progress(
     ``threading.Event``) is set between chunks.
     """
     if len(labels) == 0:
-        raise EvaluationError("the test split is empty: choose a dataset with images to test on")
+        raise EvaluationError(_("the test split is empty: choose a dataset with images to test on"))
     emit = on_event or (lambda e: None)
-    emit({"event": "status", "message": f"Evaluating on {len(labels)} test images…"})
+    emit({"event": "status", "message": _("Evaluating on {n} test images…").format(n=len(labels))})
     started = time.perf_counter()
     chunks = range(0, images.shape[0], chunk)
     parts = []
@@ -230,15 +232,21 @@ class ModelEvaluation:
 
 
 def data_config_for(
-    meta: dict[str, Any], dataset: str | None = None, data_dir: str | None = None
+    meta: dict[str, Any],
+    dataset: str | None = None,
+    data_dir: str | None = None,
+    loader: str = "auto",
+    cache: bool = True,
 ) -> DataConfig:
     """The data configuration a model was trained with, to load its test data again.
 
     ``dataset`` tests on another dataset (split the same way); ``data_dir`` says where datasets lie
-    on this machine. Downloading and augmentation are off.
+    on this machine; ``loader`` and ``cache`` how an image folder is read here (in memory or
+    streamed). Downloading and augmentation are off.
     """
     saved = dict(meta.get("data_config") or {})
     saved.update(dataset=dataset or meta.get("dataset", "digits"), download=False, augment=False)
+    saved.update(loader=loader, cache=cache)
     if data_dir:
         saved["data_dir"] = data_dir
     return DataConfig.from_dict(saved)

@@ -33,9 +33,11 @@ from torch import nn
 from engine import evaluation
 from engine.checkpoints import LoadedCheckpoint, atomic_write, load_checkpoint, save_checkpoint
 from engine.data.registry import load_dataset
+from engine.data.stream import LazyImages
 from engine.data.transforms import normalise
 from engine.data.types import InputSpec
 from engine.errors import OnnxExportError, TallerError
+from engine.i18n import N_, _, gettext, ngettext
 
 OPSET = 18
 TOLERANCE = 1e-4  # max |probability difference| between onnxruntime and PyTorch
@@ -45,7 +47,7 @@ OUTPUT_NAMES = ("logits", "probabilities")
 PACKAGES = ("onnx", "onnxscript", "onnxruntime")
 INSTALL_HINT = 'pip install -e ".[export]"  (or: pip install onnx onnxscript onnxruntime)'
 EventCallback = Callable[[dict[str, Any]], None]
-STEPS = ("Exporting to ONNX", "Writing the metadata", "Checking with onnxruntime")
+STEPS = (N_("Exporting to ONNX"), N_("Writing the metadata"), N_("Checking with onnxruntime"))
 
 
 @dataclass
@@ -81,8 +83,13 @@ def require_packages() -> None:
     missing = missing_packages()
     if missing:
         raise OnnxExportError(
-            f"ONNX export needs {', '.join(missing)}, which {'is' if len(missing) == 1 else 'are'} "
-            f"not installed. Install the export extra: {INSTALL_HINT}"
+            ngettext(
+                "ONNX export needs {missing}, which is not installed. "
+                "Install the export extra: {install_hint}",
+                "ONNX export needs {missing}, which are not installed. "
+                "Install the export extra: {install_hint}",
+                len(missing),
+            ).format(missing=", ".join(missing), install_hint=INSTALL_HINT)
         )
 
 
@@ -137,11 +144,11 @@ def export_checkpoint(
     emit = on_event or (lambda e: None)
     out = Path(out)
     spec = loaded.spec
-    checked_on = "the images given"
+    checked_on = _("the images given")
     if images is None:
         images, checked_on = check_images(loaded.meta, spec)
     model = loaded.model.cpu().eval()
-    for step, message in enumerate(STEPS, start=1):
+    for step, message in enumerate(map(gettext, STEPS), start=1):
         if stop is not None and stop.is_set():
             return None
         emit({"event": "status", "message": f"{message}…"})
@@ -161,12 +168,14 @@ def check_images(meta: dict[str, Any], spec: InputSpec) -> tuple[torch.Tensor, s
         data = load_dataset(evaluation.data_config_for(meta))
         test = evaluation.model_test_split(data, meta)
         if len(test) and tuple(test.images.shape[1:]) == spec.shape:
-            return test.images[:CHECK_IMAGES], f"test images of {data.name}"
+            images = test.images[:CHECK_IMAGES]
+            images = images.load() if isinstance(images, LazyImages) else images  # a streamed folder
+            return images, _("test images of {name}").format(name=data.name)
     except TallerError:
         pass  # the dataset is not on this machine: random pixels still compare the two runtimes
     generator = torch.Generator().manual_seed(0)
     pixels = torch.randint(0, 256, (CHECK_IMAGES, *spec.shape), generator=generator, dtype=torch.uint8)
-    return pixels, "random images"
+    return pixels, _("random images")
 
 
 def _export_program(model: nn.Module, spec: InputSpec):
@@ -179,7 +188,9 @@ def _export_program(model: nn.Module, spec: InputSpec):
             return _export(_WithProbabilities(model).eval(), example)
     except Exception as e:  # noqa: BLE001 - the exporter raises many kinds; the user needs one message
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        raise OnnxExportError(f"the model could not be exported to ONNX: {first}") from e
+        raise OnnxExportError(
+            _("the model could not be exported to ONNX: {first}").format(first=first)
+        ) from e
 
 
 def _export(model: nn.Module, example: torch.Tensor):
@@ -205,7 +216,9 @@ def _write(program, out: Path, props: dict[str, str]) -> None:
     try:
         atomic_write(out, lambda tmp: onnx.save_model(proto, str(tmp)))
     except OSError as e:
-        raise OnnxExportError(f"cannot write {out}: {e.strerror or e}; choose another place") from e
+        raise OnnxExportError(
+            _("cannot write {out}: {e}; choose another place").format(out=out, e=e.strerror or e)
+        ) from e
 
 
 def check_file(
@@ -224,9 +237,11 @@ def check_file(
         del session
         path.unlink(missing_ok=True)  # a file that answers differently must not be used by mistake
         raise OnnxExportError(
-            f"the ONNX export of this model does not match PyTorch: probabilities differ by up to "
-            f"{difference:.2g} on {len(images)} {checked_on} (allowed {TOLERANCE:g}), so no file was "
-            "kept. Please report it with the model's architecture"
+            _(
+                "the ONNX export of this model does not match PyTorch: probabilities differ by up to "
+                "{difference:.2g} on {n_images} {checked_on} (allowed {tolerance:g}), so no file was "
+                "kept. Please report it with the model's architecture"
+            ).format(difference=difference, n_images=len(images), checked_on=checked_on, tolerance=TOLERANCE)
         )
     return OnnxExport(path, difference, len(images), checked_on, agreement)
 

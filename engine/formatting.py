@@ -13,6 +13,8 @@ from collections.abc import Mapping
 from html import escape
 from typing import Any
 
+from engine.i18n import _, ngettext
+
 MISSING = "–"
 
 
@@ -99,14 +101,15 @@ def model_line(
     parts = [name] if name else []
     parts.append(str(meta.get("arch", "?")))
     if meta.get("dataset"):
-        parts.append(f"trained on {dataset_name(meta['dataset'])}")
+        parts.append(_("trained on {dataset}").format(dataset=dataset_name(meta["dataset"])))
     listed = f" ({_first(classes, classes_shown)})" if classes_shown else ""
-    parts.append(f"{len(classes)} classes{listed}")
+    parts.append(ngettext("{n} class", "{n} classes", len(classes)).format(n=len(classes)) + listed)
     spec = meta.get("spec") or {}
     if spec:
-        parts.append(f"input {spec.get('channels')}×{spec.get('height')}×{spec.get('width')}")
+        shape = f"{spec.get('channels')}×{spec.get('height')}×{spec.get('width')}"
+        parts.append(_("input {shape}").format(shape=shape))
     if preparation:
-        parts.append("digit framing" if meta.get("preparation") == "digit" else "image resize")
+        parts.append(_("digit framing") if meta.get("preparation") == "digit" else _("image resize"))
     if results:
         parts += _results(meta)
     if html:
@@ -123,8 +126,14 @@ def _results(meta: Mapping[str, Any]) -> list[str]:
     out = []
     history = meta.get("history") or []
     if history:
-        out.append(f"{len(history)} epochs, validation accuracy {percent(history[-1].get('val_acc'))}")
+        out.append(
+            ngettext(
+                "{n} epoch, validation accuracy {accuracy}",
+                "{n} epochs, validation accuracy {accuracy}",
+                len(history),
+            ).format(n=len(history), accuracy=percent(history[-1].get("val_acc")))
+        )
     test = meta.get("test")
     if isinstance(test, Mapping) and test.get("accuracy") is not None:
-        out.append(f"test accuracy {percent(test['accuracy'])}")
+        out.append(_("test accuracy {accuracy}").format(accuracy=percent(test["accuracy"])))
     return out

@@ -15,6 +15,7 @@ from torch import nn
 from torch.nn.modules.batchnorm import _BatchNorm
 
 from engine.data.types import InputSpec
+from engine.i18n import _
 from engine.models.registry import block_groups, head_names
 
 PRESETS = ("all", "features", "last_n")
@@ -104,7 +105,9 @@ def _modules(model: nn.Module, names: Iterable[str]) -> list[nn.Module]:
     known = dict(model.named_modules())
     unknown = [n for n in names if n not in known or not n]
     if unknown:
-        raise ValueError(f"the model has no layer(s) named {', '.join(map(repr, unknown))}")
+        raise ValueError(
+            _("the model has no layer(s) named {names}").format(names=", ".join(map(repr, unknown)))
+        )
     return [known[n] for n in names]
 
 
@@ -259,8 +262,10 @@ def preset(model: nn.Module, arch: str, name: str, n: int = 1) -> tuple[str, ...
     if name == "last_n":
         backbone = block_groups(arch, model)[:-1]
         if n < 0:
-            raise ValueError(f"the number of blocks to train cannot be negative ({n})")
+            raise ValueError(_("the number of blocks to train cannot be negative ({n})").format(n=n))
         n = min(n, len(backbone))
         trained = [m for group in backbone[len(backbone) - n :] for m in group]
         return _all_but(model, (*trained, *head))
-    raise ValueError(f"unknown preset {name!r}; choose one of {', '.join(PRESETS)}")
+    raise ValueError(
+        _("unknown preset {name!r}; choose one of {presets}").format(name=name, presets=", ".join(PRESETS))
+    )

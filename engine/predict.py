@@ -20,6 +20,7 @@ from engine.checkpoints import load_checkpoint
 from engine.data.prepare import PREPARATIONS, load_image, prepare
 from engine.data.types import InputSpec
 from engine.errors import InferenceError
+from engine.i18n import _
 
 
 @dataclass
@@ -38,7 +39,9 @@ class Prediction:
 def _check_batch(images: torch.Tensor, spec: InputSpec) -> None:
     if images.ndim != 4 or tuple(images.shape[1:]) != spec.shape:
         raise InferenceError(
-            f"images have shape {tuple(images.shape)}; the model expects (N, C, H, W) = (N, *{spec.shape})"
+            _("images have shape {shape}; the model expects (N, C, H, W) = (N, *{expected})").format(
+                shape=tuple(images.shape), expected=spec.shape
+            )
         )
 
 
@@ -68,10 +71,16 @@ class Predictor:
             self.classes = [str(c) for c in meta["classes"]]
             self.spec = InputSpec.from_dict(meta["spec"])
         except (KeyError, TypeError, ValueError) as exc:
-            raise InferenceError(f"the model's metadata is incomplete or invalid ({exc})") from exc
+            raise InferenceError(
+                _("the model's metadata is incomplete or invalid ({exc})").format(exc=exc)
+            ) from exc
         self.preparation = str(meta.get("preparation", "image"))
         if self.preparation not in PREPARATIONS:
-            raise InferenceError(f"the model's metadata has an unknown preparation {self.preparation!r}")
+            raise InferenceError(
+                _("the model's metadata has an unknown preparation {preparation!r}").format(
+                    preparation=self.preparation
+                )
+            )
         self.model = model.eval()
         self.meta = meta
 
@@ -92,7 +101,9 @@ class Predictor:
         probs = predict_probabilities(self.model, self.spec, x[None])[0]
         if probs.shape[0] != len(self.classes):
             raise InferenceError(
-                f"the model gives {probs.shape[0]} scores but its metadata names {len(self.classes)} classes"
+                _("the model gives {shape} scores but its metadata names {n_classes} classes").format(
+                    shape=probs.shape[0], n_classes=len(self.classes)
+                )
             )
         order = np.argsort(-probs, kind="stable")[: len(probs) if top_k is None else max(1, top_k)]
         top = [(self.classes[i], float(probs[i])) for i in order]

@@ -13,6 +13,8 @@ from typing import Any, TextIO, TypeVar
 
 from tqdm import tqdm
 
+from engine.i18n import _
+
 T = TypeVar("T")
 
 
@@ -84,8 +86,7 @@ class TerminalProgress:
         if self.label:
             return self.label
         if "epoch" in e:
-            fold = f"fold {e['fold']} " if e.get("fold") else ""
-            return f"{fold}epoch {e['epoch']}/{e['epochs']}"
+            return _epoch_label(e)
         return str(e.get("message", ""))
 
     def close(self) -> None:
@@ -112,16 +113,24 @@ def event_line(event: dict[str, Any]) -> str | None:
     """The line printed for an epoch, phase, fold or status event (None for other events)."""
     kind = event["event"]
     if kind == "epoch_end":
-        fold = f"fold {event['fold']} " if event.get("fold") else ""
         return (
-            f"{fold}epoch {event['epoch']}/{event['epochs']}  train_loss={event['train_loss']:.4f} "
+            f"{_epoch_label(event)}  train_loss={event['train_loss']:.4f} "
             f"train_acc={event['train_acc']:.4f}  val_loss={event['val_loss']:.4f} "
             f"val_acc={event['val_acc']:.4f}  lr={event['lr']:.2g}  ({event['seconds']:.1f}s)"
         )
     if kind == "phase":
-        return f"phase 2 from epoch {event['epoch']}: unfrozen, lr={event['lr']:.2g}"
+        return _("phase 2 from epoch {epoch}: unfrozen, lr={lr:.2g}").format(
+            epoch=event["epoch"], lr=event["lr"]
+        )
     if kind == "fold_end":
-        return f"fold {event['fold']}/{event['folds']}  val_acc={event['val_acc']:.4f}"
+        fold = _("fold {fold}/{folds}").format(fold=event["fold"], folds=event["folds"])
+        return f"{fold}  val_acc={event['val_acc']:.4f}"
     if kind == "status":
         return event["message"]
     return None
+
+
+def _epoch_label(e: dict[str, Any]) -> str:
+    """``epoch 3/10``, or ``fold 2 epoch 3/10`` in a K-Fold run (the keys=values stay English)."""
+    epoch = _("epoch {epoch}/{epochs}").format(epoch=e["epoch"], epochs=e["epochs"])
+    return _("fold {fold} {epoch}").format(fold=e["fold"], epoch=epoch) if e.get("fold") else epoch

@@ -21,6 +21,7 @@ from typing import Any
 from engine.checkpoints import read_payload
 from engine.config import DataConfig, ModelConfig, TrainConfig
 from engine.errors import CheckpointError, ConfigError, TallerError
+from engine.i18n import _
 from engine.train.runs import BEST, CONFIG, LAST
 
 MODEL = "model.pt"  # what `taller train` writes at the end of a run
@@ -68,8 +69,10 @@ def read_run(folder: str | Path) -> SavedRun:
             continue
         meta["run_dir"] = str(folder)  # where it is now, even if the runs folder was moved or copied
         return SavedRun(folder=folder, checkpoint=path, meta=meta)
-    detail = f": {problems[0]}" if problems else ": no epoch finished"
-    raise CheckpointError(f"run {folder.name} has no model to open{detail}")
+    detail = problems[0] if problems else _("no epoch finished")
+    raise CheckpointError(
+        _("run {name} has no model to open: {detail}").format(name=folder.name, detail=detail)
+    )
 
 
 def list_runs(root: str | Path) -> tuple[list[SavedRun], list[str]]:
@@ -101,13 +104,19 @@ def delete_runs(folders: list[str | Path], root: str | Path) -> list[Path]:
     targets = [Path(f).resolve() for f in folders]
     for target in targets:
         if target.parent != root or not is_run_folder(target):
-            raise TallerError(f"{target} is not a run folder in {root}; nothing was deleted")
+            raise TallerError(
+                _("{target} is not a run folder in {root}; nothing was deleted").format(
+                    target=target, root=root
+                )
+            )
     deleted = []
     for target in targets:
         try:
             shutil.rmtree(target)
         except OSError as e:
-            raise TallerError(f"cannot delete {target.name}: {e.strerror or e}") from e
+            raise TallerError(
+                _("cannot delete {name}: {e}").format(name=target.name, e=e.strerror or e)
+            ) from e
         deleted.append(target)
     return deleted
 
@@ -131,7 +140,9 @@ def run_configs(meta: dict[str, Any]) -> tuple[DataConfig, ModelConfig, TrainCon
             TrainConfig.from_dict(saved["train_config"]),
         )
     except (KeyError, TypeError, ValueError) as e:
-        raise ConfigError(f"this run does not record how it was made, so it cannot be run again ({e})") from e
+        raise ConfigError(
+            _("this run does not record how it was made, so it cannot be run again ({e})").format(e=e)
+        ) from e
 
 
 def tensorboard_available() -> bool:

@@ -9,6 +9,7 @@ from torch import nn
 from engine.data.transforms import normalise
 from engine.data.types import InputSpec
 from engine.errors import InferenceError
+from engine.i18n import _
 
 
 def _last_conv(model: nn.Module) -> nn.Conv2d | None:
@@ -27,7 +28,9 @@ def _target(logits: torch.Tensor, target: int | None) -> int:
         return int(logits[0].argmax())
     if not 0 <= target < logits.shape[1]:
         raise InferenceError(
-            f"class index {target} is out of range for a model with {logits.shape[1]} classes"
+            _("class index {target} is out of range for a model with {shape} classes").format(
+                target=target, shape=logits.shape[1]
+            )
         )
     return int(target)
 
@@ -71,7 +74,9 @@ def saliency(
     image = torch.as_tensor(np.asarray(image) if not isinstance(image, torch.Tensor) else image)
     if tuple(image.shape) != spec.shape:
         raise InferenceError(
-            f"the image has shape {tuple(image.shape)}; the model expects (C, H, W) = {spec.shape}"
+            _("the image has shape {shape}; the model expects (C, H, W) = {expected}").format(
+                shape=tuple(image.shape), expected=spec.shape
+            )
         )
     params = list(model.parameters())
     flags = [p.requires_grad for p in params]

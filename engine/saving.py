@@ -22,6 +22,7 @@ from pathlib import Path
 from engine.checkpoints import save_checkpoint
 from engine.errors import CliError
 from engine.files import write_set
+from engine.i18n import _
 from engine.report.exports import write_metrics
 from engine.train.run import RunResult
 from engine.train.runs import LAST
@@ -84,12 +85,20 @@ def save_run(out: Path, result: RunResult, also: str | None = None) -> Path:
         write_set(out, write)
     except OSError as e:
         where = save_fallback(out, result)
-        raise CliError(f"could not write the run's files in {out} ({reason(e)}); {where}") from e
+        raise CliError(
+            _("could not write the run's files in {out} ({e}); {where}").format(
+                out=out, e=reason(e), where=where
+            )
+        ) from e
     if also:
         try:
             save_checkpoint(also, result.model, result.meta)
         except OSError as e:
-            raise CliError(f"could not write {also} ({reason(e)}); the run's files are in {out}") from e
+            raise CliError(
+                _("could not write {also} ({e}); the run's files are in {out}").format(
+                    also=also, e=reason(e), out=out
+                )
+            ) from e
     return out
 
 
@@ -100,10 +109,10 @@ def save_fallback(out: Path, result: RunResult) -> str:
     for folder in (out.parent, Path(tempfile.gettempdir())):
         try:
             path = save_checkpoint(folder / name, result.model, result.meta)
-            return f"the model was saved to {path} instead"
+            return _("the model was saved to {path} instead").format(path=path)
         except OSError as e:
             tried.append(f"{folder}: {reason(e)}")
-    return "the model could not be saved anywhere either (" + "; ".join(tried) + ")"
+    return _("the model could not be saved anywhere either ({tried})").format(tried="; ".join(tried))
 
 
 def reason(error: OSError) -> str:
@@ -115,7 +124,9 @@ def stopped_message(signum: int, out: Path, result: RunResult, resumable: bool) 
     """What the command line says when a signal stopped the run."""
     name = signal.Signals(signum).name
     epochs = len(result.history)
-    text = f"stopped by {name} after {epochs} finished epoch(s); saved in {out}"
+    text = _("stopped by {name} after {epochs} finished epoch(s); saved in {out}").format(
+        name=name, epochs=epochs, out=out
+    )
     if resumable and (out / LAST).is_file():
-        text += f" (continue with: python main.py train --resume {out})"
+        text += _(" (continue with: python main.py train --resume {out})").format(out=out)
     return text

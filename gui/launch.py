@@ -12,8 +12,8 @@ def main(argv: list[str] | None = None) -> int:
     if not argv:
         from gui.app import run_app  # deferred: the command line never loads Qt
 
-        return run_app()  # it leaves one core to the event loop, after the splash is painted
-    # deferred: torch loads here for the CLI, and only after the window's splash for the window
+        return run_app()  # it leaves one core to the event loop, once PyTorch has loaded
+    # deferred: torch loads here for the CLI, and only after the window is shown for the window
     from engine.cli import main as cli_main
     from engine.threads import use_training_threads  # deferred: as above, torch
 

@@ -2,6 +2,10 @@
 
 The left column holds the Data and Model forms; the right side is a tab widget. Other panels join
 with ``window.add_panel(widget, "Evaluation")`` and subscribe to the window's signals.
+
+The panels import PyTorch (through the engine), so this module does not: ``MainWindow(build=False)``
+shows a loading page at once and ``load_panels()`` imports the engine in a worker thread, then
+builds the panels (``gui.app`` does this; tests build them at once with the default ``build=True``).
 """
 
 from __future__ import annotations
@@ -9,14 +13,13 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSettings, QSize, Qt, Signal, Slot
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent
 from PySide6.QtWidgets import (
     QApplication,
-    QGroupBox,
     QMainWindow,
-    QPushButton,
     QScrollArea,
     QSplitter,
     QTabWidget,
@@ -24,30 +27,20 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.config import ConfigError, DataConfig, ModelConfig, TrainConfig
+from engine.errors import ConfigError
+from gui.language import ensure_installed
+from gui.panels import window_loading as loading
 from gui.panels import window_menus as frame
-from gui.panels.data_panel import DataPanel
-from gui.panels.evaluation_panel import EvaluationPanel
-from gui.panels.finetune_panel import FineTunePanel
-from gui.panels.inference_panel import InferencePanel
-from gui.panels.model_panel import ModelPanel
+from gui.panels.forms_column import forms_column
 from gui.panels.next_step import NextStepBar
-from gui.panels.runs_library import connect_library
-from gui.panels.runs_panel import RunsPanel
-from gui.panels.starting_point import IMAGENET, RANDOM
-from gui.panels.training_panel import TrainingPanel
 from gui.settings import make_settings, read_str
-from gui.tasks import Task, stop_all
+from gui.tasks import Task, run_task, stop_all
 from gui.theme import THEME_NAMES, apply_theme
 
+if TYPE_CHECKING:
+    from engine.config import DataConfig, ModelConfig, TrainConfig
+
 MINIMUM, FIRST_SIZE = QSize(1000, 660), QSize(1280, 800)  # MINIMUM fits 1280x720 (1080p at 150 %)
-
-
-def _group(title: str, panel: QWidget) -> QGroupBox:
-    box = QGroupBox(title)
-    box.setObjectName(f"{panel.objectName()}Box")
-    QVBoxLayout(box).addWidget(panel)
-    return box
 
 
 class MainWindow(QMainWindow):
@@ -60,6 +53,7 @@ class MainWindow(QMainWindow):
     runFinished(object)    RunResult of a training run that ended (also when stopped)
     modelLoaded(object)    LoadedCheckpoint opened from a file
     modelChanged(object)   the current model: RunResult or LoadedCheckpoint (both have .model, .meta)
+    panelsReady()          the panels were built (``ready`` is True from then on)
     """
 
     dataLoaded = Signal(object)
@@ -67,64 +61,85 @@ class MainWindow(QMainWindow):
     runFinished = Signal(object)
     modelLoaded = Signal(object)
     modelChanged = Signal(object)
+    panelsReady = Signal()
 
     def __init__(
         self,
         settings: QSettings | None = None,
         models_dir: str | Path | None = None,
         load_preview: bool = True,
+        build: bool = True,
     ):
+        ensure_installed()  # the remembered language, when no launcher installed it (tests, embedding)
         super().__init__()
         self.setObjectName("mainWindow")
-        self.setWindowTitle("Train an image classifier")  # Qt adds " — Taller"
+        self.setWindowTitle(self.tr("Train an image classifier"))  # Qt adds " — Taller"
         self.setWindowIcon(QApplication.windowIcon())  # Taller's icon, set by gui.app
         self._unsaved = False  # a trained model that was not saved yet
         self._config_error = False  # the Training tab shows a settings message
         self.settings = settings if settings is not None else make_settings()
-        self.data_panel = DataPanel()
-        self.model_panel = ModelPanel()
-        self.training_panel = TrainingPanel(models_dir)
-        self.finetune_panel = FineTunePanel(models_dir)
-        self.evaluation_panel = EvaluationPanel()
-        self.runs_panel = RunsPanel()
-        self.inference_panel = InferencePanel(models_dir)
+        self._models_dir, self._load_preview = models_dir, load_preview
         self._overrides: list[dict[str, Callable[[], dict]]] = []
         # TALLER_ASK_BEFORE_QUIT=0 closes without the question (scripts and the test suite).
         self.ask_before_closing = os.environ.get("TALLER_ASK_BEFORE_QUIT", "1") != "0"
         self._panels_with_settings: list[QWidget] = []
+        self.ready = False  # the panels are built
+        self.setMinimumSize(MINIMUM)
+        self.resize(FIRST_SIZE)
+        if self.settings.value("window/geometry") is not None:
+            self.restoreGeometry(self.settings.value("window/geometry"))
+        self.fit_to_screen()
+        if build:
+            self.build_panels()
+        else:
+            self.setCentralWidget(loading.loading_page())
+            self.statusBar().showMessage(self.tr("Loading PyTorch…"))
+
+    def load_panels(self) -> None:
+        """Import the engine (PyTorch) in a worker thread, then build the panels in this thread.
+
+        A busy cursor shows meanwhile; the window stays responsive (it can be moved or closed).
+        """
+        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+        run_task(self, loading.import_engine, "engineImport", self._on_engine_loaded, self._on_engine_failed)
+
+    def _on_engine_loaded(self, _count) -> None:
+        QApplication.restoreOverrideCursor()
+        if self.isVisible():  # not closed while it loaded
+            self.build_panels()
+
+    def _on_engine_failed(self, message: str) -> None:
+        QApplication.restoreOverrideCursor()
+        loading.show_failure(self.centralWidget(), message)
+        self.statusBar().showMessage(message.splitlines()[0] if message else "")
+
+    def build_panels(self) -> None:
+        """Create the panels, tabs and menus, connect them and give them their saved settings."""
+        if self.ready:
+            return
+        # deferred: every panel imports the engine and PyTorch (seconds): the window shows first
+        from gui.panels import window_panels as panels
+
+        panels.make_panels(self, self._models_dir)
         self._build()
         self._connect()
+        panels.connect_panels(self)  # panel to panel, the Layers tab's links included
         self._restore()
-        if load_preview:
+        panels.connect_library(self)  # the Runs table as it was (run folders, saved models); File > Export
+        self.ready = True
+        if self._load_preview:
             self.data_panel.reload()
+        self.panelsReady.emit()
 
     def _build(self) -> None:
-        column = QWidget(objectName="formsColumn")
-        forms = QVBoxLayout(column)
-        data_box = _group("1 · Data", self.data_panel)
-        self.newDatasetAction = QAction("&New dataset…", self, objectName="newDatasetAction")
-        self.newDatasetAction.setShortcut(QKeySequence.StandardKey.New)
-        self.newDatasetAction.setToolTip("Create a dataset here: name classes and add pictures to each")
-        self.newDatasetAction.triggered.connect(self.new_dataset)
-        self.newDatasetButton = QPushButton("New dataset…", objectName="newDatasetButton")
-        self.newDatasetButton.setToolTip(self.newDatasetAction.toolTip())
-        self.newDatasetButton.clicked.connect(self.new_dataset)
-        data_box.layout().addWidget(self.newDatasetButton, 0, Qt.AlignmentFlag.AlignLeft)
-        forms.addWidget(data_box)
-        forms.addWidget(_group("2 · Model", self.model_panel))
-        forms.addStretch(1)
-        scroll = QScrollArea(objectName="formsScroll", widgetResizable=True)
-        scroll.setWidget(column)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        bar = scroll.verticalScrollBar().sizeHint().width()
-        scroll.setMinimumWidth(column.minimumSizeHint().width() + bar + 4)
+        scroll = forms_column(self)  # also sets newDatasetAction and newDatasetButton
         self.tabs = QTabWidget(objectName="mainTabs")
         self.tabs.setUsesScrollButtons(True)
-        self.add_panel(self.training_panel, "3 · Train")
-        self.add_panel(self.finetune_panel, "Layers")
-        self.add_panel(self.evaluation_panel, "4 · Evaluate")
-        self.add_panel(self.runs_panel, "Runs")
-        self.add_panel(self.inference_panel, "5 · Try it")
+        self.add_panel(self.training_panel, self.tr("3 · Train"))
+        self.add_panel(self.finetune_panel, self.tr("Layers"))
+        self.add_panel(self.evaluation_panel, self.tr("4 · Evaluate"))
+        self.add_panel(self.runs_panel, self.tr("Runs"))
+        self.add_panel(self.inference_panel, self.tr("5 · Try it"))
         self.add_config_overrides(
             model=self.finetune_panel.model_overrides, train=self.finetune_panel.train_overrides
         )
@@ -146,13 +161,14 @@ class MainWindow(QMainWindow):
         self.splitter.setChildrenCollapsible(False)
         self.setCentralWidget(self.splitter)
         frame.build_menus(self)
-        self.statusBar().showMessage("Ready: choose data (1) and a model (2), then Train (Ctrl+Return)")
-        self.setMinimumSize(MINIMUM)
-        self.resize(FIRST_SIZE)
+        self.statusBar().showMessage(
+            self.tr("Ready: choose data (1) and a model (2), then Train (Ctrl+Return)")
+        )
 
     def _connect(self) -> None:
         data, model, training = self.data_panel, self.model_panel, self.training_panel
         training.trainRequested.connect(self.train)
+        training.configs = self.current_configs  # what Copy as command says
         training.lrFinder.set_config_source(self.current_configs, self.data_panel.data_for)
         training.lrFinder.rateChosen.connect(self.model_panel.learningRateSpin.setValue)
         training.runningChanged.connect(self._on_running_changed)
@@ -164,29 +180,6 @@ class MainWindow(QMainWindow):
         training.modelChanged.connect(self.modelChanged)
         for panel in (data, training, self.evaluation_panel, self.runs_panel, self.inference_panel):
             panel.statusMessage.connect(self._show_status)
-        self._connect_panels()
-
-    def _connect_panels(self) -> None:
-        finetune, evaluation, runs, inference = (
-            self.finetune_panel,
-            self.evaluation_panel,
-            self.runs_panel,
-            self.inference_panel,
-        )
-        self.model_panel.archChanged.connect(self._update_layers)
-        self.data_panel.dataLoaded.connect(self._update_layers)
-        self.model_panel.epochsSpin.valueChanged.connect(finetune.set_epochs)
-        finetune.set_epochs(self.model_panel.epochsSpin.value())
-        # One choice shown in two places: the Model form's check and the Layers tab's starting point.
-        self.model_panel.pretrainedCheck.toggled.connect(self._on_pretrained_toggled)
-        finetune.startCombo.currentIndexChanged.connect(self._on_start_changed)
-        self.runFinished.connect(evaluation.show_run)
-        self.runFinished.connect(runs.add_result)
-        self.modelLoaded.connect(evaluation.set_model)
-        self.modelLoaded.connect(runs.add_checkpoint)
-        self.dataLoaded.connect(evaluation.set_data)
-        self.modelChanged.connect(inference.use_source)
-        self.training_panel.modelSaved.connect(inference.on_model_saved)
         self.runFinished.connect(self._on_run_finished)
         # A settings message goes away when its cause may have: another dataset or value.
         self.data_panel.datasetChanged.connect(self._clear_config_error)
@@ -286,27 +279,6 @@ class MainWindow(QMainWindow):
         self.finetune_panel.setEnabled(not running)
         self.data_panel.set_inputs_enabled(not running)
 
-    @Slot()
-    def _update_layers(self, *_) -> None:
-        data = self.current_data()
-        arch = self.model_panel.arch()
-        if data is None:
-            self.finetune_panel.set_context(arch)
-        else:
-            self.finetune_panel.set_context(arch, data.spec, len(data.classes), data.classes)
-
-    @Slot(bool)
-    def _on_pretrained_toggled(self, checked: bool) -> None:
-        if checked or self.finetune_panel.start() == IMAGENET:
-            self.finetune_panel.set_start(IMAGENET if checked else RANDOM)
-
-    @Slot()
-    def _on_start_changed(self) -> None:
-        check = self.model_panel.pretrainedCheck
-        check.blockSignals(True)
-        check.setChecked(self.finetune_panel.start() == IMAGENET)
-        check.blockSignals(False)
-
     @Slot(str)
     def _show_status(self, message: str) -> None:
         self.statusBar().showMessage(message, 8000)
@@ -345,7 +317,7 @@ class MainWindow(QMainWindow):
     def set_theme(self, name: str) -> None:
         """Apply "system", "light" or "dark" to the whole application and remember it."""
         name = name if name in THEME_NAMES else "system"
-        for action in self.themeActions.actions():
+        for action in self.themeActions.actions() if hasattr(self, "themeActions") else ():
             action.setChecked(action.data() == name)
         self.settings.setValue("window/theme", name)
         app = QApplication.instance()
@@ -362,13 +334,10 @@ class MainWindow(QMainWindow):
         self.data_panel.restore_settings(s)
         self.model_panel.restore_settings(s)
         self.data_panel.set_split(self.model_panel.val_split(), self.model_panel.seedSpin.value())
-        if s.value("window/geometry") is not None:
-            self.restoreGeometry(s.value("window/geometry"))
         if s.value("window/splitter") is not None:
             self.splitter.restoreState(s.value("window/splitter"))
         self.fit_to_screen()
-        self.set_theme(read_str(s, "window/theme", "system"))
-        connect_library(self)  # the Runs table as it was (run folders, saved models); File > Export
+        self.set_theme(read_str(s, "window/theme", "system"))  # again: pyqtgraph's defaults too
 
     def fit_to_screen(self) -> None:
         """Keep the window inside its screen's free area (a first launch or a bigger old screen)."""
@@ -376,6 +345,9 @@ class MainWindow(QMainWindow):
 
     def save_settings(self) -> None:
         s = self.settings
+        if not self.ready:  # closed while PyTorch loaded: only where the window was
+            s.setValue("window/geometry", self.saveGeometry())
+            return
         for panel in (self.data_panel, self.model_panel, *self._panels_with_settings):
             panel.save_settings(s)
         s.setValue("window/geometry", self.saveGeometry())
@@ -393,10 +365,12 @@ class MainWindow(QMainWindow):
 
     def confirm_close(self) -> bool:
         """Ask before losing a running job or an unsaved model; True when closing may go on."""
+        if not self.ready:
+            return True
         if self.training_panel.is_running():
-            question = "A model is training. Stop it and quit?"
+            question = self.tr("A model is training. Stop it and quit?")
         elif self._unsaved:
-            question = "The model you trained is not saved. Quit without saving it?"
+            question = self.tr("The model you trained is not saved. Quit without saving it?")
         else:
             return True
         return frame.ask_to_quit(self, question)
@@ -406,13 +380,8 @@ class MainWindow(QMainWindow):
             event.ignore()
             return
         self.save_settings()
-        for panel in (
-            self.training_panel,
-            self.finetune_panel,
-            self.evaluation_panel,
-            self.runs_panel,
-            self.inference_panel,
-        ):
+        panels = ("training_panel", "finetune_panel", "evaluation_panel", "runs_panel", "inference_panel")
+        for panel in (getattr(self, name) for name in panels if self.ready):
             panel.shutdown()
         stop_all(self)  # loads, downloads and any task another panel parented to the window
         super().closeEvent(event)

@@ -229,7 +229,7 @@ class Task(QObject):
     def _on_thread_finished(self) -> None:
         self._running = False
         _prune()  # earlier tasks; this thread may still be finishing
-        ok, value = self._outcome or (False, "The task ended without a result.")
+        ok, value = self._outcome or (False, self.tr("The task ended without a result."))
         on_done, on_failed, _ = self._callbacks
         self._callbacks = (None, None, {})  # the closures may hold a model: let it go with the task
         if ok:

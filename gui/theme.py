@@ -12,10 +12,14 @@ import re
 import sys
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QObject, Qt, Signal
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
 
-THEME_NAMES = {"system": "System", "light": "Light", "dark": "Dark"}
+THEME_NAMES = {  # the View → Theme menu; labels translated there (context "theme")
+    "system": QT_TRANSLATE_NOOP("theme", "System"),
+    "light": QT_TRANSLATE_NOOP("theme", "Light"),
+    "dark": QT_TRANSLATE_NOOP("theme", "Dark"),
+}
 STYLE_SHEET = Path(__file__).resolve().parent.parent / "resources" / "style.qss"
 
 THEMES: dict[str, dict[str, str]] = {
@@ -244,7 +248,7 @@ def apply_theme(app, name: str = "system") -> str:
     app.setStyle("Fusion")  # the one style whose colours all come from the palette
     app.setPalette(palette(table))
     app.setStyleSheet(style_sheet(table))
-    # pyqtgraph takes seconds to import: the splash is themed without it, plots made later get
+    # pyqtgraph takes seconds to import: the first window is themed without it, plots made later get
     # these defaults (the window's own plots take their colours from the table explicitly).
     pg = sys.modules.get("pyqtgraph")
     if pg is not None:

@@ -13,10 +13,11 @@ Built-in data only, so anyone can rerun it offline:
 It trains the simple CNN with the engine's one training path (``engine.train.run.run``) and saves
 it with metadata that names this mix (``trained_on``)::
 
-    .venv/bin/python -m models.train_default [--epochs 4] [--variants 2] [--synth 4000] [--out PATH]
-        [--cache DIR] [--no-affine]
+    .venv/bin/python -m models.train_default [--epochs 10] [--variants 2] [--synth 4000] [--out PATH]
+        [--cache DIR] [--no-affine] [--label-smoothing 0.1] [--folds K --fold I]
 
-``bench/default_model_accuracy.py`` measures the result on canvas pages of the held-out digits.
+``bench/default_model_accuracy.py`` measures the result on canvas pages of the held-out digits;
+``bench/default_model_kfold.py`` cross-validates the recipe (``--folds K --fold I`` runs).
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from PIL import Image, ImageFilter
-from sklearn.model_selection import train_test_split
+from sklearn.model_selection import StratifiedKFold, train_test_split
 
 from engine.checkpoints import save_checkpoint
 from engine.config import DataConfig, ModelConfig, TrainConfig
@@ -104,14 +105,28 @@ def drawn_again(images: torch.Tensor, variants: int, seed: int) -> torch.Tensor:
     return torch.from_numpy(np.stack(out))[:, None] if out else images[:0]
 
 
-def held_out_real() -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Train images and labels, test images and labels of the MNIST sample, as ``evaluate`` splits it."""
-    splits = split_dataset(mnist_sample.load_mnist_sample(), VAL_SPLIT, SEED)
-    train = (
-        torch.cat([splits.train.images, splits.val.images]),
-        torch.cat([splits.train.labels, splits.val.labels]),
-    )
-    return train[0], train[1], splits.test.images, splits.test.labels
+def real_positions(folds: int = 0, fold: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Positions in the MNIST sample of the digits to train on and of the held-out test digits.
+
+    With ``folds`` 0 the test digits are the 750 that ``evaluate`` holds out (``split_dataset`` with
+    seed 0); otherwise they are part ``fold`` of a stratified ``folds``-fold split (seed 0), so
+    ``folds`` runs test on every digit once.
+    """
+    data = mnist_sample.load_mnist_sample()
+    labels = data.train_labels.numpy()
+    if folds:
+        parts = StratifiedKFold(folds, shuffle=True, random_state=SEED).split(labels, labels)
+        test = list(parts)[fold][1]
+    else:
+        test = split_dataset(data, VAL_SPLIT, SEED).test.indices.numpy()
+    return np.setdiff1d(np.arange(len(labels)), test), np.sort(test)
+
+
+def held_out_real(folds: int = 0, fold: int = 0) -> tuple[torch.Tensor, ...]:
+    """Train images and labels, test images and labels of the MNIST sample (see ``real_positions``)."""
+    images, labels = mnist_sample.sample_digits()
+    train, test = (torch.from_numpy(p) for p in real_positions(folds, fold))
+    return images[train], labels[train], images[test], labels[test]
 
 
 def held_out_sklearn() -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -123,14 +138,18 @@ def held_out_sklearn() -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.
     return images[train], labels[train], images[test], labels[test]
 
 
-def drawings(real_x: torch.Tensor, sk_x: torch.Tensor, variants: int, cache: Path | None):
-    """The page drawings of the real digits, kept in ``cache`` (a folder) when one is given."""
-    kept = cache / f"drawings-{variants}-{TRAIN_PAGE}-{SEED}.pt" if cache else None
+def drawings(variants: int, sk_x: torch.Tensor, cache: Path | None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Page drawings of all 5,000 real digits (``variants`` each, variant-major) and of ``sk_x``.
+
+    All real digits are drawn once so every fold of a cross-validation picks its training digits'
+    drawings from the same pages; kept in ``cache`` (a folder) when one is given.
+    """
+    kept = cache / f"drawings-all-{variants}-{TRAIN_PAGE}-{SEED}.pt" if cache else None
     if kept is not None and kept.is_file():
         drawn = torch.load(kept, weights_only=True)
         return drawn["real"], drawn["sklearn"]
     started = time.perf_counter()
-    drawn_real = drawn_again(real_x, variants, SEED)
+    drawn_real = drawn_again(mnist_sample.sample_digits()[0], variants, SEED)
     drawn_sk = drawn_again(sk_x, 1, SEED + 1)
     print(f"drew {len(drawn_real) + len(drawn_sk)} digits on pages in {time.perf_counter() - started:.0f}s")
     if kept is not None:
@@ -139,16 +158,24 @@ def drawings(real_x: torch.Tensor, sk_x: torch.Tensor, variants: int, cache: Pat
     return drawn_real, drawn_sk
 
 
-def training_mix(variants: int, synth_size: int, command: str, cache: Path | None = None):
+def training_mix(
+    variants: int, synth_size: int, command: str, cache: Path | None = None, folds: int = 0, fold: int = 0
+):
     """The default model's training pool, with the held-out real digits as its test split.
 
     Also returns, for the checkpoint's ``trained_on``, what the pool holds and the ``command`` that
-    made it.
+    made it. ``folds`` and ``fold`` choose the held-out digits (``real_positions``).
     """
-    real_x, real_y, test_x, test_y = held_out_real()
+    train_pos, test_pos = real_positions(folds, fold)
+    images, labels = mnist_sample.sample_digits()
+    real_x, real_y, test_x, test_y = images[train_pos], labels[train_pos], images[test_pos], labels[test_pos]
     sk_x, sk_y, _, _ = held_out_sklearn()
     syn_x, syn_y = synth.generate(synth_size, seed=SEED)
-    drawn_real, drawn_sk = drawings(real_x, sk_x, variants, cache)
+    drawn_all, drawn_sk = drawings(variants, sk_x, cache)
+    # Variant v of digit i is row v * 5000 + i: only the training digits' pages are kept.
+    keep = torch.from_numpy(train_pos)
+    drawn_real = torch.cat([drawn_all[v * len(labels) + keep] for v in range(variants)])
+    held = f"part {fold + 1} of a {folds}-fold split" if folds else f"split seed {SEED}"
     parts = [
         (real_x, real_y),
         (drawn_real, real_y.repeat(variants)),
@@ -173,7 +200,7 @@ def training_mix(variants: int, synth_size: int, command: str, cache: Path | Non
     )
     trained_on = {
         "mnist-sample": f"{len(real_y)} real MNIST digits (CC BY-SA 3.0) as framed and {len(drawn_real)} "
-        f"drawn again on pages; the other {len(test_y)} (split seed {SEED}) are the test set",
+        f"drawn again on pages; the other {len(test_y)} ({held}) are the test set",
         "digits": f"{len(sk_y)} scikit-learn digits as framed and {len(drawn_sk)} drawn again; "
         "the 30 % that digits+synth tests on are left out",
         "synth-digits": f"{synth_size} generated pen-stroke digits (seed {SEED})",
@@ -186,18 +213,25 @@ def training_mix(variants: int, synth_size: int, command: str, cache: Path | Non
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--epochs", type=int, default=4)
+    parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--variants", type=int, default=2, help="page drawings per real MNIST digit")
     parser.add_argument("--synth", type=int, default=4000, help="generated digits")
     parser.add_argument("--lr", type=float, default=0.004)
     parser.add_argument("--batch-size", type=int, default=256)
+    parser.add_argument("--label-smoothing", type=float, default=0.1)
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's choice)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     parser.add_argument("--cache", type=Path, help="keep the page drawings here for the next run")
     # The engine's random affine augmentation on top of the page drawings: 98.5 % of the held-out
     # real digits after 4 epochs with it, 98.4 % after 6 without.
     parser.add_argument("--affine", action=argparse.BooleanOptionalAction, default=True)
-    return parser.parse_args(argv)
+    # Cross-validation of this recipe (bench/default_model_kfold.py): hold out part FOLD of FOLDS.
+    parser.add_argument("--folds", type=int, default=0, help="k of a k-fold split (0: the 750 of evaluate)")
+    parser.add_argument("--fold", type=int, default=0, help="which part to hold out, 0..k-1")
+    args = parser.parse_args(argv)
+    if args.folds and not 0 <= args.fold < args.folds:
+        parser.error(f"--fold must be in 0..{args.folds - 1}")
+    return args
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -211,16 +245,19 @@ def main(argv: list[str] | None = None) -> int:
         lr=args.lr,
         epochs=args.epochs,
         batch_size=args.batch_size,
+        label_smoothing=args.label_smoothing,
         schedule="onecycle",
         seed=SEED,
         device="cpu",
         precision="fp32",
     )
     settings = f"--epochs {args.epochs} --variants {args.variants} --synth {args.synth} --lr {args.lr}"
-    command = f"python -m models.train_default {settings} --batch-size {args.batch_size}"
-    data, trained_on = training_mix(
-        args.variants, args.synth, command + " --no-affine" * (not args.affine), args.cache
+    settings += f" --batch-size {args.batch_size} --label-smoothing {args.label_smoothing}"
+    settings += " --no-affine" * (not args.affine) + f" --folds {args.folds} --fold {args.fold}" * bool(
+        args.folds
     )
+    command = f"python -m models.train_default {settings}"
+    data, trained_on = training_mix(args.variants, args.synth, command, args.cache, args.folds, args.fold)
 
     def show(event: dict) -> None:
         if event.get("event") == "epoch_end":

@@ -404,3 +404,11 @@ def test_inline_prediction_thread_count_is_restored_even_on_error():
             assert torch.get_num_threads() == 1
             raise RuntimeError("a failing prediction")
     assert torch.get_num_threads() == before  # training started later keeps its threads
+
+
+def test_switching_models_says_which_one_predicts_now(qtbot, panel, digit_model, colour_model):
+    label = panel.activeModelLabel
+    assert label.text().startswith("Active model") and not label.property("role")  # the first one
+    panel.set_model(*colour_model, name="Colour model")
+    assert label.text().startswith("Now predicting with") and "Colour model" in label.text()
+    assert label.property("role") == "info"  # highlighted: the answers come from another model now

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 from PySide6.QtCore import QRect, Qt, QTimer
-from PySide6.QtWidgets import QApplication, QMessageBox, QScrollArea
+from PySide6.QtWidgets import QApplication, QMessageBox, QScrollArea, QWidget
 
 from engine.config import ConfigError
 from gui import theme
@@ -15,6 +19,8 @@ from gui.panels.window_help import ReadmeDialog, about_text, shortcuts_html
 from gui.panels.window_menus import fit_to_screen
 from gui.settings import make_settings
 from tests.test_gui_training import RUN_TIMEOUT, make_window
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_window_fits_a_1280x720_screen(qtbot, tmp_path):
@@ -32,6 +38,8 @@ def test_window_fits_a_1280x720_screen(qtbot, tmp_path):
         assert isinstance(page, QScrollArea)
         # No tab needs a horizontal scroll bar at 1280 px: nothing sits off to the right.
         assert page.widget().minimumSizeHint().width() <= page.viewport().width(), window.tabs.tabText(i)
+        # Nor a vertical one: plots and tables share the height there is (they asked for 480 px each).
+        assert page.widget().height() <= page.viewport().height(), window.tabs.tabText(i)
     # The Runs table shows the accuracies without scrolling sideways.
     window.show_panel(window.runs_panel)
     QApplication.processEvents()
@@ -43,6 +51,12 @@ def test_window_fits_a_1280x720_screen(qtbot, tmp_path):
         assert (
             header.sectionViewportPosition(section) + header.sectionSize(section) <= table.viewport().width()
         )
+    # Try it shows what the model sees without scrolling down (it sat below the fold at 720 px).
+    window.show_panel(window.inference_panel)
+    QApplication.processEvents()
+    page, preview = window.tabs.currentWidget(), window.inference_panel.inputPreview
+    bottom = preview.mapTo(page.widget(), preview.rect().bottomLeft()).y()
+    assert bottom <= page.viewport().height() and page.verticalScrollBar().value() == 0
 
 
 def test_fit_to_screen_shrinks_and_moves_inside():
@@ -218,14 +232,28 @@ def test_help_menu_about_shortcuts_and_readme_offline(qtbot, tmp_path):
     assert window.windowTitle() == "Train an image classifier"  # Qt shows "… — Taller"
 
 
-def test_start_paints_a_splash_then_the_window(qtbot, monkeypatch, tmp_path):
+def test_start_shows_the_window_then_builds_its_panels_when_pytorch_has_loaded(qtbot, monkeypatch, tmp_path):
     monkeypatch.setenv("TALLER_RUNS_DIR", str(tmp_path / "runs"))
     app = make_app()
     window = open_window(app)
     qtbot.addWidget(window)
-    assert window.isVisible()
-    assert not any(w.objectName() == "splash" and w.isVisible() for w in QApplication.topLevelWidgets())
+    assert window.isVisible()  # at once, saying what it waits for
+    sizes = {size.width() for size in window.windowIcon().availableSizes()}
+    assert {16, 32, 256} <= sizes  # Taller's own icon on the window, drawn for small sizes too
+    if not window.ready:
+        assert window.findChild(QWidget, "loadingPage").isVisible()
+        assert "PyTorch" in window.statusBar().currentMessage()
+    qtbot.waitUntil(lambda: window.ready and window.is_idle(), timeout=RUN_TIMEOUT)
+    assert window.training_panel.trainButton.isVisible() and window.tabs.count() == 5
     assert QApplication.overrideCursor() is None  # the busy cursor is gone
+
+
+def test_the_window_module_does_not_import_pytorch():
+    # What makes the window show fast: PyTorch, torchvision, scikit-learn and pyqtgraph load later.
+    heavy = "{'torch', 'torchvision', 'sklearn', 'pyqtgraph'}"
+    code = f"import sys, gui.app; print(sorted({heavy} & set(sys.modules)))"
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
 
 
 def test_empty_states_are_sentences_and_a_failed_evaluation_takes_old_results_away(qtbot):

@@ -52,6 +52,17 @@ def test_auto_is_bf16_channels_last_on_a_cpu_with_it(native_bf16):
     assert precision.resolve("fp32", "cpu") == precision.FP32
 
 
+def test_auto_keeps_a_fully_connected_model_in_float32_on_the_cpu(native_bf16, tmp_path):
+    """bfloat16 autocast slowed an MLP's step 1.5-2x here: auto leaves it in float32."""
+    native_bf16(True)
+    assert precision.resolve("auto", "cpu", convolutional=False) == precision.FP32
+    assert precision.resolve("bf16", "cpu", convolutional=False).name == "bf16"  # asked for: given
+    result = run(
+        DIGITS, ModelConfig(arch="mlp"), TrainConfig(epochs=1, device="cpu"), data=load_dataset(DIGITS)
+    )
+    assert result.meta["precision"] == "fp32"
+
+
 @pytest.mark.filterwarnings("ignore:.*GradScaler is enabled, but CUDA is not available")
 def test_fp16_on_a_cpu_falls_back_and_cuda_gets_a_scaler(native_bf16):
     native_bf16(False)

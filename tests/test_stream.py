@@ -68,10 +68,10 @@ def test_cache_is_read_back_and_rebuilt_when_a_file_changes(photos, tmp_path, mo
     def no_decoding(*args, **kwargs):
         raise AssertionError("decoded although the cache was complete")
 
-    monkeypatch.setattr(stream, "decode_files", no_decoding)
-    again, _, _ = decoded_folder(files, SIZE, 3, cache_root=cache)
+    with monkeypatch.context() as patched:  # (undo() would also drop conftest's environment)
+        patched.setattr(stream, "decode_files", no_decoding)
+        again, _, _ = decoded_folder(files, SIZE, 3, cache_root=cache)
     assert torch.equal(again.to_tensor(), first)
-    monkeypatch.undo()
     Image.fromarray(np.zeros((30, 30, 3), dtype=np.uint8)).save(files[0])  # replaced by a black picture
     os.utime(files[0], ns=(1, 1))  # even with an old timestamp: the size differs too
     rebuilt, _, _ = decoded_folder(files, SIZE, 3, workers=0, cache_root=cache)

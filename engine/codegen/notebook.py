@@ -14,6 +14,7 @@ from typing import Any
 from engine.checkpoints import atomic_write, read_payload
 from engine.codegen.source import run_source
 from engine.errors import ExportError
+from engine.i18n import _
 
 # The checkpoint that holds a run's final model, in the order a run folder is searched.
 RUN_FILES = ("model.pt", "last.pt", "best.pt")
@@ -32,14 +33,14 @@ def find_checkpoint(run: str | Path) -> Path:
     if path.is_file():
         return path
     if not path.is_dir():
-        raise ExportError(f"{path}: no such run (give a checkpoint file or a run folder)")
+        raise ExportError(_("{path}: no such run (give a checkpoint file or a run folder)").format(path=path))
     for name in RUN_FILES:
         if (path / name).is_file():
             return path / name
     others = sorted(path.glob("*.pt"))
     if others:
         return others[0]
-    raise ExportError(f"{path} holds no checkpoint (.pt file): is it a run folder?")
+    raise ExportError(_("{path} holds no checkpoint (.pt file): is it a run folder?").format(path=path))
 
 
 def split_cells(source: str) -> list[tuple[str, str]]:

@@ -20,6 +20,7 @@ from engine.config import DataConfig, ModelConfig, TrainConfig
 from engine.data import registry as datasets
 from engine.errors import ExportError
 from engine.freezing import expand_names
+from engine.i18n import _
 from engine.models import registry as architectures
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -57,13 +58,18 @@ def data_context(meta: dict[str, Any]) -> dict[str, Any]:
     if folder is not None:
         if meta.get("preparation") == "digit":
             raise ExportError(
-                "this run trained on digits drawn in Taller's canvas, which are framed by Taller's own "
-                "code: exporting it as plain code is not supported"
+                _(
+                    "this run trained on digits drawn in Taller's canvas, which are framed by Taller's "
+                    "own code: exporting it as plain code is not supported"
+                )
             )
         return {"kind": "folder", "path": str(folder.expanduser().resolve())}
     raise ExportError(
-        f"the run trained on {datasets.dataset_label(key)!r}, which Taller generates itself: it cannot be "
-        "rebuilt in plain code (export a run on digits, MNIST, Fashion-MNIST, CIFAR-10 or an image folder)"
+        _(
+            "the run trained on {key!r}, which Taller generates itself: it cannot be rebuilt in "
+            "plain code (export a run on digits, MNIST, Fashion-MNIST, CIFAR-10 or an image "
+            "folder)"
+        ).format(key=datasets.dataset_label(key))
     )
 
 
@@ -112,7 +118,11 @@ def context(meta: dict[str, Any]) -> dict[str, Any]:
     """Everything the template needs, read from a checkpoint's metadata."""
     for key in ("data_config", "model_config", "train_config"):
         if not meta.get(key):
-            raise ExportError(f"the checkpoint has no {key.replace('_', ' ')}: it was not saved by a run")
+            raise ExportError(
+                _("the checkpoint has no {part}: it was not saved by a run").format(
+                    part=key.replace("_", " ")
+                )
+            )
     # Through the dataclasses: keys an older checkpoint lacks get today's defaults.
     data_cfg = DataConfig.from_dict(meta["data_config"]).to_dict()
     model_cfg = ModelConfig.from_dict(meta["model_config"]).to_dict()

@@ -13,6 +13,7 @@ from sklearn.datasets import load_digits as sklearn_digits
 
 from engine.data.framing import frame_digit
 from engine.data.types import ImageData, digit_data
+from engine.i18n import N_
 
 
 @functools.lru_cache(maxsize=1)
@@ -40,4 +41,4 @@ def real_digits() -> tuple[torch.Tensor, torch.Tensor]:
 def load_digits() -> ImageData:
     """The built-in "digits" dataset: all 1,797 images as the pool, no test split of its own."""
     images, labels = real_digits()
-    return digit_data("digits", images, labels, "scikit-learn load_digits (8x8, framed like MNIST)")
+    return digit_data("digits", images, labels, N_("scikit-learn load_digits (8x8, framed like MNIST)"))

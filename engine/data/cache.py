@@ -44,9 +44,10 @@ def cache_dir() -> Path:
     return base / "taller" / "decoded"
 
 
-def cache_key(files: list[Path], size: int, channels: int) -> str:
+def cache_key(files: list[Path], size: int, channels: int, resize: int | None = None) -> str:
     """A hash of the file list (path, size, mtime) and the resolution: changes when any of them does."""
-    digest = hashlib.sha256(f"v{VERSION} {size} {channels}\n".encode())
+    crop = f" crop {resize}" if resize is not None else ""  # absent: the keys of earlier caches stay
+    digest = hashlib.sha256(f"v{VERSION} {size} {channels}{crop}\n".encode())
     for path in files:
         st = os.stat(path)
         digest.update(f"{os.path.abspath(path)}\t{st.st_size}\t{st.st_mtime_ns}\n".encode())
@@ -61,8 +62,10 @@ class CacheEntry:
     shape: tuple[int, int, int, int]  # (N, C, H, W)
 
     @classmethod
-    def of(cls, files: list[Path], size: int, channels: int, root: Path | None = None) -> CacheEntry:
-        key = cache_key(files, size, channels)
+    def of(
+        cls, files: list[Path], size: int, channels: int, root: Path | None = None, resize: int | None = None
+    ) -> CacheEntry:
+        key = cache_key(files, size, channels, resize)
         return cls(Path(root or cache_dir()) / key, (len(files), channels, size, size))
 
     def complete(self) -> bool:
@@ -109,6 +112,7 @@ class CachedImages:
         self.path, self.shape = Path(path), tuple(shape)
         self.record = int(np.prod(self.shape[1:]))
         self._file: BinaryIO | None = None
+        self._pid = os.getpid()
 
     def __getstate__(self) -> dict:
         return {**self.__dict__, "_file": None}  # a worker opens its own handle
@@ -118,8 +122,10 @@ class CachedImages:
 
     def __getitem__(self, i: int) -> torch.Tensor:
         """Image ``i`` as a uint8 ``(C, H, W)`` tensor."""
-        if self._file is None:
+        if self._file is None or self._pid != os.getpid():
+            # A forked DataLoader worker must not share the parent's file offset: its own handle.
             self._file = open(self.path, "rb")  # noqa: SIM115 - lives as long as this object
+            self._pid = os.getpid()
         self._file.seek(int(i) * self.record)
         data = bytearray(self._file.read(self.record))
         return torch.frombuffer(data, dtype=torch.uint8).view(self.shape[1:])

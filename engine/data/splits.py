@@ -10,6 +10,7 @@ from sklearn.model_selection import train_test_split
 
 from engine.data.types import ImageData, Splits, Subset
 from engine.errors import DatasetError
+from engine.i18n import N_, _, gettext, ngettext
 
 TEST_FRACTION = 0.15  # held out as the test part when a dataset has no test split of its own
 
@@ -18,7 +19,11 @@ def _stratified_split(labels: np.ndarray, positions: np.ndarray, fraction: float
     """Split ``positions`` into (keep, hold); stratified unless a class is too small for it."""
     n_hold = max(1, math.ceil(fraction * len(positions)))
     if n_hold >= len(positions):
-        raise DatasetError(f"only {len(positions)} images: too few to split off {fraction:.0%}")
+        raise DatasetError(
+            _("only {n_positions} images: too few to split off {fraction:.0%}").format(
+                n_positions=len(positions), fraction=fraction
+            )
+        )
     try:
         return train_test_split(positions, test_size=n_hold, random_state=seed, stratify=labels[positions])
     except ValueError:
@@ -85,22 +90,29 @@ def check_trainable(data: ImageData) -> None:
     pool = class_counts(data.train_labels, data.num_classes)
     need = 1 + (data.val_images is None) + (data.test_images is None)
     small = [c for c, n in zip(data.classes, pool, strict=True) if n < need]
-    for part, labels in (("validation", data.val_labels), ("test", data.test_labels)):
+    for part, labels in ((N_("validation"), data.val_labels), (N_("test"), data.test_labels)):
         if labels is not None:
             own = class_counts(labels, data.num_classes)
-            small += [f"{c} ({part})" for c, n in zip(data.classes, own, strict=True) if n < 1]
+            small += [f"{c} ({gettext(part)})" for c, n in zip(data.classes, own, strict=True) if n < 1]
     if small:
         counts = ", ".join(f"{c}: {n}" for c, n in zip(data.classes, pool, strict=True))
         raise DatasetError(
-            f"too few images to train and test: {', '.join(small[:5])} "
-            f"{'has' if len(small) == 1 else 'have'} fewer than a class needs (at least {need} to give one "
-            f"each to {_needs(data)}). Images per class: {counts}. Add images or leave the class out."
+            ngettext(
+                "too few images to train and test: {classes} has fewer than a class needs (at least {need} "
+                "to give one each to {parts}). Images per class: {counts}. "
+                "Add images or leave the class out.",
+                "too few images to train and test: {classes} have fewer than a class needs (at least {need} "
+                "to give one each to {parts}). Images per class: {counts}. "
+                "Add images or leave the class out.",
+                len(small),
+            ).format(classes=", ".join(small[:5]), need=need, parts=_needs(data), counts=counts)
         )
 
 
 def _needs(data: ImageData) -> str:
-    parts = ["training"] + ["validation"] * (data.val_images is None) + ["test"] * (data.test_images is None)
-    return " and ".join([", ".join(parts[:-1]), parts[-1]] if len(parts) > 1 else parts)
+    parts = [_("training")] + [_("validation")] * (data.val_images is None)
+    parts += [_("test")] * (data.test_images is None)
+    return _(" and ").join([", ".join(parts[:-1]), parts[-1]] if len(parts) > 1 else parts)
 
 
 def imbalance_warning(data: ImageData) -> str | None:
@@ -110,8 +122,8 @@ def imbalance_warning(data: ImageData) -> str | None:
         return None
     big = data.classes[counts.index(max(counts))]
     small = data.classes[counts.index(min(counts))]
-    return (
-        f"the classes are heavily unbalanced: {big} has {max(counts)} images, {small} only "
-        f"{min(counts)}; accuracy will mostly reflect the large classes (add images to the small "
+    return _(
+        "the classes are heavily unbalanced: {big} has {most} images, {small} only "
+        "{fewest}; accuracy will mostly reflect the large classes (add images to the small "
         "ones, or judge by the per-class recall)"
-    )
+    ).format(big=big, most=max(counts), small=small, fewest=min(counts))

@@ -28,11 +28,16 @@ from engine.data.cache import CachedImages, CacheEntry
 from engine.data.decode import open_image, standard_image
 from engine.data.transforms import pil_to_array
 
+# Images a streamed split reads in the main process; above it, a DataLoader's workers decode.
+IN_PROCESS_MAX = 256
+STREAM_BATCH = 128  # the largest batch image_batches reads of a streamed split (bounded memory)
 
-def read_file(path: Path, size: int, channels: int) -> np.ndarray | str:
-    """uint8 ``(channels, size, size)`` of one file, or the reason it cannot be used."""
+
+def read_file(path: Path, size: int, channels: int, resize: int | None = None) -> np.ndarray | str:
+    """uint8 ``(channels, size, size)`` of one file (``resize``: shorter side, centre crop), or why not."""
     try:
-        return pil_to_array(standard_image(open_image(path, check=False)), channels, (size, size))
+        image = standard_image(open_image(path, check=False))
+        return pil_to_array(image, channels, (size, size), resize)
     except Exception as exc:  # noqa: BLE001 - a user's file can fail in many ways; it is skipped
         return str(exc).removeprefix(f"{path}: ")
 
@@ -45,14 +50,14 @@ def default_workers() -> int:
 class DecodeFiles(Dataset):
     """Item ``i``: ``(i, pixels or None, reason or "")`` for the i-th file; never raises."""
 
-    def __init__(self, files: list[Path], size: int, channels: int):
-        self.files, self.size, self.channels = list(files), size, channels
+    def __init__(self, files: list[Path], size: int, channels: int, resize: int | None = None):
+        self.files, self.size, self.channels, self.resize = list(files), size, channels, resize
 
     def __len__(self) -> int:
         return len(self.files)
 
     def __getitem__(self, i: int):
-        got = read_file(self.files[i], self.size, self.channels)
+        got = read_file(self.files[i], self.size, self.channels, self.resize)
         return (i, None, got) if isinstance(got, str) else (i, got, "")
 
 
@@ -62,12 +67,17 @@ def as_list(items: list) -> list:
 
 
 def decode_files(
-    files: list[Path], size: int, channels: int, workers: int | None = None, batch: int = 64
+    files: list[Path],
+    size: int,
+    channels: int,
+    workers: int | None = None,
+    batch: int = 64,
+    resize: int | None = None,
 ) -> Iterator[tuple[int, np.ndarray | None, str]]:
     """Decode every file in worker processes; yields ``(index, pixels or None, reason)``."""
     workers = default_workers() if workers is None else workers
     loader = DataLoader(
-        DecodeFiles(files, size, channels), batch_size=batch, num_workers=workers, collate_fn=as_list
+        DecodeFiles(files, size, channels, resize), batch_size=batch, num_workers=workers, collate_fn=as_list
     )
     for items in loader:
         yield from items
@@ -80,6 +90,7 @@ def decoded_folder(
     use_cache: bool = True,
     workers: int | None = None,
     cache_root: Path | None = None,
+    resize: int | None = None,
 ) -> tuple[torch.Tensor | CachedImages, np.ndarray, dict[int, str]]:
     """Every file decoded once: from the decode cache when it is complete, else in worker processes.
 
@@ -87,7 +98,7 @@ def decoded_folder(
     ``(N, C, H, W)`` tensor in memory), a mask of the files that decoded, and the reason for each
     one that did not (their pixels are zero).
     """
-    entry = CacheEntry.of(files, size, channels, cache_root) if use_cache else None
+    entry = CacheEntry.of(files, size, channels, cache_root, resize) if use_cache else None
     if entry is not None and entry.complete():
         return entry.read()
     images = np.zeros((len(files), channels, size, size), dtype=np.uint8) if entry is None else None
@@ -95,7 +106,7 @@ def decoded_folder(
     ok = np.zeros(len(files), dtype=bool)
     skipped: dict[int, str] = {}
     try:
-        for i, pixels, reason in decode_files(files, size, channels, workers):
+        for i, pixels, reason in decode_files(files, size, channels, workers, resize=resize):
             if pixels is None:
                 skipped[i] = reason
             elif out is not None:
@@ -191,5 +202,134 @@ def stream_loader(
         num_workers=workers,
         pin_memory=torch.cuda.is_available(),
         persistent_workers=workers > 0,
+        generator=torch.Generator(),  # worker seeds come from here, not from the global RNG
     )
     return loader, sampler
+
+
+class FileImages:
+    """The pixels of image files, decoded on request (no cache): a source of ``LazyImages``.
+
+    A file that fails to decode (it passed the header check but is damaged further in) reads as
+    zeros and is flagged by ``read``, so a streaming feeder can count it.
+    """
+
+    def __init__(self, files: list[Path], size: int, channels: int, resize: int | None = None):
+        self.files, self.size, self.channels, self.resize = list(files), size, channels, resize
+        self.shape = (len(self.files), channels, size, size)
+
+    def __len__(self) -> int:
+        return len(self.files)
+
+    def read(self, i: int) -> tuple[torch.Tensor, bool]:
+        got = read_file(self.files[i], self.size, self.channels, self.resize)
+        if isinstance(got, str):
+            return torch.zeros(self.shape[1:], dtype=torch.uint8), False
+        return torch.from_numpy(got), True
+
+    def read_full(self, i: int) -> tuple[torch.Tensor, bool]:
+        """The picture at its own size (for random crops), or zeros at the set size when it fails."""
+        try:
+            image = standard_image(open_image(self.files[i], check=False))
+            return torch.from_numpy(pil_to_array(image, self.channels, image.size)), True
+        except Exception:  # noqa: BLE001 - a damaged file is counted, not fatal
+            return torch.zeros(self.shape[1:], dtype=torch.uint8), False
+
+    def __getitem__(self, i: int) -> torch.Tensor:
+        return self.read(i)[0]
+
+
+class LazyImages:
+    """A streamed split: ``(N, C, H, W)`` uint8 images that stay on disk until read.
+
+    Indexed like the in-memory tensor it stands for: an integer reads one image (a tensor); a
+    slice, an index tensor or array gives another ``LazyImages`` over those images, so splitting,
+    K-Fold and the test split work unchanged. ``load`` reads a view into memory (for a few images);
+    ``image_batches`` reads one batch at a time. The source is ``CachedImages`` (the decode cache)
+    or ``FileImages`` (decoding each time); ``positions`` are its images in this view's order.
+    """
+
+    dtype = torch.uint8
+
+    def __init__(self, source: CachedImages | FileImages, positions: np.ndarray):
+        self.source = source
+        self.positions = np.asarray(positions, dtype=np.int64).reshape(-1)
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return (len(self.positions), *self.source.shape[1:])
+
+    def __len__(self) -> int:
+        return len(self.positions)
+
+    def numel(self) -> int:
+        return int(np.prod(self.shape))
+
+    def __getitem__(self, key):
+        if isinstance(key, torch.Tensor):
+            key = key.cpu().numpy()
+        if isinstance(key, (int, np.integer)) or (isinstance(key, np.ndarray) and key.ndim == 0):
+            return self.source[int(self.positions[int(key)])]
+        return LazyImages(self.source, self.positions[key])
+
+    def read(self, i: int, full: bool = False) -> tuple[torch.Tensor, bool]:
+        """Image ``i`` and whether it decoded (``full``: at its own size, when the source has it)."""
+        reader = getattr(self.source, "read_full" if full else "read", None)
+        if reader is None:
+            reader = getattr(self.source, "read", None)
+        if reader is None:
+            return self.source[int(self.positions[i])], True
+        return reader(int(self.positions[i]))
+
+    def load(self) -> torch.Tensor:
+        """Every image of this view as one tensor in memory."""
+        if not len(self):
+            return torch.zeros(self.shape, dtype=torch.uint8)
+        return torch.stack([self.read(i)[0] for i in range(len(self))])
+
+    def __repr__(self) -> str:
+        return f"LazyImages({type(self.source).__name__}, shape={self.shape})"
+
+
+def concat(parts: list) -> torch.Tensor | LazyImages:
+    """``torch.cat`` for in-memory images; one view for streamed ones (of the same source)."""
+    if all(isinstance(p, LazyImages) for p in parts):
+        return LazyImages(parts[0].source, np.concatenate([p.positions for p in parts]))
+    return torch.cat([p.load() if isinstance(p, LazyImages) else p for p in parts])
+
+
+class ImageItems(Dataset):
+    """Item ``i``: ``(uint8 image, decoded ok)`` of a ``LazyImages``, with a transform when augmenting."""
+
+    def __init__(self, images: LazyImages, transform=None):
+        self.images, self.transform = images, transform
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+    def __getitem__(self, i: int) -> tuple[torch.Tensor, bool]:
+        x, ok = self.images.read(i, full=self.transform is not None)
+        if self.transform is not None:
+            x = self.transform(x)
+        return x, ok
+
+
+def image_batches(images, batch_size: int, workers: int | None = None) -> Iterator[torch.Tensor]:
+    """uint8 batches of in-memory or streamed images, in order (evaluation and validation).
+
+    A streamed view of more than ``IN_PROCESS_MAX`` images is decoded by DataLoader workers,
+    in batches of at most ``STREAM_BATCH``.
+    """
+    if not isinstance(images, LazyImages):
+        for start in range(0, images.shape[0], batch_size):
+            yield images[start : start + batch_size]
+        return
+    workers = default_workers() if workers is None else workers
+    loader = DataLoader(
+        ImageItems(images),
+        batch_size=min(batch_size, STREAM_BATCH),
+        num_workers=workers if len(images) > IN_PROCESS_MAX else 0,
+        generator=torch.Generator(),  # the global RNG (dropout, the next run) is left alone
+    )
+    for x, _ in loader:
+        yield x

@@ -18,6 +18,7 @@ from engine.data.framing import INK_THRESHOLD, MNIST_BOX, MNIST_SIZE, fit_into_b
 from engine.data.strokes import CANVAS, Style, draw, templates, uniform
 from engine.data.types import ImageData, digit_data
 from engine.errors import SynthError
+from engine.i18n import _
 
 SYNTH_TRAIN_SIZE = 20_000
 REAL_TEST_FRACTION = 0.3
@@ -140,7 +141,11 @@ def _make_style(overrides: dict) -> Style:
     known = {f.name for f in fields(Style)}
     unknown = sorted(set(overrides) - known)
     if unknown:
-        raise SynthError(f"unknown style setting(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+        raise SynthError(
+            _("unknown style setting(s) {unknown}; known: {known}").format(
+                unknown=", ".join(unknown), known=", ".join(sorted(known))
+            )
+        )
     return Style(**overrides)
 
 
@@ -164,7 +169,7 @@ def generate(n: int, seed: int = 0, **style) -> tuple[torch.Tensor, torch.Tensor
         int64 ``(n,)``, in shuffled order.
     """
     if n < 0:
-        raise SynthError(f"number of samples cannot be negative, not {n}")
+        raise SynthError(_("number of samples cannot be negative, not {n}").format(n=n))
     st = _make_style(style)
     g = torch.Generator().manual_seed(seed)
     labels = torch.arange(n) % 10
@@ -175,7 +180,7 @@ def generate(n: int, seed: int = 0, **style) -> tuple[torch.Tensor, torch.Tensor
         choices = templates(digit)
         weights = torch.tensor([w for w, _ in choices], dtype=torch.float32)
         pick = torch.multinomial(weights, len(rows), replacement=True, generator=g) if len(rows) else rows
-        for k, (_, template) in enumerate(choices):
+        for k, (_weight, template) in enumerate(choices):
             chosen = rows[pick == k]
             if len(chosen):
                 canvases[chosen] = draw(template, low[chosen], st, g)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gzip
 import os
+import re
 import shutil
 import socket
 import tarfile
@@ -22,6 +23,7 @@ from torchvision.datasets import CIFAR10, MNIST, FashionMNIST
 
 from engine.data.types import DIGIT_CLASSES, ImageData, InputSpec, digit_spec
 from engine.errors import DatasetError
+from engine.i18n import _
 
 FASHION_MEAN, FASHION_STD = (0.2860,), (0.3530,)
 CIFAR_MEAN, CIFAR_STD = (0.4914, 0.4822, 0.4465), (0.2470, 0.2435, 0.2616)
@@ -70,14 +72,22 @@ def _present(path: Path) -> bool:
 def _missing_error(name: str, label: str, data_dir: Path, missing: list[Path]) -> DatasetError:
     files = expected_files(name, data_dir)
     folder = files[0].parent
-    gz_note = " (.gz or extracted)" if name in _IDX_FOLDERS else ""
-    archive_note = f" (or put {_CIFAR_ARCHIVE} in {data_dir})" if name == "cifar10" else ""
+    gz_note = _(" (.gz or extracted)") if name in _IDX_FOLDERS else ""
+    archive_note = _(" (or put {archive} in {folder})").format(archive=_CIFAR_ARCHIVE, folder=data_dir)
+    archive_note = archive_note if name == "cifar10" else ""
     return DatasetError(
-        f"{label} is not in {folder}.\n"
-        f"Expected files{gz_note}: {', '.join(f.name for f in files)}\n"
-        f"Missing: {', '.join(f.name for f in missing)}\n"
-        "Use --download (command line) or the Download button (window) to fetch them, "
-        f"or copy the files into that folder{archive_note}."
+        _(
+            "{label} is not in {folder}.\nExpected files{gz_note}: {files}\nMissing: {missing}\nUse "
+            "--download (command line) or the Download button (window) to fetch them, or copy "
+            "the files into that folder{archive_note}."
+        ).format(
+            label=label,
+            folder=folder,
+            gz_note=gz_note,
+            files=", ".join(f.name for f in files),
+            missing=", ".join(f.name for f in missing),
+            archive_note=archive_note,
+        )
     )
 
 
@@ -93,27 +103,70 @@ def _fetch(name: str, label: str, root: Path, missing: list[Path], download: boo
     if not download:
         raise _missing_error(name, label, root, missing)
     files = expected_files(name, root)
-    instead = f"Instead, copy {', '.join(f.name for f in files)} into {files[0].parent}."
+    instead = _("Instead, copy {files} into {folder}.").format(
+        files=", ".join(f.name for f in files), folder=files[0].parent
+    )
     previous = socket.getdefaulttimeout()
+    created = [p for p in (root, *root.parents) if not p.exists()]  # removed again on failure
     try:
         root.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=".download-", dir=root))
     except OSError as exc:
-        raise DatasetError(f"cannot download {label} into {root}: {exc.strerror or exc}. {instead}") from exc
+        _remove_empty(created)
+        raise DatasetError(
+            _("cannot download {label} into {root}: {exc}. {instead}").format(
+                label=label, root=root, exc=exc.strerror or exc, instead=instead
+            )
+        ) from exc
     try:
         # urllib (inside torchvision) has no timeout of its own; this bounds every wait for data.
         socket.setdefaulttimeout(DOWNLOAD_TIMEOUT)
         make(str(tmp), train=True, download=True)
         _move_into(tmp, root)
     except Exception as exc:  # urllib, socket, tarfile and md5 errors all mean the same to a user
-        if isinstance(exc, TimeoutError) or isinstance(getattr(exc, "reason", None), TimeoutError):
-            reason = f"(the connection sent no data for {DOWNLOAD_TIMEOUT:.0f} s)"
-        else:
-            reason = f"(no network?): {str(exc).strip()[:300]}"
-        raise DatasetError(f"could not download {label} {reason}; nothing was kept.\n{instead}") from exc
+        shutil.rmtree(tmp, ignore_errors=True)
+        _remove_empty(created)  # no empty data folder left behind by a failed download
+        raise DatasetError(
+            _("could not download {label} {reason}; nothing was kept.\n{instead}").format(
+                label=label, reason=_download_reason(exc), instead=instead
+            )
+        ) from exc
     finally:
         socket.setdefaulttimeout(previous)
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+# How an unknown server name reads on Linux, macOS and Windows: no network (or no DNS) at all.
+_OFFLINE_WORDS = ("name resolution", "name or service not known", "nodename nor servname", "getaddrinfo")
+
+
+def _download_reason(exc: BaseException) -> str:
+    """Why a download failed, in plain words (the technical detail last, shortened).
+
+    torchvision's MNIST wraps each mirror's error in one RuntimeError's text, so the text is read too.
+    """
+    reason = getattr(exc, "reason", None)
+    text = str(exc).strip()
+    http = re.search(r"HTTP Error (\d+)", text)
+    if isinstance(exc, TimeoutError) or isinstance(reason, TimeoutError) or "timed out" in text:
+        return _("(the connection sent no data for {seconds:.0f} s)").format(seconds=DOWNLOAD_TIMEOUT)
+    if isinstance(reason, socket.gaierror) or any(w in text.lower() for w in _OFFLINE_WORDS):
+        return _("(no network?) this computer seems to be offline: the download server could not be found")
+    if isinstance(exc, ConnectionError) or isinstance(reason, ConnectionError):
+        return _("(the connection to the download server failed: {detail})").format(detail=text[:200])
+    if getattr(exc, "code", None) is not None or http:  # the server answered with an error
+        code = getattr(exc, "code", None) or http.group(1)
+        return _("(the download server answered with error {code}; try again later)").format(code=code)
+    return _("(no network?): {exc}").format(exc=text[:300])
+
+
+def _remove_empty(folders: list[Path]) -> None:
+    """Remove ``folders`` (deepest first) where they are empty; a folder with anything in it stays."""
+    for folder in folders:
+        try:
+            folder.rmdir()
+        except OSError:
+            pass  # not empty, or already gone
 
 
 def _move_into(tmp: Path, root: Path) -> None:
@@ -155,7 +208,11 @@ def _gunzip_missing(raw: Path) -> None:
             os.replace(tmp, target)
         except (OSError, EOFError) as exc:
             tmp.unlink(missing_ok=True)
-            raise DatasetError(f"could not extract {packed}: {exc}. Replace it with a good copy.") from exc
+            raise DatasetError(
+                _("could not extract {packed}: {exc}. Replace it with a good copy.").format(
+                    packed=packed, exc=exc
+                )
+            ) from exc
 
 
 def load_idx(name: str, label: str, root: Path, download: bool) -> ImageData:
@@ -192,7 +249,9 @@ def load_idx(name: str, label: str, root: Path, download: bool) -> ImageData:
             raise ValueError("images and labels do not match")
     except Exception as exc:  # a damaged IDX file fails in torch.frombuffer/view/asserts
         raise DatasetError(
-            f"the files in {raw} are damaged ({exc}); delete them and copy them again"
+            _("the files in {raw} are damaged ({exc}); delete them and copy them again").format(
+                raw=raw, exc=exc
+            )
         ) from exc
     digit = name == "mnist"
     h, w = train.data.shape[1:]
@@ -226,7 +285,11 @@ def _extract_cifar_archive(root: Path) -> None:
         for member in members:  # whole files only: an interrupted unpack leaves nothing half-written
             os.replace(tmp / member.name, root / member.name)
     except (tarfile.TarError, OSError, EOFError) as exc:
-        raise DatasetError(f"could not unpack {archive}: {exc}. Replace it with a good copy.") from exc
+        raise DatasetError(
+            _("could not unpack {archive}: {exc}. Replace it with a good copy.").format(
+                archive=archive, exc=exc
+            )
+        ) from exc
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
@@ -246,8 +309,10 @@ def load_cifar10(name: str, label: str, root: Path, download: bool) -> ImageData
             raise ValueError("images, labels and class names do not match")
     except Exception as exc:  # unpickling damaged files raises almost anything
         raise DatasetError(
-            f"the CIFAR-10 files in {root / _CIFAR_FOLDER} are damaged ({type(exc).__name__}: {exc}); "
-            "delete them and copy them again"
+            _(
+                "the CIFAR-10 files in {cifar_folder} are damaged ({error_type}: {exc}); delete them and "
+                "copy them again"
+            ).format(cifar_folder=root / _CIFAR_FOLDER, error_type=type(exc).__name__, exc=exc)
         ) from exc
     (train_x, train_y), (test_x, test_y) = parts
     return ImageData(

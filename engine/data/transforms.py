@@ -15,7 +15,9 @@ from engine.data.decode import standard_image
 from engine.data.types import InputSpec
 
 
-def pil_to_array(img: Image.Image, channels: int, size: tuple[int, int]) -> np.ndarray:
+def pil_to_array(
+    img: Image.Image, channels: int, size: tuple[int, int], resize: int | None = None
+) -> np.ndarray:
     """Convert one PIL image to what training saw: uint8 ``(C, H, W)``.
 
     Parameters
@@ -26,6 +28,9 @@ def pil_to_array(img: Image.Image, channels: int, size: tuple[int, int]) -> np.n
         1 converts to "L", 3 to "RGB".
     size : tuple[int, int]
         Target ``(width, height)``, PIL's order; resized bilinearly, without cropping.
+    resize : int, optional
+        Scale the shorter side to ``resize`` first, then crop the centre ``size`` (torchvision's
+        ``Resize(resize)`` + ``CenterCrop(size)``, as ImageNet weights were trained).
 
     Returns
     -------
@@ -38,10 +43,24 @@ def pil_to_array(img: Image.Image, channels: int, size: tuple[int, int]) -> np.n
     mode = "L" if channels == 1 else "RGB"
     if img.mode != mode:
         img = img.convert(mode)
+    if resize is not None:
+        img = _centre_crop(img, resize, size)
     if img.size != tuple(size):
         img = img.resize(tuple(size), Image.BILINEAR)
     arr = np.asarray(img, dtype=np.uint8)
     return np.ascontiguousarray(arr[None] if channels == 1 else arr.transpose(2, 0, 1))
+
+
+def _centre_crop(img: Image.Image, resize: int, size: tuple[int, int]) -> Image.Image:
+    """Shorter side scaled to ``resize`` (aspect kept), then the centre ``size`` cut out."""
+    w, h = img.size
+    # torchvision's Resize(int): the shorter side becomes ``resize``, the longer one is truncated.
+    new = (resize, int(resize * h / w)) if w <= h else (int(resize * w / h), resize)
+    new = (max(size[0], new[0]), max(size[1], new[1]))
+    if new != (w, h):
+        img = img.resize(new, Image.BILINEAR)
+    left, top = int(round((new[0] - size[0]) / 2.0)), int(round((new[1] - size[1]) / 2.0))
+    return img.crop((left, top, left + size[0], top + size[1]))
 
 
 _AFFINE_CACHE: dict[tuple, tuple] = {}

@@ -8,6 +8,7 @@ from typing import Any, Protocol
 import torch
 
 from engine.errors import ConfigError
+from engine.i18n import _
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
@@ -34,6 +35,15 @@ class DataSource(Protocol):
     @property
     def download(self) -> bool: ...
 
+    @property
+    def loader(self) -> str: ...  # "auto", "memory" or "stream" (image folders only)
+
+    @property
+    def cache(self) -> bool: ...  # a streamed folder may keep its decoded pixels in the decode cache
+
+    @property
+    def resize(self) -> int | None: ...  # image folders: shorter side, then a centre crop of image_size
+
 
 @dataclass(frozen=True)
 class InputSpec:
@@ -47,14 +57,17 @@ class InputSpec:
     width: int
     mean: tuple[float, ...]
     std: tuple[float, ...]
+    # Pictures are scaled so their shorter side is ``resize``, then centre-cropped to height x width
+    # (ImageNet weights' own preprocessing); None: resized to height x width as they are.
+    resize: int | None = None
 
     def __post_init__(self):
         if self.channels not in (1, 3):
-            raise ConfigError(f"channels must be 1 or 3, not {self.channels}")
+            raise ConfigError(_("channels must be 1 or 3, not {channels}").format(channels=self.channels))
         if len(self.mean) != self.channels or len(self.std) != self.channels:
-            raise ConfigError("mean and std need one value per channel")
+            raise ConfigError(_("mean and std need one value per channel"))
         if min(self.std) <= 0:
-            raise ConfigError("std must be positive")
+            raise ConfigError(_("std must be positive"))
 
     @property
     def shape(self) -> tuple[int, int, int]:
@@ -111,6 +124,9 @@ class ImageData:
     val_labels: torch.Tensor | None = None
     layout: str = ""  # how an image folder was read, e.g. "train/ and val/ folders (its own splits)"
     warnings: list[str] = field(default_factory=list)  # said before training (empty classes left out)
+    # "memory": the images are uint8 tensors; "stream": ``stream.LazyImages`` read from disk per batch.
+    feed: str = "memory"
+    pixel_bytes: int = 0  # the estimated uint8 size of every image, the figure "feed" was chosen by
 
     @property
     def num_classes(self) -> int:
@@ -121,7 +137,7 @@ class ImageData:
 class Subset:
     """Images and labels of one split; ``indices`` are positions in the pool (None for a test set)."""
 
-    images: torch.Tensor  # uint8 (N, C, H, W)
+    images: torch.Tensor  # uint8 (N, C, H, W), or a ``stream.LazyImages`` read from disk
     labels: torch.Tensor  # int64 (N,)
     indices: torch.Tensor | None = None
 

@@ -11,6 +11,7 @@ from torch import nn
 
 from engine.data.types import InputSpec
 from engine.errors import ModelError
+from engine.i18n import _, gettext
 from engine.models.adapt import adapt_input, replace_heads
 from engine.models.registry import Architecture, architecture, constructor
 from engine.models.weights import pretrained_state
@@ -18,14 +19,21 @@ from engine.models.weights import pretrained_state
 
 def _check(entry: Architecture, spec: InputSpec, num_classes: int, pretrained: bool) -> None:
     if num_classes < 2:
-        raise ModelError(f"a classifier needs at least 2 classes, not {num_classes}")
+        raise ModelError(
+            _("a classifier needs at least 2 classes, not {num_classes}").format(num_classes=num_classes)
+        )
     if min(spec.height, spec.width) < entry.min_size:
         raise ModelError(
-            f"{entry.label} needs images of at least {entry.min_size}x{entry.min_size} pixels, "
-            f"not {spec.height}x{spec.width}"
+            _("{label} needs images of at least {min_size}x{min_size} pixels, not {height}x{width}").format(
+                label=gettext(entry.label), min_size=entry.min_size, height=spec.height, width=spec.width
+            )
         )
     if pretrained and not entry.weights:
-        raise ModelError(f"{entry.label} has no ImageNet weights; it always starts from random weights")
+        raise ModelError(
+            _("{label} has no ImageNet weights; it always starts from random weights").format(
+                label=gettext(entry.label)
+            )
+        )
 
 
 def _load(model: nn.Module, state: dict[str, torch.Tensor]) -> None:

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from engine.errors import ModelError
+from engine.i18n import N_, _, gettext
 
 if TYPE_CHECKING:  # annotations only: the table itself must not import torch
     from torch import nn
@@ -89,6 +90,9 @@ class Architecture:
         One line for a tooltip: what the architecture is good for.
     min_size : int
         Smallest image side the architecture accepts.
+    convolutional : bool
+        Built of convolutions. On a CPU, bfloat16 autocast speeds these up; a fully connected
+        network's small matrix products run slower in it than in float32 (``engine.precision``).
     """
 
     key: str
@@ -100,6 +104,7 @@ class Architecture:
     rules: InputRules | None = None
     hint: str = ""
     min_size: int = MIN_CONV_SIZE
+    convolutional: bool = True
 
     def __post_init__(self):
         if self.weights and self.rules is None:
@@ -109,16 +114,17 @@ class Architecture:
 _ENTRIES = (
     Architecture(
         key="mlp",
-        label="MLP (fully connected)",
+        label=N_("MLP (fully connected)"),
         constructor="engine.models.small:mlp",
         heads=("6",),
         blocks=("1", "4"),
         hint="Small and fast; sees pixels, not shapes",
         min_size=1,
+        convolutional=False,
     ),
     Architecture(
         key="cnn",
-        label="Simple CNN",
+        label=N_("Simple CNN"),
         constructor="engine.models.small:cnn",
         heads=("classifier.fc",),
         blocks=("features.*",),
@@ -183,7 +189,11 @@ def architecture(key: str) -> Architecture:
     try:
         return ARCHITECTURES[key]
     except KeyError:
-        raise ModelError(f"unknown model {key!r}; choose one of {', '.join(ARCHITECTURES)}") from None
+        raise ModelError(
+            _("unknown model {key!r}; choose one of {architectures}").format(
+                key=key, architectures=", ".join(ARCHITECTURES)
+            )
+        ) from None
 
 
 def keys() -> tuple[str, ...]:
@@ -193,13 +203,13 @@ def keys() -> tuple[str, ...]:
 
 def labels() -> dict[str, str]:
     """``{key: label}`` in the table's order."""
-    return {key: entry.label for key, entry in ARCHITECTURES.items()}
+    return {key: gettext(entry.label) for key, entry in ARCHITECTURES.items()}
 
 
 def label(key: str) -> str:
     """The label of ``key``, or ``key`` itself when it is not registered (for messages)."""
     entry = ARCHITECTURES.get(key)
-    return entry.label if entry is not None else key
+    return gettext(entry.label) if entry is not None else key
 
 
 def pretrainable() -> tuple[str, ...]:

@@ -15,6 +15,7 @@ from pathlib import Path
 import torch
 
 from engine.errors import ModelError
+from engine.i18n import N_, _, gettext
 from engine.models.registry import architecture, constructor, label, pretrainable, supports_pretrained
 
 
@@ -28,7 +29,7 @@ def _checkpoint_dir() -> Path:
 
 def _urls(arch: str) -> tuple[str, ...]:
     if not supports_pretrained(arch):
-        raise ModelError(f"{label(arch)} has no ImageNet weights")
+        raise ModelError(_("{arch} has no ImageNet weights").format(arch=label(arch)))
     return architecture(arch).weights
 
 
@@ -61,10 +62,11 @@ def weights_available(arch: str) -> bool:
 def _missing_weights_error(arch: str) -> ModelError:
     path = weights_path(arch)
     return ModelError(
-        f"The ImageNet weights for {label(arch)} are not on this computer, and Taller never "
-        f"downloads. The file {path.name} belongs at {path} ; it comes from "
-        f"{_urls(arch)[0]} . Copy it there, or import a copy you have with: "
-        f"python main.py import-weights {arch} FILE"
+        _(
+            "The ImageNet weights for {arch} are not on this computer, and Taller never "
+            "downloads. The file {name} belongs at {path} ; it comes from {url} . Copy it "
+            "there, or import a copy you have with: python main.py import-weights {arch_id} FILE"
+        ).format(arch=label(arch), name=path.name, path=path, url=_urls(arch)[0], arch_id=arch)
     )
 
 
@@ -79,7 +81,11 @@ def read_state_dict(file: Path) -> tuple[dict[str, torch.Tensor], bool]:
     try:
         data = torch.load(file, weights_only=True, map_location="cpu")
     except Exception as exc:  # torch raises many types for a file that is not a checkpoint
-        raise ModelError(f"{file} is not a PyTorch weights file that can be read safely ({exc})") from exc
+        raise ModelError(
+            _("{file} is not a PyTorch weights file that can be read safely ({exc})").format(
+                file=file, exc=exc
+            )
+        ) from exc
     wrapped = False
     if isinstance(data, dict):
         for key in ("state_dict", "model"):
@@ -87,7 +93,9 @@ def read_state_dict(file: Path) -> tuple[dict[str, torch.Tensor], bool]:
                 data, wrapped = data[key], True
                 break
     if not isinstance(data, dict) or not data or not all(torch.is_tensor(v) for v in data.values()):
-        raise ModelError(f"{file} does not hold a state dict (a mapping of layer names to tensors)")
+        raise ModelError(
+            _("{file} does not hold a state dict (a mapping of layer names to tensors)").format(file=file)
+        )
     return data, wrapped
 
 
@@ -104,8 +112,8 @@ def _expected_shapes(arch: str) -> dict[str, tuple[int, ...]]:
 
 
 def _summary(title: str, items: list[str]) -> str:
-    more = f" and {len(items) - 3} more" if len(items) > 3 else ""
-    return f"{len(items)} {title} ({'; '.join(items[:3])}{more})"
+    more = _(" and {n} more").format(n=len(items) - 3) if len(items) > 3 else ""
+    return f"{len(items)} {gettext(title)} ({'; '.join(items[:3])}{more})"
 
 
 def differences(arch: str, state: dict[str, torch.Tensor]) -> list[str]:
@@ -119,13 +127,17 @@ def differences(arch: str, state: dict[str, torch.Tensor]) -> list[str]:
         for k in expected
         if k in state and tuple(state[k].shape) != expected[k]
     ]
-    found = (("missing layers", missing), ("unknown layers", unexpected), ("wrong shapes", shapes))
+    found = (
+        (N_("missing layers"), missing),
+        (N_("unknown layers"), unexpected),
+        (N_("wrong shapes"), shapes),
+    )
     return [_summary(title, items) for title, items in found if items]
 
 
 def _looks_like(state: dict[str, torch.Tensor], arch: str) -> str:
     others = [a for a in pretrainable() if a != arch and not differences(a, state)]
-    return f" The file looks like {label(others[0])} weights." if others else ""
+    return _(" The file looks like {name} weights.").format(name=label(others[0])) if others else ""
 
 
 def pretrained_state(arch: str) -> dict[str, torch.Tensor]:
@@ -139,13 +151,14 @@ def pretrained_state(arch: str) -> dict[str, torch.Tensor]:
     path = _find_weights(arch)
     if path is None:
         raise _missing_weights_error(arch)
-    state, _ = read_state_dict(path)
+    state = read_state_dict(path)[0]
     diffs = differences(arch, state)
     if diffs:
         raise ModelError(
-            f"{path} does not hold {label(arch)} ImageNet weights: {', '.join(diffs)}. "
-            f"Replace it with the file from {_urls(arch)[0]} "
-            f"(python main.py import-weights {arch} FILE)."
+            _(
+                "{path} does not hold {name} ImageNet weights: {diffs}. Replace it with the file "
+                "from {url} (python main.py import-weights {arch} FILE)."
+            ).format(path=path, name=label(arch), diffs=", ".join(diffs), url=_urls(arch)[0], arch=arch)
         )
     return dict(state)
 
@@ -190,21 +203,27 @@ def import_weights(arch: str, file: str | Path) -> Path:
         The file is missing, is not a checkpoint, or does not fit the architecture (says what differs).
     """
     if not supports_pretrained(arch):
-        raise ModelError(f"{label(arch)} has no ImageNet weights to import")
+        raise ModelError(_("{arch} has no ImageNet weights to import").format(arch=label(arch)))
     file = Path(file)
     if not file.is_file():
-        raise ModelError(f"{file} does not exist")
+        raise ModelError(_("{file} does not exist").format(file=file))
     state, wrapped = read_state_dict(file)
     diffs = differences(arch, state)
     if diffs:
         url = _urls(arch)[0]
         raise ModelError(
-            f"{file} does not fit {label(arch)}: {', '.join(diffs)}.{_looks_like(state, arch)} "
-            f"The right file is {_file_name(url)} from {url}"
+            _("{file} does not fit {arch}: {diffs}.{hint} The right file is {name} from {url}").format(
+                file=file,
+                arch=label(arch),
+                diffs=", ".join(diffs),
+                hint=_looks_like(state, arch),
+                name=_file_name(url),
+                url=url,
+            )
         )
     dest = weights_path(arch)
     try:
         _copy(file, state, wrapped, dest)
     except OSError as exc:
-        raise ModelError(f"could not copy the weights to {dest}: {exc}") from exc
+        raise ModelError(_("could not copy the weights to {dest}: {exc}").format(dest=dest, exc=exc)) from exc
     return dest

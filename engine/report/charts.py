@@ -19,6 +19,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator, PercentFormatter
 
+from engine.i18n import _
 from engine.report.exports import write_bytes
 from engine.report.style import CONFUSION_CMAP, FOLD_COLOURS, TRAIN_COLOUR, VAL_COLOUR, row_fractions
 
@@ -60,11 +61,11 @@ def curves_figure(history: list[dict[str, Any]]) -> Figure:
     folds = sorted({int(h.get("fold") or 0) for h in history}) or [0]
     fig = new_figure(10.4, 4.2)
     loss_ax, acc_ax = fig.subplots(1, 2)
-    for ax, key, title, scale in ((loss_ax, "loss", "Loss", 1.0), (acc_ax, "acc", "Accuracy", 100.0)):
+    for ax, key, title, scale in ((loss_ax, "loss", _("Loss"), 1.0), (acc_ax, "acc", _("Accuracy"), 100.0)):
         for i, fold in enumerate(folds):
             _plot_fold(ax, [h for h in history if int(h.get("fold") or 0) == fold], key, scale, i, fold)
         ax.set_title(title, fontweight="bold")
-        ax.set_xlabel("epoch")
+        ax.set_xlabel(_("epoch"))
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.grid(True, color="#e6e6e6")
         ax.spines[["top", "right"]].set_visible(False)
@@ -72,8 +73,8 @@ def curves_figure(history: list[dict[str, Any]]) -> Figure:
             ax.axvline(x, color="#888", linestyle="--", linewidth=1.2)
             ax.annotate(label, (x, 1), xycoords=("data", "axes fraction"), xytext=(4, -10),
                         textcoords="offset points", fontsize=8, color="#555")  # fmt: skip
-    loss_ax.set_ylabel("loss")
-    acc_ax.set_ylabel("accuracy (%)")
+    loss_ax.set_ylabel(_("loss"))
+    acc_ax.set_ylabel(_("accuracy (%)"))
     acc_ax.set_ylim(*_accuracy_range(history))
     loss_ax.set_ylim(bottom=0)
     handles = _legend_handles(folds) if folds != [0] else loss_ax.get_lines()[:2]
@@ -91,17 +92,23 @@ def _plot_fold(ax, rows: list[dict[str, Any]], key: str, scale: float, index: in
             style = "-" if part == "val" else "--"
         else:
             colour, style = (VAL_COLOUR if part == "val" else TRAIN_COLOUR), "-"
-            label = "validation" if part == "val" else "train"
+            label = _("validation") if part == "val" else _("train")
         ax.plot(x, y, color=colour, linestyle=style, marker=marker, markersize=3.5, linewidth=2, label=label)
 
 
 def _legend_handles(folds: list[int]) -> list[Line2D]:
     handles = [
-        Line2D([], [], color=FOLD_COLOURS[i % len(FOLD_COLOURS)], linewidth=2, label=f"fold {f}")
+        Line2D(
+            [],
+            [],
+            color=FOLD_COLOURS[i % len(FOLD_COLOURS)],
+            linewidth=2,
+            label=_("fold {fold}").format(fold=f),
+        )
         for i, f in enumerate(folds)
     ]
-    handles.append(Line2D([], [], color="#555", linewidth=2, label="validation"))
-    handles.append(Line2D([], [], color="#555", linewidth=2, linestyle="--", label="train"))
+    handles.append(Line2D([], [], color="#555", linewidth=2, label=_("validation")))
+    handles.append(Line2D([], [], color="#555", linewidth=2, linestyle="--", label=_("train")))
     return handles
 
 
@@ -110,7 +117,12 @@ def phase_markers(history: list[dict[str, Any]]) -> list[tuple[float, str]]:
     first = next((h for h in history if int(h.get("phase") or 1) >= 2), None)
     if first is None:
         return []
-    return [(float(first.get("epoch", 1)) - 0.5, f"fine-tuning from epoch {first.get('epoch')}")]
+    return [
+        (
+            float(first.get("epoch", 1)) - 0.5,
+            _("fine-tuning from epoch {epoch}").format(epoch=first.get("epoch")),
+        )
+    ]
 
 
 def _accuracy_range(history: list[dict[str, Any]]) -> tuple[float, float]:
@@ -122,7 +134,7 @@ def _accuracy_range(history: list[dict[str, Any]]) -> tuple[float, float]:
 # --- confusion matrix ---------------------------------------------------------------------------------
 
 
-def confusion_figure(cm: np.ndarray, classes: list[str], title: str = "Confusion matrix") -> Figure:
+def confusion_figure(cm: np.ndarray, classes: list[str], title: str | None = None) -> Figure:
     """Rows are true classes, columns predictions; the count in each cell (up to ``COUNTS_UP_TO``
     classes), the colour its share of the true class, so small classes show as clearly as large ones.
     """
@@ -139,11 +151,11 @@ def confusion_figure(cm: np.ndarray, classes: list[str], title: str = "Confusion
             ink = "white" if fractions[i, j] > 0.55 else ("#222" if count else "#bbb")
             ax.text(j, i, str(count), ha="center", va="center", color=ink, fontsize=size)
     _class_ticks(ax, [_short(c) for c in classes])
-    ax.set_xlabel("predicted")
-    ax.set_ylabel("true")
-    ax.set_title(title, fontweight="bold")
+    ax.set_xlabel(_("predicted"))
+    ax.set_ylabel(_("true"))
+    ax.set_title(title or _("Confusion matrix"), fontweight="bold")
     bar = fig.colorbar(image, ax=ax, shrink=0.8, format=PercentFormatter(1.0))
-    bar.set_label("share of the true class")
+    bar.set_label(_("share of the true class"))
     return fig
 
 
@@ -168,17 +180,17 @@ def _class_ticks(ax, names: list[str]) -> None:
 def per_class_figure(per_class: list[dict[str, Any]]) -> Figure:
     """Horizontal bars of precision, recall and F1 per class (the lowest F1 first beyond 50 classes)."""
     rows = list(per_class)
-    title = "Precision, recall and F1 per class"
+    title = _("Precision, recall and F1 per class")
     if len(rows) > PER_CLASS_UP_TO:
         rows = sorted(rows, key=lambda r: r["f1"])[:PER_CLASS_UP_TO]
-        title += f" (the {PER_CLASS_UP_TO} lowest F1 of {len(per_class)})"
+        title += _(" (the {n} lowest F1 of {total})").format(n=PER_CLASS_UP_TO, total=len(per_class))
     fig = new_figure(6.0, min(16.0, max(2.6, 1.3 + 0.3 * len(rows))))
     ax = fig.add_subplot()
     y = np.arange(len(rows))
     height = 0.26
     for n, key in enumerate(("precision", "recall", "f1")):
         values = [_float(r[key]) for r in rows]
-        label = "F1" if key == "f1" else key
+        label = {"precision": _("precision"), "recall": _("recall")}.get(key, "F1")
         ax.barh(y + (n - 1) * height, values, height, color=BAR_COLOURS[key], label=label)
     names = [_short(r["class"]) for r in rows]
     ax.set_yticks(y, names, fontsize=9 if len(rows) <= 20 else 7, parse_math=False)

@@ -15,8 +15,10 @@ import numpy as np
 from jinja2 import Environment, PackageLoader, select_autoescape
 from PIL import Image
 
+from engine.data.stream import LazyImages
 from engine.errors import ReportError, os_message
 from engine.evaluation import top_losses
+from engine.i18n import _, gettext, ngettext
 from engine.report import charts
 from engine.report.exports import METRICS_FILES, write_metrics, write_text
 from engine.report.sections import page_context
@@ -32,6 +34,8 @@ _ENV = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
+# The page's words go through the engine's catalogue: {{ _("Dataset") }} in the template.
+_ENV.globals.update(_=gettext, ngettext=ngettext)
 
 
 def write_report(
@@ -76,7 +80,9 @@ def write_report(
         return write_text(folder / "report.html", render_html(meta, metrics, figures, thumbs, evaluated_on))
     except OSError as e:
         # os_message says why (full disk, permissions, a file in the way) and what to do.
-        raise ReportError(f"cannot write the report to {folder}: {os_message(e)}") from e
+        raise ReportError(
+            _("cannot write the report to {folder}: {e}").format(folder=folder, e=os_message(e))
+        ) from e
 
 
 def _save_charts(folder: Path, meta: dict[str, Any], metrics: dict[str, Any] | None) -> dict[str, str]:
@@ -137,7 +143,10 @@ def data_uri(data: bytes, mime: str) -> str:
 def _arrays(probabilities, labels, images) -> tuple[np.ndarray | None, np.ndarray | None, np.ndarray | None]:
     probs = None if probabilities is None else np.asarray(_numpy(probabilities), dtype=np.float64)
     y_true = None if labels is None else np.asarray(_numpy(labels)).astype(np.int64).reshape(-1)
-    pics = None if images is None else np.asarray(_numpy(images))
+    # A streamed test split stays on disk: only the pictures the page shows are read.
+    pics = (
+        None if images is None else images if isinstance(images, LazyImages) else np.asarray(_numpy(images))
+    )
     sizes = {
         name: len(a)
         for name, a in (("probabilities", probs), ("labels", y_true), ("images", pics))
@@ -145,7 +154,9 @@ def _arrays(probabilities, labels, images) -> tuple[np.ndarray | None, np.ndarra
     }
     if len(set(sizes.values())) > 1:
         raise ReportError(
-            "the test arrays do not belong together: " + ", ".join(f"{n} {s}" for n, s in sizes.items())
+            _("the test arrays do not belong together: {sizes}").format(
+                sizes=", ".join(f"{n} {s}" for n, s in sizes.items())
+            )
         )
     return probs, y_true, pics
 

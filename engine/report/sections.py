@@ -11,9 +11,30 @@ from typing import Any
 import numpy as np
 
 from engine.formatting import dataset_name, duration, number, percent
+from engine.i18n import N_, _, gettext, language
 from engine.report.charts import phase_markers
 
 CLASSES_LISTED = 30
+AVERAGE_NAMES = {"macro": N_("macro"), "weighted": N_("weighted")}
+# The hyper-parameters' names as a reader knows them (the course's words in Spanish); others as named.
+HYPER_NAMES = {
+    "optimizer": N_("optimizer"),
+    "lr": N_("learning rate"),
+    "weight_decay": N_("weight decay"),
+    "momentum": N_("momentum"),
+    "epochs": N_("epochs"),
+    "batch_size": N_("batch size"),
+    "schedule": N_("learning-rate schedule"),
+    "seed": N_("seed"),
+    "device": N_("device"),
+    "precision": N_("numeric precision"),
+    "unfreeze_after": N_("unfreeze after epoch"),
+    "unfreeze": N_("layers to unfreeze"),
+    "finetune_lr_factor": N_("fine-tuning learning-rate factor"),
+    "backbone_lr_factor": N_("backbone learning-rate factor"),
+    "kfold": N_("K-Fold cross-validation folds"),
+    "label_smoothing": N_("label smoothing"),
+}
 
 
 def page_context(
@@ -25,13 +46,16 @@ def page_context(
 ) -> dict[str, Any]:
     """Everything the template needs, by section."""
     return {
-        "title": f"{meta.get('arch', 'model')} on {dataset_name(meta.get('dataset'))}",
+        "lang": language(),
+        "title": _("{arch} on {dataset}").format(
+            arch=meta.get("arch", _("model")), dataset=dataset_name(meta.get("dataset"))
+        ),
         "subtitle": _subtitle(meta, evaluated_on),
         "cards": _cards(meta, metrics),
         "dataset_rows": _dataset_rows(meta, metrics, evaluated_on),
         "model_rows": _model_rows(meta),
         "frozen": [str(n) for n in _frozen(meta)],
-        "hyper_rows": [(k.replace("_", " "), _value(v)) for k, v in (meta.get("train_config") or {}).items()],
+        "hyper_rows": [(_hyper_name(k), _value(v)) for k, v in (meta.get("train_config") or {}).items()],
         "curves": figures.get("curves") if meta.get("history") else None,
         "markers": [label for _, label in phase_markers(list(meta.get("history") or []))],
         "kfold": _kfold(meta.get("kfold")),
@@ -41,30 +65,33 @@ def page_context(
 
 
 def _subtitle(meta: dict[str, Any], evaluated_on: str | None) -> str:
-    parts = [f"created {meta['created']}" if meta.get("created") else None]
+    parts = [_("created {created}").format(created=meta["created"]) if meta.get("created") else None]
     if meta.get("stopped"):
-        parts.append("training was stopped early")
+        parts.append(_("training was stopped early"))
     if evaluated_on:
-        parts.append(f"tested on {dataset_name(evaluated_on)}")
-    return " · ".join(p for p in parts if p) or "Taller run"
+        parts.append(_("tested on {dataset}").format(dataset=dataset_name(evaluated_on)))
+    return " · ".join(p for p in parts if p) or _("Taller run")
 
 
 def _cards(meta: dict[str, Any], metrics: dict[str, Any] | None) -> list[tuple[str, str]]:
     cards = []
     if metrics is not None:
-        cards.append((percent(metrics["accuracy"]), f"test accuracy ({metrics['n']} images)"))
-        cards.append((number(metrics["averages"]["macro"]["f1"], 3), "macro F1"))
+        cards.append((percent(metrics["accuracy"]), _("test accuracy ({n} images)").format(n=metrics["n"])))
+        cards.append((number(metrics["averages"]["macro"]["f1"], 3), _("macro F1")))
     kf = meta.get("kfold")
     if kf:
         spread = f"{percent(kf['val_acc_mean'])} ± {number(100 * kf['val_acc_std'], 1)}"
-        cards.append((spread, f"{len(kf['folds'])}-fold validation accuracy"))
+        cards.append((spread, _("{k}-fold validation accuracy").format(k=len(kf["folds"]))))
     if meta.get("total_params"):
         cards.append(
-            (f"{meta.get('trainable_params', 0):,}", f"trainable of {meta['total_params']:,} parameters")
+            (
+                f"{meta.get('trainable_params', 0):,}",
+                _("trainable of {total:,} parameters").format(total=meta["total_params"]),
+            )
         )
-    cards.append((str(len(meta.get("history") or [])), "epochs run"))
+    cards.append((str(len(meta.get("history") or [])), _("epochs run")))
     if meta.get("seconds") is not None:
-        cards.append((duration(meta["seconds"]), "wall time"))
+        cards.append((duration(meta["seconds"]), _("wall time")))
     return cards
 
 
@@ -73,22 +100,26 @@ def _dataset_rows(meta: dict[str, Any], metrics, evaluated_on: str | None) -> li
     spec = meta.get("spec") or {}
     classes = [str(c) for c in meta.get("classes") or []]
     listed = ", ".join(classes[:CLASSES_LISTED]) + (" …" if len(classes) > CLASSES_LISTED else "")
-    norm = f"normalised with mean {spec.get('mean')} std {spec.get('std')}"
+    norm = _("normalised with mean {mean} std {std}").format(mean=spec.get("mean"), std=spec.get("std"))
     shape = f"{spec.get('channels', '?')} × {spec.get('height', '?')} × {spec.get('width', '?')}"
     rows = [
-        ("dataset", dataset_name(meta.get("dataset"))),
-        ("classes", f"{len(classes)}: {listed}"),
-        ("input", f"{shape} (channels × height × width), {norm}"),
+        (_("dataset"), dataset_name(meta.get("dataset"))),
+        (_("classes"), f"{len(classes)}: {listed}"),
+        (_("input"), _("{shape} (channels × height × width), {norm}").format(shape=shape, norm=norm)),
     ]
     if data:
-        rows.append(("validation share", f"{data.get('val_split')}, split with seed {data.get('seed')}"))
-        rows.append(("augmentation", "random shifts and rotations" if data.get("augment") else "none"))
+        split = _("{share}, split with seed {seed}").format(
+            share=data.get("val_split"), seed=data.get("seed")
+        )
+        rows.append((_("validation share"), split))
+        augment = _("random shifts and rotations") if data.get("augment") else _("none")
+        rows.append((_("augmentation"), augment))
         if data.get("image_size"):
-            rows.append(("image size", f"{data['image_size']} px"))
+            rows.append((_("image size"), f"{data['image_size']} px"))
     if evaluated_on:
-        rows.append(("tested on", dataset_name(evaluated_on)))
+        rows.append((_("tested on"), dataset_name(evaluated_on)))
     if metrics is not None:
-        rows.append(("test images", str(metrics["n"])))
+        rows.append((_("test images"), str(metrics["n"])))
     return rows
 
 
@@ -100,40 +131,53 @@ def _model_rows(meta: dict[str, Any]) -> list[tuple[str, str]]:
     model = meta.get("model_config") or {}
     frozen = _frozen(meta)
     rows = [
-        ("architecture", str(meta.get("arch", "?"))),
-        ("starting point", _start(model)),
-        ("output classes", str(len(meta.get("classes") or []))),
-        ("frozen layers", f"{len(frozen)}" + (" (listed below)" if frozen else " (everything trains)")),
-        ("parameters", f"{meta.get('trainable_params', 0):,} trainable of {meta.get('total_params', 0):,}"),
+        (_("architecture"), str(meta.get("arch", "?"))),
+        (_("starting point"), _start(model)),
+        (_("output classes"), str(len(meta.get("classes") or []))),
+        (
+            _("frozen layers"),
+            (_("{n} (listed below)") if frozen else _("{n} (everything trains)")).format(n=len(frozen)),
+        ),
+        (
+            _("parameters"),
+            _("{trainable:,} trainable of {total:,}").format(
+                trainable=meta.get("trainable_params", 0), total=meta.get("total_params", 0)
+            ),
+        ),
     ]
     if frozen:
         kept = model.get("freeze_bn_stats", True)
         rows.append(
-            ("BatchNorm in frozen layers", "statistics frozen" if kept else "statistics keep updating")
+            (
+                _("BatchNorm in frozen layers"),
+                _("statistics frozen") if kept else _("statistics keep updating"),
+            )
         )
     return rows + _finetune_rows(meta.get("train_config") or {})
 
 
 def _start(model: dict[str, Any]) -> str:
     if model.get("pretrained"):
-        return "ImageNet weights (transfer learning); new head"
+        return _("ImageNet weights (transfer learning); new head")
     if model.get("init_checkpoint"):
         name = Path(str(model["init_checkpoint"])).name
-        return f"own checkpoint {name}; head replaced where shapes differ"
-    return "random initialisation (trained from scratch)"
+        return _("own checkpoint {name}; head replaced where shapes differ").format(name=name)
+    return _("random initialisation (trained from scratch)")
 
 
 def _finetune_rows(train: dict[str, Any]) -> list[tuple[str, str]]:
     rows = []
     if train.get("unfreeze_after"):
-        what = ", ".join(train.get("unfreeze") or []) or "all frozen layers"
+        what = ", ".join(train.get("unfreeze") or []) or _("all frozen layers")
         rows.append((
-            "two-phase fine-tuning",
-            f"after epoch {train['unfreeze_after']} unfreeze {what}, "
-            f"learning rate × {train.get('finetune_lr_factor')}",
+            _("two-phase fine-tuning"),
+            _("after epoch {epoch} unfreeze {what}, learning rate × {factor}").format(
+                epoch=train["unfreeze_after"], what=what, factor=train.get("finetune_lr_factor")
+            ),
         ))  # fmt: skip
     if train.get("backbone_lr_factor", 1.0) != 1.0:
-        rows.append(("backbone learning rate", f"× {train['backbone_lr_factor']} of the head's"))
+        factor = _("× {factor} of the head's").format(factor=train["backbone_lr_factor"])
+        rows.append((_("backbone learning rate"), factor))
     return rows
 
 
@@ -148,21 +192,22 @@ def _kfold(kf: dict[str, Any] | None) -> dict[str, Any] | None:
     losses = np.array([_float(f.get("val_loss")) for f in kf["folds"]])
     mean_loss = float(np.nanmean(losses)) if np.isfinite(losses).any() else float("nan")
     spread = f"{percent(kf['val_acc_mean'])} ± {number(100 * kf['val_acc_std'], 2)}"
-    return {"n": len(kf["folds"]), "rows": rows, "mean": ["mean ± std", "", "", number(mean_loss), spread]}
+    return {"n": len(kf["folds"]), "rows": rows, "mean": [_("mean ± std"), "", "", number(mean_loss), spread]}
 
 
 def _test(metrics: dict[str, Any] | None, figures: dict[str, str], thumbs) -> dict[str, Any] | None:
     if metrics is None:
         return None
     scores = [[str(r["class"]), *_scores(r)] for r in metrics["per_class"]] + [
-        [f"{name} avg", *_scores(r)] for name, r in metrics["averages"].items()
+        [_("{name} avg").format(name=gettext(AVERAGE_NAMES.get(name, name))), *_scores(r)]
+        for name, r in metrics["averages"].items()
     ]
     return {
         "confusion": figures.get("confusion"),
         "per_class_chart": figures.get("per_class"),
         "class_rows": scores[: len(metrics["per_class"])],
         "average_rows": scores[len(metrics["per_class"]) :]
-        + [["accuracy", "", "", number(metrics["accuracy"], 3), str(metrics["n"])]],
+        + [[_("accuracy"), "", "", number(metrics["accuracy"], 3), str(metrics["n"])]],
         "confused": [
             {"true": str(p["true"]), "predicted": str(p["predicted"]), "count": int(p["count"])}
             for p in metrics.get("most_confused") or []
@@ -177,7 +222,11 @@ def _scores(r: dict[str, Any]) -> list[str]:
 
 def _versions(meta: dict[str, Any]) -> str:
     libs = ", ".join(f"{k} {v}" for k, v in (meta.get("versions") or {}).items())
-    return "Written by Taller" + (f" · {libs}" if libs else "")
+    return _("Written by Taller") + (f" · {libs}" if libs else "")
+
+
+def _hyper_name(key: str) -> str:
+    return gettext(HYPER_NAMES[key]) if key in HYPER_NAMES else key.replace("_", " ")
 
 
 def _value(v: Any) -> str:

@@ -15,6 +15,7 @@ from engine.config import ModelConfig
 from engine.data.types import InputSpec
 from engine.errors import CheckpointError, ModelError, TrainingError
 from engine.freezing import release
+from engine.i18n import _
 from engine.models.build import build_model
 from engine.train.state import FitState, Scheduler, make_optimizer, make_scheduler
 
@@ -39,16 +40,23 @@ def transfer_weights(model: nn.Module, model_cfg: ModelConfig) -> list[str]:
     try:
         payload = read_payload(model_cfg.init_checkpoint)
     except CheckpointError as e:
-        raise TrainingError(f"cannot start from that checkpoint: {e}") from e
+        raise TrainingError(_("cannot start from that checkpoint: {e}").format(e=e)) from e
     if payload["meta"]["arch"] != model_cfg.arch:
         raise TrainingError(
-            f"cannot start from {model_cfg.init_checkpoint}: it is a {payload['meta']['arch']} model, "
-            f"not {model_cfg.arch}"
+            _("cannot start from {init_checkpoint}: it is a {arch} model, not {expected}").format(
+                init_checkpoint=model_cfg.init_checkpoint,
+                arch=payload["meta"]["arch"],
+                expected=model_cfg.arch,
+            )
         )
     own = model.state_dict()
     taken = {k: v for k, v in payload["state_dict"].items() if k in own and own[k].shape == v.shape}
     if not taken:
-        raise TrainingError(f"no weights of {model_cfg.init_checkpoint} fit this model (other input size?)")
+        raise TrainingError(
+            _("no weights of {init_checkpoint} fit this model (other input size?)").format(
+                init_checkpoint=model_cfg.init_checkpoint
+            )
+        )
     model.load_state_dict(taken, strict=False)
     return sorted(set(own) - set(taken))
 

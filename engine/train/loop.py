@@ -14,10 +14,14 @@ import time
 import torch
 from torch import nn
 
+from engine.data.stream import STREAM_BATCH, LazyImages, image_batches
 from engine.data.transforms import augment, normalise
 from engine.data.types import Subset
 from engine.errors import NonFiniteLossError, TrainingError
 from engine.freezing import apply_freeze, set_train_mode
+from engine.i18n import _
+from engine.train import distributed
+from engine.train.feed import StreamFeeder, device_facts, eval_outputs, gpu_memory_error
 from engine.train.finetune import start_phase_two
 from engine.train.snapshot import capture, restore
 from engine.train.state import FitState, Scheduler, Stopped, make_optimizer, make_scheduler, seed_everything
@@ -53,10 +57,22 @@ class BatchFeeder:
             x = augment(x.float().div_(255.0), self.generator, self.flip)
         return normalise(x, self.spec), self.labels[idx]
 
+    def batches(self, order: torch.Tensor, batch_size: int):
+        """(images, labels) of ``order`` (1-D indices) in batches of ``batch_size``."""
+        for start in range(0, len(order), batch_size):
+            yield self.batch(order[start : start + batch_size])
+
+
+def make_feeder(subset: Subset, state: FitState, generator: torch.Generator) -> BatchFeeder | StreamFeeder:
+    """The feeder of a split: slices of tensors in memory, or a DataLoader over a streamed folder."""
+    if isinstance(subset.images, LazyImages):
+        return StreamFeeder(subset, state, generator)
+    return BatchFeeder(subset, state, generator)
+
 
 def train_one_epoch(
     model: nn.Module,
-    feeder: BatchFeeder,
+    feeder: BatchFeeder | StreamFeeder,
     optimizer: torch.optim.Optimizer,
     scheduler: Scheduler | None,
     criterion: nn.Module,
@@ -70,21 +86,21 @@ def train_one_epoch(
 
     The forward pass runs in ``state.precision`` (autocast); ``scaler`` scales float16 gradients.
     """
-    set_train_mode(model, state.frozen, state.freeze_bn_stats)
-    n = len(feeder)
-    bs = state.cfg.batch_size
-    batches = math.ceil(n / bs)
-    perm = torch.randperm(n, generator=generator).to(state.device)
+    set_train_mode(distributed.unwrap(model), state.frozen, state.freeze_bn_stats)
+    bs = distributed.local_batch(state.cfg.batch_size)  # under DDP: this process's share
+    # Under DDP: this rank's shard from a DistributedSampler (set_epoch); else the generator's order.
+    perm = distributed.epoch_order(len(feeder), generator, state.cfg.seed + state.fold, epoch)
+    perm = perm.to(state.device)
+    batches = math.ceil(len(perm) / bs)
     # Only references per batch: reducing loss and accuracy every batch would add half a dozen
     # kernel launches, as much as a small model's whole step. They are reduced once per epoch.
     losses: list[torch.Tensor] = []
     outputs: list[torch.Tensor] = []
     checked = 0
     last_report = time.perf_counter()
-    for b in range(batches):
-        if state.should_stop():
+    for b, (x, y) in enumerate(feeder.batches(perm, bs)):
+        if distributed.any_rank(state.should_stop()):  # under DDP every rank stops at the same batch
             raise Stopped
-        x, y = feeder.batch(perm[b * bs : (b + 1) * bs])
         with state.precision.autocast():
             out = model(state.precision.inputs(x))
         # The loss (and what metrics see) is float32 whatever the activations were.
@@ -99,8 +115,9 @@ def train_one_epoch(
         now = time.perf_counter()
         if now - last_report >= state.progress_interval or b == batches - 1:
             last_report = now
-            check_finite(losses, checked, epoch)
-            checked = len(losses)
+            if b == batches - 1 or not distributed.active():  # under DDP: once, at the same batch
+                check_finite(losses, checked, epoch)
+                checked = len(losses)
             report_progress(state, epoch, b + 1, batches, now, clock)
     return epoch_metrics(losses, outputs, feeder.labels[perm], bs)
 
@@ -119,11 +136,20 @@ def step(loss: torch.Tensor, optimizer: torch.optim.Optimizer, scaler: torch.amp
 def check_finite(losses: list[torch.Tensor], start: int, epoch: int) -> None:
     """Raise NonFiniteLossError naming the first batch since ``start`` whose loss is NaN or infinite."""
     bad = ~torch.isfinite(torch.stack(losses[start:]))
+    if distributed.any_rank(bool(bad.any())) and not bad.any():
+        raise NonFiniteLossError(
+            _(
+                "the loss became non-finite on another process in epoch {epoch}: lower the learning "
+                "rate or check the data"
+            ).format(epoch=epoch)
+        )
     if bad.any():
         first = start + int(bad.nonzero()[0, 0])
         raise NonFiniteLossError(
-            f"the loss became {losses[first].item()} in epoch {epoch}, batch {first + 1}: lower the "
-            "learning rate or check the data"
+            _(
+                "the loss became {item} in epoch {epoch}, batch {first}: lower the learning rate or "
+                "check the data"
+            ).format(item=losses[first].item(), epoch=epoch, first=first + 1)
         )
 
 
@@ -135,9 +161,10 @@ def epoch_metrics(
     n = labels.shape[0]
     weights = torch.full((len(losses),), float(batch_size), device=labels.device)
     weights[-1] = n - batch_size * (len(losses) - 1)
-    mean_loss = float((torch.stack(losses).float() * weights).sum()) / n
+    loss_sum = float((torch.stack(losses).float() * weights).sum())
     correct = int((torch.cat(outputs).argmax(dim=1) == labels).sum())
-    return mean_loss, correct / n
+    loss_sum, correct, n = distributed.sum_all(loss_sum, correct, n)  # under DDP: over all ranks
+    return loss_sum / n, correct / n
 
 
 def report_progress(
@@ -167,15 +194,17 @@ def validate(model: nn.Module, subset: Subset, state: FitState, criterion: nn.Mo
     if len(subset) == 0:
         return float("nan"), float("nan")
     model.eval()
+    subset = distributed.shard(subset)  # under DDP: every N-th sample here, summed over the ranks below
     loss_sum, correct = 0.0, 0
-    for start in range(0, len(subset), 512):
-        x = normalise(subset.images[start : start + 512], state.spec).to(state.device, non_blocking=True)
-        y = subset.labels[start : start + 512].to(state.device, non_blocking=True)
-        with state.precision.autocast():
-            out = model(state.precision.inputs(x)).float()
+    size = STREAM_BATCH if isinstance(subset.images, LazyImages) else 512  # streamed: bounded memory
+    for images, y in zip(image_batches(subset.images, size), subset.labels.split(size), strict=True):
+        x = normalise(images, state.spec).to(state.device, non_blocking=True)
+        y = y.to(state.device, non_blocking=True)
+        out = eval_outputs(model, x, state)  # out of GPU memory: the batch is halved, not the run ended
         loss_sum += criterion(out, y).item() * y.shape[0]
         correct += (out.argmax(dim=1) == y).sum().item()
-    return loss_sum / len(subset), correct / len(subset)
+    loss_sum, correct, n = distributed.sum_all(loss_sum, correct, len(subset))
+    return loss_sum / n, correct / n
 
 
 def fit(model: nn.Module, train: Subset, val: Subset, state: FitState) -> tuple[list[dict], bool]:
@@ -200,9 +229,10 @@ def fit_epochs(
         apply_freeze(model, state.frozen)
     except ValueError as e:  # a frozen name from another architecture or an old checkpoint
         raise TrainingError(str(e)) from e
-    feeder = BatchFeeder(train, state, generator)
+    feeder = make_feeder(train, state, generator)
+    net = distributed.wrap(model, state.device)  # DDP averages gradients over the ranks; else model
     criterion = nn.CrossEntropyLoss(label_smoothing=cfg.label_smoothing)
-    steps = math.ceil(len(train) / cfg.batch_size)
+    steps = distributed.steps_per_epoch(len(train), cfg.batch_size)
     optimizer = make_optimizer(model, cfg, cfg.lr, state.head)
     scheduler = make_scheduler(optimizer, cfg, cfg.unfreeze_after or cfg.epochs, steps)
     history: list[dict] = []
@@ -216,12 +246,12 @@ def fit_epochs(
         if epoch <= resumed:
             continue  # finished before the run stopped; phase two above is set up again all the same
         if epoch == resumed + 1 and state.resume is not None:
-            history = restore(state.resume, model, optimizer, scheduler, generator)
+            history = restore(state.resume, model, optimizer, scheduler, generator, scaler)
         good = copy.deepcopy(model.state_dict())
         started = time.perf_counter()
         try:
             train_loss, train_acc = train_one_epoch(
-                model, feeder, optimizer, scheduler, criterion, state, epoch, generator, clock, scaler
+                net, feeder, optimizer, scheduler, criterion, state, epoch, generator, clock, scaler
             )
         except Stopped:
             return history, True
@@ -229,13 +259,23 @@ def fit_epochs(
             model.load_state_dict(good)
             e.history = history  # the epochs that did finish, for whoever keeps the model
             raise
+        except torch.cuda.OutOfMemoryError as e:
+            # Never a crash: the epoch ends with a batch size that fits (halving), the last good weights.
+            error = gpu_memory_error(model, feeder, state, criterion, epoch)
+            model.load_state_dict(good)
+            if error is None:  # not even one image fits: the general out-of-memory message
+                raise
+            error.history = history
+            raise error from e
         val_loss, val_acc = validate(model, val, state, criterion)
         if len(val) and not math.isfinite(val_loss):
             # Weights that give a NaN/inf validation loss are not a good epoch: the last good one stays.
             model.load_state_dict(good)
             error = NonFiniteLossError(
-                f"the validation loss became {val_loss} in epoch {epoch}: lower the learning rate or "
-                "check the data"
+                _(
+                    "the validation loss became {val_loss} in epoch {epoch}: lower the learning rate or "
+                    "check the data"
+                ).format(val_loss=val_loss, epoch=epoch)
             )
             error.history = history
             raise error
@@ -253,7 +293,7 @@ def fit_epochs(
             "fold": state.fold,
         }
         history.append(event)
-        state.emit(dict(event))
+        state.emit({**event, **device_facts(state.device)})  # the window shows them; history keeps none
         if state.on_snapshot is not None:  # a run folder's last.pt: at most this epoch can be lost
-            state.on_snapshot(capture(epoch, phase, model, optimizer, scheduler, generator, history))
+            state.on_snapshot(capture(epoch, phase, model, optimizer, scheduler, generator, history, scaler))
     return history, False

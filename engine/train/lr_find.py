@@ -28,9 +28,10 @@ from engine.data.splits import split_dataset
 from engine.data.types import ImageData
 from engine.errors import TrainingError
 from engine.freezing import apply_freeze, set_train_mode
+from engine.i18n import _
 from engine.train.finetune import build_for_run
-from engine.train.loop import BatchFeeder
-from engine.train.run import fit_state
+from engine.train.loop import make_feeder
+from engine.train.run import fit_state, fitted_data_config
 from engine.train.state import EventCallback, make_optimizer
 
 START_LR, END_LR, MAX_BATCHES = 1e-7, 10.0, 100
@@ -84,8 +85,9 @@ def lr_find(
         A bad range, every layer frozen, or a frozen name the model does not have.
     """
     if not 0 < start_lr < end_lr or max_batches < 5:
-        raise TrainingError("the learning-rate range needs 0 < start < end and at least 5 batches")
-    data = load_dataset(data_cfg) if data is None else data
+        raise TrainingError(_("the learning-rate range needs 0 < start < end and at least 5 batches"))
+    fitted = fitted_data_config(data_cfg, model_cfg)  # as the run would read it
+    data = load_dataset(fitted) if data is None or fitted != data_cfg else data
     states = (random.getstate(), np.random.get_state(), torch.get_rng_state())
     try:
         return _range_test(
@@ -108,11 +110,13 @@ def _range_test(data_cfg, model_cfg, train_cfg, data, on_event, stop, start_lr, 
     except ValueError as e:
         raise TrainingError(str(e)) from e
     generator = torch.Generator().manual_seed(train_cfg.seed)
-    feeder = BatchFeeder(train, state, generator)
+    feeder = make_feeder(train, state, generator)
     optimizer = make_optimizer(model, train_cfg, start_lr, state.head)
     ratios = [g["lr"] / start_lr for g in optimizer.param_groups]  # the backbone's factor stays
     criterion = nn.CrossEntropyLoss(label_smoothing=train_cfg.label_smoothing)
-    state.emit({"event": "status", "message": f"Finding a learning rate for {model_cfg.arch}…"})
+    state.emit(
+        {"event": "status", "message": _("Finding a learning rate for {arch}…").format(arch=model_cfg.arch)}
+    )
     result = LrFindResult()
     avg, best, batch = 0.0, math.inf, 0
     growth = (end_lr / start_lr) ** (1 / (max_batches - 1))

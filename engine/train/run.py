@@ -17,12 +17,16 @@ from torch import nn
 
 from engine import evaluation, precision
 from engine.config import DataConfig, ModelConfig, TrainConfig
-from engine.data.registry import load_dataset
+from engine.data.registry import is_folder, load_dataset
 from engine.data.splits import check_trainable, split_dataset
+from engine.data.stream import concat
 from engine.data.types import ImageData, InputSpec, Splits, Subset
 from engine.errors import NonFiniteLossError, TrainingError
 from engine.freezing import count_parameters, frozen_names
-from engine.models.registry import head_names
+from engine.i18n import _
+from engine.models.preprocessing import weights_preprocessing
+from engine.models.registry import architecture, head_names
+from engine.train import distributed
 from engine.train.finetune import build_for_run
 from engine.train.loop import fit
 from engine.train.runs import RunFolder, attach_run_folder
@@ -50,11 +54,25 @@ def resolve_device(name: str) -> torch.device:
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if name == "cuda" and not torch.cuda.is_available():
-        raise TrainingError("device 'cuda' was chosen but no CUDA GPU is available; choose cpu or auto")
+        raise TrainingError(_("device 'cuda' was chosen but no CUDA GPU is available; choose cpu or auto"))
     mps = getattr(torch.backends, "mps", None)
     if name == "mps" and not (mps is not None and mps.is_available()):
-        raise TrainingError("device 'mps' was chosen but PyTorch finds no Apple GPU (MPS); use cpu or auto")
+        raise TrainingError(
+            _("device 'mps' was chosen but PyTorch finds no Apple GPU (MPS); use cpu or auto")
+        )
     return torch.device(name)
+
+
+def fitted_data_config(data_cfg: DataConfig, model_cfg: ModelConfig) -> DataConfig:
+    """ImageNet weights on an image folder whose size is left automatic: the weights' preprocessing.
+
+    That is torchvision's ``weights.transforms()`` (e.g. shorter side 256, centre crop 224), the
+    resolution the weights learnt at; a size the user chose, and built-in datasets, stay as they are.
+    """
+    if not (model_cfg.pretrained and is_folder(data_cfg.dataset) and data_cfg.image_size is None):
+        return data_cfg
+    pre = weights_preprocessing(model_cfg.arch)
+    return data_cfg if pre is None else replace(data_cfg, image_size=pre.crop, resize=pre.resize)
 
 
 def model_spec(data: ImageData, model_cfg: ModelConfig) -> InputSpec:
@@ -80,11 +98,17 @@ def run(
     from ``engine.train.runs.load_run``) continues a stopped run at the epoch after it.
     """
     started = time.perf_counter()
+    fitted = fitted_data_config(data_cfg, model_cfg)
+    if fitted != data_cfg:  # the weights' own preprocessing: data read at another size does not do
+        data_cfg, data = fitted, None
     if data is None:
         if on_event is not None:
-            on_event({"event": "status", "message": f"Loading {data_cfg.dataset}…"})
+            on_event({"event": "status", "message": _("Loading {dataset}…").format(dataset=data_cfg.dataset)})
         data = load_dataset(data_cfg)
     check_trainable(data)  # before any work: a class too small for the splits is refused
+    if distributed.active() and train_cfg.unfreeze_after is not None:
+        # Phase two changes which parameters train; DDP fixes that set when it wraps the model.
+        raise TrainingError(_("two-phase fine-tuning (--unfreeze-after) runs on one process only for now"))
     state = fit_state(data_cfg, model_cfg, train_cfg, data, on_event, stop)
     if folder is not None or resume is not None:
         state = attach_run_folder(state, folder, resume, data_cfg, model_cfg, train_cfg, data)
@@ -96,10 +120,10 @@ def run(
         model, history, stopped, error = run_single(model_cfg, data, splits, state)
     test, probs = None, None
     if history and len(splits.test):
-        test, probs = evaluation.evaluate(
+        # Under DDP each rank predicts its part of the test split; every rank gets the whole result.
+        test, probs = distributed.evaluate(
             model,
-            splits.test.images,
-            splits.test.labels,
+            splits.test,
             state.spec,
             data.classes,
             device=state.device,
@@ -109,6 +133,8 @@ def run(
     meta = run_meta(data_cfg, model_cfg, train_cfg, data, state.spec, model, history, test, folds, stopped)
     meta["seconds"] = time.perf_counter() - started
     meta["precision"] = state.precision.name  # what autocast computed in; the weights are float32
+    if distributed.active():
+        meta["processes"] = distributed.world_size()  # trained with DDP; --batch-size was the global batch
     if folder is not None:
         meta["run_dir"] = str(folder.path)  # where last.pt, best.pt and history.csv are
     return RunResult(
@@ -146,7 +172,9 @@ def fit_state(
         on_event=on_event,
         stop=stop,
         device=device,
-        precision=precision.resolve(train_cfg.precision, device),
+        precision=precision.resolve(
+            train_cfg.precision, device, convolutional=architecture(model_cfg.arch).convolutional
+        ),
     )
 
 
@@ -156,9 +184,8 @@ def run_single(
     """Train one model on the train split; returns (model, history, stopped, error)."""
     torch.manual_seed(state.cfg.seed)
     model = build_for_run(model_cfg, len(data.classes), state.spec)
-    message = (
-        f"Training {model_cfg.arch} on {len(splits.train)} images on {state.device} "
-        f"({state.precision.describe()})"
+    message = _("Training {arch} on {n} images on {device} ({precision})").format(
+        arch=model_cfg.arch, n=len(splits.train), device=state.device, precision=state.precision.describe()
     )
     state.emit({"event": "status", "message": message})
     try:
@@ -172,8 +199,10 @@ def run_single(
 def non_finite_message(error: NonFiniteLossError, kept: list[dict]) -> str:
     """The error's sentence, saying what is kept only when a good epoch finished before it."""
     if not kept:
-        return f"{error}; no epoch finished before it, so there is no model to keep"
-    return f"{error}; the model keeps the weights of the last good epoch (epoch {kept[-1]['epoch']})"
+        return _("{error}; no epoch finished before it, so there is no model to keep").format(error=error)
+    return _("{error}; the model keeps the weights of the last good epoch (epoch {epoch})").format(
+        error=error, epoch=kept[-1]["epoch"]
+    )
 
 
 def run_kfold(
@@ -184,7 +213,7 @@ def run_kfold(
     Returns (best model, history of all folds, stopped, one summary per finished fold, error: why a
     fold ended early with a non-finite loss, or None).
     """
-    pool_images = torch.cat([splits.train.images, splits.val.images])
+    pool_images = concat([splits.train.images, splits.val.images])  # in memory or streamed
     pool_labels = torch.cat([splits.train.labels, splits.val.labels])
     try:
         folds = evaluation.kfold_indices(pool_labels.numpy(), base.cfg.kfold, base.cfg.seed)
@@ -223,11 +252,11 @@ def kfold_failure(error: NonFiniteLossError, results: list[dict[str, Any]], fold
     """The message of a K-Fold run whose fold ``fold`` hit a non-finite loss."""
     if results:
         best = max(results, key=lambda r: r["val_acc"])
-        return (
-            f"fold {fold}: {error}; the {len(results)} fold(s) finished before it are kept, with the "
-            f"model of fold {best['fold']} (the best)"
-        )
-    return f"fold {fold}: {non_finite_message(error, error.history)}"
+        return _(
+            "fold {fold}: {error}; the {n} fold(s) finished before it are kept, with the "
+            "model of fold {best} (the best)"
+        ).format(fold=fold, error=error, n=len(results), best=best["fold"])
+    return _("fold {fold}: {error}").format(fold=fold, error=non_finite_message(error, error.history))
 
 
 def fold_summary(fold_hist: list[dict], fold: int, folds: int, val_indices: np.ndarray) -> dict[str, Any]:

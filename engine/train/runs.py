@@ -37,6 +37,7 @@ from engine.config import DataConfig, ModelConfig, TrainConfig
 from engine.data.registry import folder_path
 from engine.data.types import ImageData
 from engine.errors import CheckpointError, TrainingError
+from engine.i18n import _
 from engine.train.state import FitState
 
 RUNS_ROOT = Path("runs")  # relative to the working folder, like Lightning's lightning_logs
@@ -178,25 +179,47 @@ def load_run(run_dir: str | Path) -> tuple[DataConfig, ModelConfig, TrainConfig,
     """
     run_dir = Path(run_dir)
     if not (run_dir / CONFIG).is_file():
-        raise TrainingError(f"{run_dir} is not a run folder (it has no {CONFIG}); choose one under runs/")
+        raise TrainingError(
+            _("{run_dir} is not a run folder (it has no {config}); choose one under runs/").format(
+                run_dir=run_dir, config=CONFIG
+            )
+        )
     try:
         config = json.loads((run_dir / CONFIG).read_text(encoding="utf-8"))
         data_cfg = DataConfig.from_dict(config["data_config"])
         model_cfg = ModelConfig.from_dict(config["model_config"])
         train_cfg = TrainConfig.from_dict(config["train_config"])
     except (OSError, ValueError, KeyError, TypeError) as e:
-        raise TrainingError(f"cannot resume {run_dir}: its {CONFIG} is damaged ({e})") from e
+        raise TrainingError(
+            _("cannot resume {run_dir}: its {config} is damaged ({e})").format(
+                run_dir=run_dir, config=CONFIG, e=e
+            )
+        ) from e
     if not (run_dir / LAST).is_file():
-        raise TrainingError(f"cannot resume {run_dir}: no epoch finished before it stopped; start it again")
+        raise TrainingError(
+            _("cannot resume {run_dir}: no epoch finished before it stopped; start it again").format(
+                run_dir=run_dir
+            )
+        )
     try:
         payload = read_payload(run_dir / LAST)
     except CheckpointError as e:
-        raise TrainingError(f"cannot resume {run_dir}: {e.message}") from e
+        raise TrainingError(
+            _("cannot resume {run_dir}: {message}").format(run_dir=run_dir, message=e.message)
+        ) from e
     training = payload.get("training")
     if not isinstance(training, dict) or "epoch" not in training:
-        raise TrainingError(f"cannot resume {run_dir}: its {LAST} holds no training state")
+        raise TrainingError(
+            _("cannot resume {run_dir}: its {last} holds no training state").format(
+                run_dir=run_dir, last=LAST
+            )
+        )
     if int(training["epoch"]) >= train_cfg.epochs:
-        raise TrainingError(f"{run_dir} already finished all {train_cfg.epochs} epochs; nothing to resume")
+        raise TrainingError(
+            _("{run_dir} already finished all {epochs} epochs; nothing to resume").format(
+                run_dir=run_dir, epochs=train_cfg.epochs
+            )
+        )
     return data_cfg, model_cfg, train_cfg, {**training, "model": payload["state_dict"]}
 
 
@@ -223,7 +246,7 @@ def attach_run_folder(
         K-Fold runs cannot be resumed (each fold is a fresh model; start the run again).
     """
     if resume is not None and train_cfg.kfold:
-        raise TrainingError("K-Fold runs cannot be resumed; start the run again")
+        raise TrainingError(_("K-Fold runs cannot be resumed; start the run again"))
     if folder is not None:
         meta = {
             "arch": model_cfg.arch,

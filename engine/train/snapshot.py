@@ -17,6 +17,7 @@ import torch
 from torch import nn
 
 from engine.errors import TrainingError
+from engine.i18n import _
 
 
 def rng_states(generator: torch.Generator) -> dict[str, Any]:
@@ -54,9 +55,14 @@ def capture(
     scheduler: Any,
     generator: torch.Generator,
     history: list[dict[str, Any]],
+    scaler: torch.amp.GradScaler | None = None,
 ) -> dict[str, Any]:
-    """The snapshot after ``epoch`` (1-based) finished; the loop hands it to ``FitState.on_snapshot``."""
+    """The snapshot after ``epoch`` (1-based) finished; the loop hands it to ``FitState.on_snapshot``.
+
+    ``scaler``: float16's GradScaler, whose scale (grown and cut over the run) resumes as it was.
+    """
     return {
+        "scaler": None if scaler is None else scaler.state_dict(),
         "epoch": epoch,
         "phase": phase,
         "model": {k: v.detach() for k, v in model.state_dict().items()},
@@ -73,8 +79,9 @@ def restore(
     optimizer: torch.optim.Optimizer,
     scheduler: Any,
     generator: torch.Generator,
+    scaler: torch.amp.GradScaler | None = None,
 ) -> list[dict[str, Any]]:
-    """Load a snapshot into the model, optimizer, schedule and generators; returns the history so far.
+    """Load a snapshot into the model, optimizer, schedule, GradScaler and generators; returns the history.
 
     Raises
     ------
@@ -87,6 +94,10 @@ def restore(
         if scheduler is not None and snapshot.get("scheduler") is not None:
             scheduler.load_state_dict(snapshot["scheduler"])
         restore_rng(snapshot["rng"], generator)
+        if scaler is not None and snapshot.get("scaler"):  # absent in snapshots of float32 runs
+            scaler.load_state_dict(snapshot["scaler"])
     except (KeyError, ValueError, RuntimeError, TypeError) as e:
-        raise TrainingError(f"cannot resume: the saved training state does not fit this run ({e})") from e
+        raise TrainingError(
+            _("cannot resume: the saved training state does not fit this run ({e})").format(e=e)
+        ) from e
     return [dict(h) for h in snapshot.get("history", [])]

@@ -32,6 +32,7 @@ from engine.config import TrainConfig
 from engine.data.types import InputSpec
 from engine.errors import TrainingError
 from engine.freezing import param_groups
+from engine.i18n import _
 from engine.precision import FP32, Precision
 
 EventCallback = Callable[[dict[str, Any]], None]
@@ -92,7 +93,7 @@ def make_optimizer(
     """
     groups = param_groups(model, lr, head, cfg.backbone_lr_factor)
     if not groups:
-        raise TrainingError("every layer is frozen: tick at least one layer as trainable")
+        raise TrainingError(_("every layer is frozen: tick at least one layer as trainable"))
     if cfg.optimizer == "sgd":
         return torch.optim.SGD(groups, lr=lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
     return torch.optim.Adam(groups, lr=lr, weight_decay=cfg.weight_decay)

@@ -28,19 +28,22 @@ from PySide6.QtWidgets import (
 from engine.config import DataConfig
 from engine.data import registry
 from engine.data.registry import FOLDER, folder_key
-from gui.panels.data_preview import DataPreview
+from engine.i18n import gettext
+from gui.panels.data_feed import DataFeed
+from gui.panels.data_preview import DataPreview, preview_samples
 from gui.settings import read_int, read_str
 from gui.tasks import TaskRunner
 from gui.widgets.message_label import MessageLabel
 
 DOWNLOADABLE = tuple(key for key, info in registry.DATASETS.items() if info.downloadable)
 NO_FILES = tuple(key for key, info in registry.DATASETS.items() if info.builtin)  # no data folder
-IMAGE_SIZES = (0, 28, 32, 64, 96, 128, 224)  # 0 = keep each image folder's engine default
+# 0 = automatic: the folder's common size (16-64 px), or ImageNet weights' own 224 px centre crop.
+IMAGE_SIZES = (0, 28, 32, 64, 96, 128, 160, 224, 256, 320, 384, 448, 512)
 
 
 def dataset_choices() -> list[tuple[str, str]]:
     """(label, key) pairs for the dataset combo, in the registry's order (image folders last)."""
-    return [(info.label, key) for key, info in registry.DATASETS.items()]
+    return [(gettext(info.label), key) for key, info in registry.DATASETS.items()]  # the engine's catalogue
 
 
 class DataPanel(QWidget):
@@ -79,39 +82,45 @@ class DataPanel(QWidget):
             self.datasetCombo.addItem(label, key)
             # Where each dataset comes from (and its licence), shown when the list is open.
             self.datasetCombo.setItemData(
-                self.datasetCombo.count() - 1, registry.DATASETS[key].origin, Qt.ItemDataRole.ToolTipRole
+                self.datasetCombo.count() - 1,
+                gettext(registry.DATASETS[key].origin),
+                Qt.ItemDataRole.ToolTipRole,
             )
-        self.datasetCombo.setToolTip("The images to learn from")
+        self.datasetCombo.setToolTip(self.tr("The images to learn from"))
         # Long dataset names elide instead of widening the whole left column.
         self.datasetCombo.setSizeAdjustPolicy(
             QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
         )
         self.datasetCombo.setMinimumContentsLength(16)
-        self.folderLabel = QLabel("Data folder")
+        self.folderLabel = QLabel(self.tr("Data folder"))
         self.dataFolderEdit = QLineEdit(self._data_dir, objectName="dataFolderEdit")
         self.dataFolderEdit.setClearButtonEnabled(True)
         self.browseButton = QToolButton(objectName="browseFolderButton", text="…")
-        self.browseButton.setToolTip("Choose a folder")
-        self.browseButton.setAccessibleName("Choose folder")
+        self.browseButton.setToolTip(self.tr("Choose a folder"))
+        self.browseButton.setAccessibleName(self.tr("Choose folder"))
         folder_row = QHBoxLayout()
         folder_row.addWidget(self.dataFolderEdit, 1)
         folder_row.addWidget(self.browseButton)
         self.imageSizeCombo = QComboBox(objectName="imageSizeCombo")
         for size in IMAGE_SIZES:
-            self.imageSizeCombo.addItem("automatic" if size == 0 else f"{size} × {size} px", size)
-        self.imageSizeCombo.setToolTip("Every image in the folder is resized to this size")
-        self.imageSizeLabel = QLabel("Image size")
+            self.imageSizeCombo.addItem(self.tr("automatic") if size == 0 else f"{size} × {size} px", size)
+        self.imageSizeCombo.setToolTip(self.tr("Every image in the folder is resized to this size"))
+        self.imageSizeLabel = QLabel(self.tr("Image size"))
+        self.feed = DataFeed()  # in memory or streamed, and the decode cache (image folders only)
+        self.loaderCombo = self.feed.loaderCombo
+        self.loaderLabel = QLabel(self.tr("Loading"))
 
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-        form.addRow("Dataset", self.datasetCombo)
+        form.addRow(self.tr("Dataset"), self.datasetCombo)
         form.addRow(self.folderLabel, folder_row)
         form.addRow(self.imageSizeLabel, self.imageSizeCombo)
+        form.addRow(self.loaderLabel, self.feed)
 
         self.messageLabel = MessageLabel("dataMessageLabel")
-        self.downloadButton = QPushButton("Download", objectName="downloadButton")
+        self.downloadButton = QPushButton(self.tr("Download"), objectName="downloadButton")
         self.downloadButton.setToolTip(
-            "Download the dataset into the data folder (needs an internet connection)"
+            self.tr("Download the dataset into the data folder (needs an internet connection)")
         )
         self.loading = TaskRunner(self, "loadDataTask", busy_widgets=[self.downloadButton])
         self.preview = DataPreview()
@@ -133,6 +142,8 @@ class DataPanel(QWidget):
         self.dataFolderEdit.editingFinished.connect(self._on_folder_edited)
         self.browseButton.clicked.connect(self._browse)
         self.imageSizeCombo.currentIndexChanged.connect(self._on_image_size_changed)
+        self.feed.loaderChanged.connect(self._on_image_size_changed)
+        self.feed.statusMessage.connect(self.statusMessage)
         self.downloadButton.clicked.connect(self.download)
         self._show_message("")
         self._sync_folder_row()
@@ -153,6 +164,7 @@ class DataPanel(QWidget):
             "dataset": dataset,
             "data_dir": self._data_dir,
             "image_size": size if key == FOLDER else None,
+            "loader": self.feed.loader() if key == FOLDER else "auto",
         }
         return DataConfig(**{**fields, **overrides})
 
@@ -187,6 +199,7 @@ class DataPanel(QWidget):
         """Lock the choices (e.g. during a run) while the preview stays readable."""
         self.datasetCombo.setEnabled(enabled)
         self.imageSizeCombo.setEnabled(enabled)
+        self.loaderCombo.setEnabled(enabled)
         self.downloadButton.setEnabled(enabled and not self.loading.is_running())
         self.dataFolderEdit.setEnabled(enabled)
         self.browseButton.setEnabled(enabled)
@@ -214,14 +227,18 @@ class DataPanel(QWidget):
             self._fail(str(exc))
             return
         if self.dataset_key() == FOLDER and not self._image_folder:
-            self._fail("Choose a folder that holds one sub-folder of images per class.")
+            self._fail(self.tr("Choose a folder that holds one sub-folder of images per class."))
             return
         cfg = replace(cfg, download=download)
-        verb = "Downloading" if download else "Loading"
-        self._show_message(f"{verb} {self.datasetCombo.currentText().rstrip('…')}…", role="info")
-        self.statusMessage.emit(f"{verb} {cfg.dataset}…")
+        shown = self.datasetCombo.currentText().rstrip("…")
+        if download:
+            self._show_message(self.tr("Downloading {dataset}…").format(dataset=shown), role="info")
+            self.statusMessage.emit(self.tr("Downloading {dataset}…").format(dataset=cfg.dataset))
+        else:
+            self._show_message(self.tr("Loading {dataset}…").format(dataset=shown), role="info")
+            self.statusMessage.emit(self.tr("Loading {dataset}…").format(dataset=cfg.dataset))
         self.loading.start(
-            _loader(cfg),
+            _loader(cfg, self.previewGrid.capacity),
             on_done=self._on_loaded,
             on_failed=self._fail,
             on_finished=self._start_pending,
@@ -230,13 +247,20 @@ class DataPanel(QWidget):
 
     @Slot(object)
     def _on_loaded(self, loaded: tuple) -> None:
-        key, data = loaded
+        key, data, samples = loaded
         if key != _load_key(self.data_config()):
             return  # the choice changed while loading; the pending load shows the new one
         self._data, self._loaded_key = data, key
         self._show_message("")
-        self.preview.show_data(data, self._split[0])
-        self.statusMessage.emit(f"{data.name}: {len(data.train_labels)} images, {len(data.classes)} classes")
+        self.preview.show_data(data, self._split[0], samples)
+        self.feed.show_feed(data)
+        if self.dataset_key() == FOLDER:
+            self.feed.refresh_cache()  # a streamed folder may just have filled it
+        self.statusMessage.emit(
+            self.tr("{dataset}: %n image(s), {classes} classes", "", len(data.train_labels)).format(
+                dataset=data.name, classes=len(data.classes)
+            )
+        )
         self.dataLoaded.emit(data)
 
     @Slot(str)
@@ -245,6 +269,7 @@ class DataPanel(QWidget):
         # The engine's message already names the files and what to do (copy them or Download).
         self._show_message(message, role="error", download=self.dataset_key() in DOWNLOADABLE)
         self.preview.clear()
+        self.feed.show_feed(None)
         self.statusMessage.emit(message.splitlines()[0] if message else "")
         self.loadFailed.emit(message)
 
@@ -264,7 +289,9 @@ class DataPanel(QWidget):
         self._sync_folder_row()
         self.datasetChanged.emit(self.dataset_key())
         if self.dataset_key() == FOLDER and not self._image_folder:
-            self._show_message("Choose a folder that holds one sub-folder of images per class.", role="info")
+            self._show_message(
+                self.tr("Choose a folder that holds one sub-folder of images per class."), role="info"
+            )
             self.preview.clear()
             self._data = None
             return
@@ -295,9 +322,10 @@ class DataPanel(QWidget):
 
     def _browse(self) -> bool:
         folder_mode = self.dataset_key() == FOLDER
-        title = (
-            "Choose an image folder (one sub-folder per class)" if folder_mode else "Choose the data folder"
-        )
+        if folder_mode:
+            title = self.tr("Choose an image folder (one sub-folder per class)")
+        else:
+            title = self.tr("Choose the data folder")
         start = self._image_folder if folder_mode else self._data_dir
         path = QFileDialog.getExistingDirectory(self, title, start or str(Path.home()))
         if not path:
@@ -313,21 +341,23 @@ class DataPanel(QWidget):
     def _sync_folder_row(self) -> None:
         key = self.dataset_key()
         folder_mode = key == FOLDER
-        self.folderLabel.setText("Image folder" if folder_mode else "Data folder")
+        self.folderLabel.setText(self.tr("Image folder") if folder_mode else self.tr("Data folder"))
         self.dataFolderEdit.setText(self._image_folder if folder_mode else self._data_dir)
         self.dataFolderEdit.setPlaceholderText(
-            "a folder with one sub-folder per class" if folder_mode else ""
+            self.tr("a folder with one sub-folder per class") if folder_mode else ""
         )
         needs_files = key not in NO_FILES  # built-in data needs no folder: hide the row
         for widget in (self.folderLabel, self.dataFolderEdit, self.browseButton):
             widget.setVisible(needs_files)
         self.dataFolderEdit.setToolTip(
-            "One sub-folder of images per class"
+            self.tr("One sub-folder of images per class")
             if folder_mode
-            else "Where the dataset's files are (or will be downloaded to)"
+            else self.tr("Where the dataset's files are (or will be downloaded to)")
         )
         self.imageSizeCombo.setVisible(folder_mode)
         self.imageSizeLabel.setVisible(folder_mode)
+        self.feed.setVisible(folder_mode)
+        self.loaderLabel.setVisible(folder_mode)
 
     # ---- settings -----------------------------------------------------------------------------
     def save_settings(self, settings: QSettings) -> None:
@@ -335,6 +365,7 @@ class DataPanel(QWidget):
         settings.setValue("data/dataDir", self._data_dir)
         settings.setValue("data/imageFolder", self._image_folder)
         settings.setValue("data/imageSize", self.imageSizeCombo.currentData())
+        settings.setValue("data/loader", self.feed.loader())
 
     def restore_settings(self, settings: QSettings) -> None:
         """Bring back the last choices; call before the first ``reload``."""
@@ -343,6 +374,7 @@ class DataPanel(QWidget):
         self._image_folder = read_str(settings, "data/imageFolder", "")
         size_index = self.imageSizeCombo.findData(read_int(settings, "data/imageSize", 0))
         self.imageSizeCombo.setCurrentIndex(max(size_index, 0))
+        self.feed.set_loader(read_str(settings, "data/loader", "auto"))
         index = self.datasetCombo.findData(read_str(settings, "data/dataset", "digits"))
         if index >= 0 and not (self.datasetCombo.itemData(index) == FOLDER and not self._image_folder):
             self.datasetCombo.setCurrentIndex(index)
@@ -353,11 +385,14 @@ class DataPanel(QWidget):
 
 
 def _load_key(cfg: DataConfig) -> tuple:
-    return (cfg.dataset, str(Path(cfg.data_dir)), cfg.image_size)
+    return (cfg.dataset, str(Path(cfg.data_dir)), cfg.image_size, cfg.loader)
 
 
-def _loader(cfg: DataConfig):
+def _loader(cfg: DataConfig, samples: int):
     def load(on_event, stop):
-        return _load_key(cfg), registry.load_dataset(cfg)
+        data = registry.load_dataset(cfg)
+        # A streamed folder's preview pictures are decoded here, off the GUI thread.
+        shown = preview_samples(data, samples) if data.feed == "stream" else None
+        return _load_key(cfg), data, shown
 
     return load

@@ -10,14 +10,21 @@ from html import escape
 from pathlib import Path
 
 import torch
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QCoreApplication, Qt
 from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from engine.data.splits import TEST_FRACTION, check_trainable, imbalance_warning
 from engine.errors import DatasetError
+from engine.i18n import gettext
 from gui.widgets.image_grid import PreviewGrid, to_qimage
 
 MAX_CLASSES_LISTED = 20
+
+
+def preview_samples(data, count: int) -> tuple[list[int], list[torch.Tensor]]:
+    """The indices the grid shows and their pixels; a worker thread reads a streamed folder's."""
+    picked = sample_indices(data.train_labels, count)
+    return picked, [data.train_images[i] for i in picked]
 
 
 def sample_indices(labels: torch.Tensor, count: int, seed: int = 0) -> list[int]:
@@ -58,22 +65,35 @@ def class_counts_text(data) -> str:
     counts = torch.bincount(data.train_labels, minlength=len(data.classes)).tolist()
     parts = [f"{escape(str(name))}:&nbsp;{n}" for name, n in zip(data.classes, counts, strict=True)]
     if len(parts) > MAX_CLASSES_LISTED:
-        parts = parts[:MAX_CLASSES_LISTED] + [f"… and {len(parts) - MAX_CLASSES_LISTED} more"]
+        more = QCoreApplication.translate("data_preview", "… and {n} more")
+        parts = parts[:MAX_CLASSES_LISTED] + [more.format(n=len(parts) - MAX_CLASSES_LISTED)]
     c, h, w = data.spec.shape
-    colour = "grey" if c == 1 else "colour"
-    text = f"<b>{len(data.classes)} classes</b>, {h}×{w} {colour} images. Images per class: " + " · ".join(
-        parts
+    if c == 1:
+        head = QCoreApplication.translate("data_preview", "<b>{n} classes</b>, {h}×{w} grey images.")
+    else:
+        head = QCoreApplication.translate("data_preview", "<b>{n} classes</b>, {h}×{w} colour images.")
+    text = head.format(n=len(data.classes), h=h, w=w) + " "
+    text += QCoreApplication.translate("data_preview", "Images per class: {counts}").format(
+        counts=" · ".join(parts)
     )
     if data.skipped:
         path, reason = data.skipped[0]
-        text += f"<br>{len(data.skipped)} files skipped (first: {escape(Path(path).name)}: {escape(reason)})"
+        text += "<br>" + QCoreApplication.translate(
+            "data_preview", "Files skipped: {n} (first: {file}: {reason})"
+        ).format(n=len(data.skipped), file=escape(Path(path).name), reason=escape(reason))
     if getattr(data, "layout", ""):  # which image-folder layout was found (class folders or splits)
-        text += f"<br>Layout: {escape(data.layout)}"
+        text += "<br>" + QCoreApplication.translate("data_preview", "Layout: {layout}").format(
+            layout=escape(data.layout)
+        )
     for warning in [*getattr(data, "warnings", []), imbalance_warning(data), _too_small(data)]:
         if warning:
-            text += f"<br><b>Warning:</b> {escape(warning)}"
+            text += "<br>" + QCoreApplication.translate("data_preview", "<b>Warning:</b> {warning}").format(
+                warning=escape(warning)
+            )
     if data.source:  # where the images come from, and their licence where one applies
-        text += f"<br>Source: {escape(data.source)}"
+        text += "<br>" + QCoreApplication.translate("data_preview", "Source: {source}").format(
+            source=escape(gettext(data.source))
+        )
     return text
 
 
@@ -104,11 +124,14 @@ class DataPreview(QWidget):
             label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             layout.addWidget(label)
 
-    def show_data(self, data, val_split: float) -> None:
-        """Draw ``data``'s samples, counts and split sizes (``val_split`` of what is not test)."""
+    def show_data(self, data, val_split: float, samples: tuple | None = None) -> None:
+        """Draw ``data``'s samples, counts and split sizes (``val_split`` of what is not test).
+
+        ``samples``: ``preview_samples`` read beforehand (off the GUI thread, for streamed folders).
+        """
         self._data = data
-        picked = sample_indices(data.train_labels, self.previewGrid.capacity)
-        images = [to_qimage(data.train_images[i]) for i in picked]
+        picked, pixels = samples or preview_samples(data, self.previewGrid.capacity)
+        images = [to_qimage(p) for p in pixels]
         captions = [str(data.classes[int(data.train_labels[i])]) for i in picked]
         self.previewGrid.set_samples(images, captions)
         self.classCountsLabel.setText(class_counts_text(data))
@@ -120,7 +143,9 @@ class DataPreview(QWidget):
             return
         train, val, test = split_sizes(self._data, val_split)
         self.splitSizesLabel.setText(
-            f"Split: <b>{train}</b> train · <b>{val}</b> validation · <b>{test}</b> test"
+            self.tr("Split: <b>{train}</b> train · <b>{val}</b> validation · <b>{test}</b> test").format(
+                train=train, val=val, test=test
+            )
         )
 
     def clear(self) -> None:

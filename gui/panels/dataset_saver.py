@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from PIL import Image
-from PySide6.QtCore import Signal, Slot
+from PySide6.QtCore import QCoreApplication, Signal, Slot
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
@@ -49,7 +49,11 @@ def count_samples(root: Path) -> dict[str, int]:
 def check_label(label: str) -> None:
     """Raise ValueError unless ``label`` can be a class folder's name on every system."""
     if not _LABEL_OK.match(label) or label.startswith(".") or label != label.rstrip(". "):
-        raise ValueError(f"“{label}” cannot be a class folder name; use letters, digits, - or _")
+        raise ValueError(
+            QCoreApplication.translate(
+                "dataset_saver", "“{label}” cannot be a class folder name; use letters, digits, - or _"
+            ).format(label=label)
+        )
 
 
 def new_png_path(folder: Path) -> Path:
@@ -97,8 +101,10 @@ class DatasetSaver(QWidget):
         self.update_enabled()
 
     def _build(self) -> None:
-        self.addToDatasetButton = QPushButton("Add to dataset…", objectName="addToDatasetButton")
-        self.addToDatasetButton.setToolTip("Save this drawing with its label into an image-folder dataset")
+        self.addToDatasetButton = QPushButton(self.tr("Add to dataset…"), objectName="addToDatasetButton")
+        self.addToDatasetButton.setToolTip(
+            self.tr("Save this drawing with its label into an image-folder dataset")
+        )
         self.confirmRow = self._build_confirm_row()
         self.confirmRow.hide()
         self.countLabel = QLabel(objectName="datasetCountLabel", wordWrap=True)
@@ -112,22 +118,22 @@ class DatasetSaver(QWidget):
 
     def _build_confirm_row(self) -> QWidget:
         self.labelCombo = QComboBox(objectName="datasetLabelCombo", editable=True)
-        self.labelCombo.setAccessibleName("Label of the drawing")
-        self.labelCombo.setToolTip("The class this drawing shows (type a name to start a new class)")
+        self.labelCombo.setAccessibleName(self.tr("Label of the drawing"))
+        self.labelCombo.setToolTip(self.tr("The class this drawing shows (type a name to start a new class)"))
         self.labelCombo.setMinimumContentsLength(6)
         self.folderLabel = QLabel(objectName="datasetFolderLabel", wordWrap=True)
-        self.folderButton = QToolButton(objectName="datasetFolderButton", text="Change…")
-        self.confirmButton = QPushButton("Save", objectName="confirmAddButton")
-        self.confirmButton.setToolTip("Save the drawing under this label")
-        self.cancelButton = QPushButton("Cancel", objectName="cancelAddButton")
+        self.folderButton = QToolButton(objectName="datasetFolderButton", text=self.tr("Change…"))
+        self.confirmButton = QPushButton(self.tr("Save"), objectName="confirmAddButton")
+        self.confirmButton.setToolTip(self.tr("Save the drawing under this label"))
+        self.cancelButton = QPushButton(self.tr("Cancel"), objectName="cancelAddButton")
         row = QWidget(objectName="addToDatasetRow")
         grid = QGridLayout(row)
         grid.setContentsMargins(0, 0, 0, 0)
-        grid.addWidget(QLabel("Label"), 0, 0)
+        grid.addWidget(QLabel(self.tr("Label")), 0, 0)
         grid.addWidget(self.labelCombo, 0, 1)
         grid.addWidget(self.confirmButton, 0, 2)
         grid.addWidget(self.cancelButton, 0, 3)
-        grid.addWidget(QLabel("Folder"), 1, 0)
+        grid.addWidget(QLabel(self.tr("Folder")), 1, 0)
         grid.addWidget(self.folderLabel, 1, 1, 1, 2)
         grid.addWidget(self.folderButton, 1, 3)
         grid.setColumnStretch(1, 1)
@@ -137,8 +143,10 @@ class DatasetSaver(QWidget):
         """Save drawings under ``root`` from now on."""
         self.root = Path(root)
         self.folderLabel.setText(escape(str(self.root)))
-        self.folderLabel.setToolTip(f"Drawings are saved under {self.root.resolve()}")
-        self.folderButton.setToolTip("Choose another dataset folder")
+        self.folderLabel.setToolTip(
+            self.tr("Drawings are saved under {folder}").format(folder=self.root.resolve())
+        )
+        self.folderButton.setToolTip(self.tr("Choose another dataset folder"))
 
     def is_source_of(self, meta: dict[str, Any]) -> bool:
         """True for a model (checkpoint ``meta``) trained on this dataset folder."""
@@ -173,7 +181,9 @@ class DatasetSaver(QWidget):
 
     @Slot()
     def choose_folder(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Dataset folder for your drawings", str(self.root))
+        folder = QFileDialog.getExistingDirectory(
+            self, self.tr("Dataset folder for your drawings"), str(self.root)
+        )
         if folder:
             self.set_root(folder)
 
@@ -184,7 +194,7 @@ class DatasetSaver(QWidget):
         try:
             path = self.save(label)
         except (ValueError, OSError) as exc:
-            self.failed.emit(f"The drawing was not saved: {exc}")
+            self.failed.emit(self.tr("The drawing was not saved: {reason}").format(reason=exc))
             return None
         self.confirmRow.hide()
         self._show_counts(label)
@@ -196,15 +206,19 @@ class DatasetSaver(QWidget):
         counts = count_samples(self.root)
         per_class = " · ".join(f"{c}: {n}" for c, n in counts.items())
         self.countLabel.setText(
-            f"Saved as “{escape(label)}”. {escape(str(self.root))} now holds {sum(counts.values())} "
-            f"drawings ({escape(per_class)}). Train on it by choosing this image folder as the data."
+            self.tr(
+                "Saved as “{label}”. {folder} now holds %n drawing(s) ({counts}). "
+                "Train on it by choosing this image folder as the data.",
+                "",
+                sum(counts.values()),
+            ).format(label=escape(label), folder=escape(str(self.root)), counts=escape(per_class))
         )
         self.countLabel.show()
 
     def save(self, label: str) -> Path:
         """Write the drawing to ``<root>/<label>/<time>.png`` atomically; returns the path."""
         if self.canvas.is_empty():
-            raise ValueError("the canvas is empty; draw something first")
+            raise ValueError(self.tr("the canvas is empty; draw something first"))
         check_label(label)
         path = new_png_path(self.root / label)
         picture = Image.fromarray(self.canvas.image(ratio=1.0))  # the same size from every screen

@@ -25,8 +25,9 @@ from PySide6.QtWidgets import (
 )
 
 from engine.evaluation import ModelEvaluation, evaluate_model
-from engine.formatting import dataset_name, percent
+from engine.formatting import dataset_name
 from engine.report.html import write_report
+from gui.language import number, percent
 from gui.panels.evaluation_results import EvaluationResults
 from gui.tasks import TaskRunner, stop_all
 from gui.widgets.message_label import MessageLabel
@@ -62,23 +63,26 @@ class EvaluationPanel(QWidget):
         self._update_buttons()
 
     def _build(self) -> None:
-        self.accuracyLabel = QLabel("No results yet: train a model, or open one and press Evaluate.")
+        self.accuracyLabel = QLabel(self.tr("No results yet: train a model, or open one and press Evaluate."))
         self.accuracyLabel.setObjectName("accuracyLabel")
         self.accuracyLabel.setWordWrap(True)
         self.infoLabel = QLabel(objectName="evaluationInfoLabel", wordWrap=True)
         self.infoLabel.setProperty("role", "caption")
         self.messageLabel = MessageLabel("evaluationMessage", selectable=False)
-        self.evaluateButton = QPushButton("Evaluate on current data", objectName="evaluateButton")
+        self.evaluateButton = QPushButton(self.tr("Evaluate on current data"), objectName="evaluateButton")
         self.evaluateButton.setToolTip(
-            "Test the current model on the test part of the dataset chosen in the Data panel"
+            self.tr("Test the current model on the test part of the dataset chosen in the Data panel")
         )
-        self.stopButton = QPushButton("Stop", objectName="stopEvaluationButton")
+        self.stopButton = QPushButton(self.tr("Stop"), objectName="stopEvaluationButton")
         self.stopButton.hide()
-        self.exportButton = QPushButton("Export…", objectName="exportButton")
+        self.exportButton = QPushButton(self.tr("Export…"), objectName="exportButton")
         self.exportButton.setToolTip(
-            "Write an HTML report (opens in any browser, offline), PNG charts, metrics as JSON, CSV and .npz"
+            self.tr(
+                "Write an HTML report (opens in any browser, offline), PNG charts, "
+                "metrics as JSON, CSV and .npz"
+            )
         )
-        self.openReportButton = QPushButton("Open report", objectName="openReportButton")
+        self.openReportButton = QPushButton(self.tr("Open report"), objectName="openReportButton")
         self.openReportButton.hide()
         self.progress = QProgressBar(objectName="evaluationProgress", maximum=1000, textVisible=False)
         self.progress.setMaximumHeight(8)
@@ -128,8 +132,10 @@ class EvaluationPanel(QWidget):
             if saved and getattr(source, "test", None) is None:
                 self.show_result(meta, saved)
                 self.messageLabel.show_message(
-                    "These are the test results saved with the model. Press Evaluate to see its "
-                    "mistakes image by image.",
+                    self.tr(
+                        "These are the test results saved with the model. Press Evaluate to see its "
+                        "mistakes image by image."
+                    ),
                     role="info",
                 )
         self._update_buttons()
@@ -139,10 +145,10 @@ class EvaluationPanel(QWidget):
         """The dataset "Evaluate" tests on (the Data panel's ImageData, or None)."""
         self._data = data
         name = getattr(data, "name", None)
-        label = dataset_name(name) if name else "current data"
+        label = dataset_name(name) if name else self.tr("current data")
         if len(label) > 32:
             label = "…" + label[-31:]
-        self.evaluateButton.setText(f"Evaluate on {label}")
+        self.evaluateButton.setText(self.tr("Evaluate on {name}").format(name=label))
         self._update_buttons()
 
     @Slot(object)
@@ -152,7 +158,7 @@ class EvaluationPanel(QWidget):
         if result.test is None or result.splits is None:
             self.clear()
             self.messageLabel.show_message(
-                "No test results: the run ended before its first epoch finished.", role="info"
+                self.tr("No test results: the run ended before its first epoch finished."), role="info"
             )
         else:
             test = result.splits.test
@@ -190,7 +196,7 @@ class EvaluationPanel(QWidget):
 
     def clear(self) -> None:
         self._result = None
-        self.accuracyLabel.setText("No results yet")
+        self.accuracyLabel.setText(self.tr("No results yet"))
         self.infoLabel.clear()
         self.results.set_result(None)
         self._update_buttons()
@@ -216,7 +222,7 @@ class EvaluationPanel(QWidget):
         self.messageLabel.show_message("")
         self.progress.setValue(0)
         self.progress.show()
-        self.statusMessage.emit(f"Evaluating on {data.name}…")
+        self.statusMessage.emit(self.tr("Evaluating on {name}…").format(name=data.name))
         return self.evaluation.start(
             _evaluation_job(model, meta, data),
             on_done=self._on_evaluated,
@@ -239,7 +245,7 @@ class EvaluationPanel(QWidget):
             return False
         if not folder:
             folder = QFileDialog.getExistingDirectory(
-                self, "Export the report into a folder", str(Path.home())
+                self, self.tr("Export the report into a folder"), str(Path.home())
             )
             if not folder:
                 return False
@@ -248,10 +254,12 @@ class EvaluationPanel(QWidget):
             self._export_live_plots(folder)
         except OSError as e:
             self.messageLabel.show_error(
-                f"Cannot write to {folder}: {e.strerror or e}. Choose another folder."
+                self.tr("Cannot write to {folder}: {reason}. Choose another folder.").format(
+                    folder=folder, reason=e.strerror or e
+                )
             )
             return False
-        self.statusMessage.emit(f"Writing the report to {folder}…")
+        self.statusMessage.emit(self.tr("Writing the report to {folder}…").format(folder=folder))
         return self.exporting.start(
             _report_job(folder, self._result), on_done=self._on_exported, on_failed=self._on_failed
         )
@@ -264,16 +272,26 @@ class EvaluationPanel(QWidget):
     def _show_headline(self, meta, metrics, tested_on) -> None:
         macro = metrics["averages"]["macro"]["f1"]
         self.accuracyLabel.setText(
-            f"Test accuracy {percent(metrics['accuracy'])} · macro F1 {macro:.3f} · {metrics['n']} images"
+            self.tr("Test accuracy {accuracy} · macro F1 {f1} · %n image(s)", "", int(metrics["n"])).format(
+                accuracy=percent(metrics["accuracy"]), f1=number(macro, 3)
+            )
         )
         trained_on = dataset_name(meta.get("dataset"))
         tested = dataset_name(tested_on or meta.get("dataset"))
-        parts = [f"{meta.get('arch', 'model')} trained on {trained_on}", f"tested on {tested}"]
+        parts = [
+            self.tr("{model} trained on {dataset}").format(
+                model=meta.get("arch", "model"), dataset=trained_on
+            ),
+            self.tr("tested on {dataset}").format(dataset=tested),
+        ]
         kf = meta.get("kfold")
         if kf:
             parts.append(
-                f"{len(kf['folds'])}-fold validation accuracy {percent(kf['val_acc_mean'])} "
-                f"± {100 * kf['val_acc_std']:.1f}"
+                self.tr("{k}-fold validation accuracy {mean} ± {std}").format(
+                    k=len(kf["folds"]),
+                    mean=percent(kf["val_acc_mean"]),
+                    std=number(100 * kf["val_acc_std"], 1),
+                )
             )
         self.infoLabel.setText(" · ".join(parts))
 
@@ -292,7 +310,7 @@ class EvaluationPanel(QWidget):
     @Slot(object)
     def _on_evaluated(self, out: ModelEvaluation | None) -> None:
         if out is None:
-            self.messageLabel.show_message("Evaluation stopped.", role="info")
+            self.messageLabel.show_message(self.tr("Evaluation stopped."), role="info")
             return
         self.show_result(
             out.meta,
@@ -302,7 +320,11 @@ class EvaluationPanel(QWidget):
             out.test.labels,
             tested_on=out.data_name,
         )
-        self.statusMessage.emit(f"Test accuracy {percent(out.metrics['accuracy'])} on {out.data_name}")
+        self.statusMessage.emit(
+            self.tr("Test accuracy {accuracy} on {dataset}").format(
+                accuracy=percent(out.metrics["accuracy"]), dataset=out.data_name
+            )
+        )
 
     @Slot(str)
     def _on_evaluation_failed(self, message: str) -> None:
@@ -318,9 +340,9 @@ class EvaluationPanel(QWidget):
     @Slot(object)
     def _on_exported(self, path: str) -> None:
         self._report_path = path
-        self.messageLabel.show_message(f"Report written to {path}", role="ok")
+        self.messageLabel.show_message(self.tr("Report written to {path}").format(path=path), role="ok")
         self.openReportButton.show()
-        self.statusMessage.emit(f"Report written to {path}")
+        self.statusMessage.emit(self.tr("Report written to {path}").format(path=path))
         self.exported.emit(path)
 
     @Slot()

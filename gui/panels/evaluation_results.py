@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from engine.evaluation import cell_indices, top_losses
+from gui.language import number
 from gui.widgets.confusion_view import ConfusionMatrixView
 from gui.widgets.image_grid import ImageGallery, thumbnail
 
@@ -60,34 +61,39 @@ class EvaluationResults(QSplitter):
         self._pred: np.ndarray | None = None
         self.confusionView = ConfusionMatrixView()
         self.perClassTable = QTableWidget(0, 5, objectName="perClassTable")
-        self.perClassTable.setHorizontalHeaderLabels(["class", "precision", "recall", "F1", "support"])
-        self.perClassTable.setAccessibleName("Per-class precision, recall, F1 and support")
+        self.perClassTable.setHorizontalHeaderLabels(
+            [self.tr("class"), self.tr("precision"), self.tr("recall"), "F1", self.tr("support")]
+        )
+        self.perClassTable.setAccessibleName(self.tr("Per-class precision, recall, F1 and support"))
         self.perClassTable.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.perClassTable.verticalHeader().hide()
         header = self.perClassTable.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)  # class names take what is left
         self.confusedList = QListWidget(objectName="confusedList")
-        self.confusedList.setAccessibleName("Most confused pairs")
-        self.confusedList.setMaximumHeight(120)
+        self.confusedList.setAccessibleName(self.tr("Most confused pairs"))
+        # Five pairs in view (it scrolls for more): the per-class table above keeps its two averages.
+        self.confusedList.setMaximumHeight(5 * self.confusedList.fontMetrics().lineSpacing() + 12)
         top = QSplitter(Qt.Orientation.Horizontal, objectName="evaluationTopSplitter")
         top.addWidget(self.confusionView)
         top.addWidget(
             _column(
-                (QLabel("<b>Per-class metrics</b> (scikit-learn)"), 0),
+                (QLabel(self.tr("<b>Per-class metrics</b> (scikit-learn)")), 0),
                 (self.perClassTable, 1),
-                (QLabel("<b>Most confused pairs</b> (click one to see its images)"), 0),
+                (QLabel(self.tr("<b>Most confused pairs</b> (click one to see its images)")), 0),
                 (self.confusedList, 0),
             )
         )
         top.setStretchFactor(0, 3)
         top.setStretchFactor(1, 2)
 
-        self.misclassifiedGallery = ImageGallery("misclassifiedGallery", "Misclassified test images by loss")
-        self.cellGallery = ImageGallery("cellGallery", "Test images of the chosen cell")
+        self.misclassifiedGallery = ImageGallery(
+            "misclassifiedGallery", self.tr("Misclassified test images by loss")
+        )
+        self.cellGallery = ImageGallery("cellGallery", self.tr("Test images of the chosen cell"))
         self.galleryTabs = QTabWidget(objectName="galleryTabs")
-        self.galleryTabs.addTab(self.misclassifiedGallery, "Misclassified, highest loss first")
-        self.galleryTabs.addTab(self.cellGallery, "Chosen cell")
+        self.galleryTabs.addTab(self.misclassifiedGallery, self.tr("Misclassified, highest loss first"))
+        self.galleryTabs.addTab(self.cellGallery, self.tr("Chosen cell"))
         self.galleryNote = QLabel(objectName="galleryNote", wordWrap=True)
         self.galleryNote.setProperty("role", "caption")
         self.addWidget(top)
@@ -115,7 +121,7 @@ class EvaluationResults(QSplitter):
         self.confusionView.set_matrix(metrics["confusion"], metrics["classes"])
         self._fill_confused(metrics)
         self._fill_misclassified()
-        self.galleryTabs.setTabText(1, "Chosen cell")
+        self.galleryTabs.setTabText(1, self.tr("Chosen cell"))
         self.galleryTabs.setCurrentWidget(self.misclassifiedGallery)
 
     @Slot(int, int)
@@ -126,30 +132,34 @@ class EvaluationResults(QSplitter):
         classes = self._result["metrics"]["classes"]
         self.confusionView.select_cell(true, pred)
         count = int(np.asarray(self._result["metrics"]["confusion"])[true, pred])
-        title = f"true {classes[true]} → predicted {classes[pred]} ({count})"
+        title = self.tr("true {true} → predicted {predicted} ({count})").format(
+            true=classes[true], predicted=classes[pred], count=count
+        )
         self.galleryTabs.setTabText(1, title)
         self.galleryTabs.setCurrentWidget(self.cellGallery)
         if self._pred is None:
             self.cellGallery.clear()
-            self.galleryNote.setText("Press Evaluate to see the images behind these numbers.")
+            self.galleryNote.setText(self.tr("Press Evaluate to see the images behind these numbers."))
             return []
         probs, y_true = self._result["probabilities"], self._result["labels"]
         idx = cell_indices(y_true, self._pred, true, pred, probs)
         self.cellGallery.set_images([self._entry(int(i)) for i in idx[:GALLERY_LIMIT]])
-        more = f" (showing the first {GALLERY_LIMIT})" if len(idx) > GALLERY_LIMIT else ""
+        more = self.tr(" (showing the first {n})").format(n=GALLERY_LIMIT) if len(idx) > GALLERY_LIMIT else ""
         self.galleryNote.setText(
-            f"{len(idx)} test images: {title}{more}, lowest probability of the true class first."
+            self.tr(
+                "%n test image(s): {title}{more}, lowest probability of the true class first.", "", len(idx)
+            ).format(title=title, more=more)
         )
-        self.statusMessage.emit(f"{len(idx)} images: {title}")
+        self.statusMessage.emit(self.tr("%n image(s): {title}", "", len(idx)).format(title=title))
         return [int(i) for i in idx]
 
     def _fill_table(self, metrics) -> None:
         rows = [(r["class"], r) for r in metrics["per_class"]]
-        rows += [(f"{name} avg", r) for name, r in metrics["averages"].items()]
+        rows += [(self.tr("{name} avg").format(name=name), r) for name, r in metrics["averages"].items()]
         table = self.perClassTable
         table.setRowCount(len(rows))
         for i, (name, r) in enumerate(rows):
-            cells = [str(name), *(f"{r[k]:.3f}" for k in ("precision", "recall", "f1")), str(r["support"])]
+            cells = [str(name), *(number(r[k], 3) for k in ("precision", "recall", "f1")), str(r["support"])]
             for j, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 if j:
@@ -159,43 +169,63 @@ class EvaluationResults(QSplitter):
                     font.setBold(True)
                     item.setFont(font)
                 table.setItem(i, j, item)
+        table.resizeRowsToContents()  # rows as high as their text: ten classes and the averages fit at 720 px
 
     def _fill_confused(self, metrics) -> None:
         self.confusedList.clear()
         classes = [str(c) for c in metrics["classes"]]
         for pair in metrics.get("most_confused") or []:
-            noun = "image" if pair["count"] == 1 else "images"
-            item = QListWidgetItem(f"{pair['true']} → {pair['predicted']}: {pair['count']} {noun}")
+            item = QListWidgetItem(
+                self.tr("{true} → {predicted}: %n image(s)", "", pair["count"]).format(
+                    true=pair["true"], predicted=pair["predicted"]
+                )
+            )
             cell = (classes.index(str(pair["true"])), classes.index(str(pair["predicted"])))
             item.setData(Qt.ItemDataRole.UserRole, cell)
-            item.setToolTip(f"true {pair['true']}, predicted {pair['predicted']}")
+            item.setToolTip(
+                self.tr("true {true}, predicted {predicted}").format(
+                    true=pair["true"], predicted=pair["predicted"]
+                )
+            )
             self.confusedList.addItem(item)
         if not self.confusedList.count():
-            self.confusedList.addItem("No mistakes on the test set.")
+            self.confusedList.addItem(self.tr("No mistakes on the test set."))
 
     def _fill_misclassified(self) -> None:
         if self._pred is None:
             self.misclassifiedGallery.clear()
-            self.galleryNote.setText("Press Evaluate to see the misclassified images.")
+            self.galleryNote.setText(self.tr("Press Evaluate to see the misclassified images."))
             return
         order = top_losses(self._result["probabilities"], self._result["labels"])
         self.misclassifiedGallery.set_images([self._entry(int(i)) for i in order[:GALLERY_LIMIT]])
-        more = f" (showing the {GALLERY_LIMIT} worst)" if len(order) > GALLERY_LIMIT else ""
+        more = (
+            self.tr(" (showing the {n} worst)").format(n=GALLERY_LIMIT) if len(order) > GALLERY_LIMIT else ""
+        )
         self.galleryNote.setText(
-            f"{len(order)} misclassified test images{more}, sorted by loss (how little probability "
-            "the true class got), highest first: often mislabelled or truly ambiguous. "
-            "p is the probability of the wrong answer."
+            self.tr(
+                "%n misclassified test image(s){more}, sorted by loss (how little probability "
+                "the true class got), highest first: often mislabelled or truly ambiguous. "
+                "p is the probability of the wrong answer.",
+                "",
+                len(order),
+            ).format(more=more)
         )
 
     def _entry(self, i: int) -> tuple[int, QPixmap, str, str]:
         res = self._result
         classes = res["metrics"]["classes"]
         probs, t, p = res["probabilities"][i], int(res["labels"][i]), int(self._pred[i])
-        caption = f"{classes[t]} → {classes[p]} (p={probs[p]:.2f})"
+        caption = f"{classes[t]} → {classes[p]} (p={number(probs[p], 2)})"
         loss = -np.log(max(float(probs[t]), 1e-12))
-        tip = (
-            f"test image #{i}\ntrue: {classes[t]} (p={probs[t]:.3f})\n"
-            f"predicted: {classes[p]} (p={probs[p]:.3f})\nloss: {loss:.3f}"
+        tip = self.tr(
+            "test image #{i}\ntrue: {true} (p={pt})\npredicted: {predicted} (p={pp})\nloss: {loss}"
+        ).format(
+            i=i,
+            true=classes[t],
+            pt=number(probs[t], 3),
+            predicted=classes[p],
+            pp=number(probs[p], 3),
+            loss=number(loss, 3),
         )
         return i, thumbnail(res["images"][i]), caption, tip
 

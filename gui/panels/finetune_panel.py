@@ -16,7 +16,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QSettings, Signal, Slot
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QSettings, Signal, Slot
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -40,14 +40,16 @@ from gui.tasks import stop_all
 from gui.widgets.message_label import MessageLabel
 
 UNFREEZE_ALL, UNFREEZE_LAST = "all", "last_n"
-TWO_PHASE_HELP = (
+TWO_PHASE_HELP = QT_TRANSLATE_NOOP(  # translated where shown, as are the other texts here
+    "FineTunePanel",
     "Phase 1 trains the ticked layers only; then the frozen ones are released and training goes on "
     "at the learning rate × this factor, so pre-trained weights are adjusted gently, not overwritten. "
-    "A line on the curves marks where phase 2 starts."
+    "A line on the curves marks where phase 2 starts.",
 )
-BACKBONE_HELP = (
+BACKBONE_HELP = QT_TRANSLATE_NOOP(
+    "FineTunePanel",
     "Below 1, the pre-trained layers learn more slowly than the new head, which starts from nothing "
-    "(per-group learning rates)."
+    "(per-group learning rates).",
 )
 
 
@@ -100,46 +102,50 @@ class FineTunePanel(QWidget):
         self.initCheckpointEdit, self.initCheckpointButton = sp.initCheckpointEdit, sp.initCheckpointButton
         self.checkpointInfoLabel, self.startInfoLabel = sp.checkpointInfoLabel, sp.startInfoLabel
 
-        self.twoPhaseCheck = QCheckBox("Two phases: unfreeze during the run", objectName="twoPhaseCheck")
-        self.twoPhaseCheck.setToolTip(TWO_PHASE_HELP)
+        self.twoPhaseCheck = QCheckBox(
+            self.tr("Two phases: unfreeze during the run"), objectName="twoPhaseCheck"
+        )
+        self.twoPhaseCheck.setToolTip(self.tr(TWO_PHASE_HELP))
         self.unfreezeAfterSpin = QSpinBox(objectName="unfreezeAfterSpin")
         self.unfreezeAfterSpin.setRange(1, max(1, self._epochs - 1))
-        self.unfreezeAfterSpin.setSuffix(" epoch(s)")
-        self.unfreezeAfterSpin.setToolTip("Epochs of phase 1, with the frozen layers frozen")
+        self.unfreezeAfterSpin.setSuffix(self.tr(" epoch(s)"))
+        self.unfreezeAfterSpin.setToolTip(self.tr("Epochs of phase 1, with the frozen layers frozen"))
         self.unfreezeCombo = QComboBox(objectName="unfreezeCombo")
-        self.unfreezeCombo.addItem("all frozen layers", UNFREEZE_ALL)
-        self.unfreezeCombo.addItem("only the last blocks", UNFREEZE_LAST)
-        self.unfreezeCombo.setToolTip("What phase 2 releases; the rest stays frozen to the end")
+        self.unfreezeCombo.addItem(self.tr("all frozen layers"), UNFREEZE_ALL)
+        self.unfreezeCombo.addItem(self.tr("only the last blocks"), UNFREEZE_LAST)
+        self.unfreezeCombo.setToolTip(self.tr("What phase 2 releases; the rest stays frozen to the end"))
         self.unfreezeLastNSpin = QSpinBox(objectName="unfreezeLastNSpin")
         self.unfreezeLastNSpin.setRange(1, 1)
-        self.unfreezeLastNSpin.setSuffix(" block(s)")
+        self.unfreezeLastNSpin.setSuffix(self.tr(" block(s)"))
         self.finetuneLrFactorSpin = self._factor_spin(
-            "finetuneLrFactorSpin", TrainConfig().finetune_lr_factor, "Learning rate in phase 2 = rate × this"
+            "finetuneLrFactorSpin",
+            TrainConfig().finetune_lr_factor,
+            self.tr("Learning rate in phase 2 = rate × this"),
         )
         self.backboneLrFactorSpin = self._factor_spin(
-            "backboneLrFactorSpin", TrainConfig().backbone_lr_factor, BACKBONE_HELP
+            "backboneLrFactorSpin", TrainConfig().backbone_lr_factor, self.tr(BACKBONE_HELP)
         )
         self.twoPhaseHint = MessageLabel("twoPhaseHint", hide_when_empty=False, selectable=False)
         self.backboneHint = MessageLabel("backboneHint", hide_when_empty=False, selectable=False)
         for hint, text in ((self.twoPhaseHint, TWO_PHASE_HELP), (self.backboneHint, BACKBONE_HELP)):
-            hint.show_message(text, "hint")
+            hint.show_message(self.tr(text), "hint")
             hint.setMinimumWidth(200)  # word-wrapped labels in a form otherwise ask for the full text width
         unfreeze_row = QHBoxLayout()
         unfreeze_row.addWidget(self.unfreezeCombo, 1)
         unfreeze_row.addWidget(self.unfreezeLastNSpin)
-        schedule_box = QGroupBox("Fine-tuning schedule", objectName="scheduleGroup")
+        schedule_box = QGroupBox(self.tr("Fine-tuning schedule"), objectName="scheduleGroup")
         form = QFormLayout(schedule_box)
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.FieldsStayAtSizeHint)
         form.addRow(self.twoPhaseCheck)
-        form.addRow("Unfreeze after", self.unfreezeAfterSpin)
-        form.addRow("Then unfreeze", unfreeze_row)
-        form.addRow("Learning rate ×", self.finetuneLrFactorSpin)
+        form.addRow(self.tr("Unfreeze after"), self.unfreezeAfterSpin)
+        form.addRow(self.tr("Then unfreeze"), unfreeze_row)
+        form.addRow(self.tr("Learning rate ×"), self.finetuneLrFactorSpin)
         form.addRow(self.twoPhaseHint)
-        form.addRow("Pre-trained layers' rate ×", self.backboneLrFactorSpin)
+        form.addRow(self.tr("Pre-trained layers' rate ×"), self.backboneLrFactorSpin)
         form.addRow(self.backboneHint)
 
         self.layer_tree = LayerTreePanel()
-        layers_box = QGroupBox("Layers: tick the ones that learn", objectName="layersGroup")
+        layers_box = QGroupBox(self.tr("Layers: tick the ones that learn"), objectName="layersGroup")
         QVBoxLayout(layers_box).addWidget(self.layer_tree)
         self.scheduleBox = schedule_box
         self.randomFreezeWarning = MessageLabel("randomFreezeWarning", selectable=False)
@@ -247,8 +253,10 @@ class FineTunePanel(QWidget):
             blocks = self.layer_tree.block_groups()[:-1]  # the head trains in both phases
             if not blocks:
                 raise ConfigError(
-                    "The layers of this model are not listed yet (or it has no blocks): wait a moment, "
-                    "or choose to unfreeze all frozen layers"
+                    self.tr(
+                        "The layers of this model are not listed yet (or it has no blocks): wait a moment, "
+                        "or choose to unfreeze all frozen layers"
+                    )
                 )
             chosen = blocks[len(blocks) - self.unfreezeLastNSpin.value() :]
             unfreeze = tuple(name for group in chosen for name in group)
@@ -299,9 +307,9 @@ class FineTunePanel(QWidget):
         possible = self._epochs >= 2
         self.twoPhaseCheck.setEnabled(possible)
         if not possible:
-            self.twoPhaseCheck.setToolTip("Two phases need at least 2 epochs")
+            self.twoPhaseCheck.setToolTip(self.tr("Two phases need at least 2 epochs"))
         else:
-            self.twoPhaseCheck.setToolTip(TWO_PHASE_HELP)
+            self.twoPhaseCheck.setToolTip(self.tr(TWO_PHASE_HELP))
         on = possible and self.twoPhaseCheck.isChecked()
         for w in (self.unfreezeAfterSpin, self.unfreezeCombo, self.finetuneLrFactorSpin):
             w.setEnabled(on)
@@ -324,8 +332,10 @@ class FineTunePanel(QWidget):
         self.layer_tree.freezeBnCheck.setVisible(learned)
         frozen = bool(self.layer_tree.frozen())
         self.randomFreezeWarning.show_message(
-            "The starting point is random: frozen layers keep their random weights and learn nothing. "
-            "Freeze layers when starting from ImageNet weights or a model trained earlier."
+            self.tr(
+                "The starting point is random: frozen layers keep their random weights and learn nothing. "
+                "Freeze layers when starting from ImageNet weights or a model trained earlier."
+            )
             if frozen and not learned
             else "",
             "warning",

@@ -7,10 +7,9 @@ thread as ``DATA_DIR/NAME/<class>/…``, the folder format the Data panel opens.
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtCore import QT_TRANSLATE_NOOP, Qt, Signal, Slot
 from PySide6.QtGui import QGuiApplication, QImage, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QComboBox,
@@ -33,17 +32,12 @@ from engine.data.gather import MIN_PER_CLASS, check_gathered, weak_classes, writ
 from gui.tasks import TaskRunner
 from gui.widgets.gather_grid import GatherGrid, png_bytes
 from gui.widgets.message_label import MessageLabel
+from gui.widgets.webcam import WebcamDialog, multimedia_available
 
-WEBCAM_HINT = "A webcam needs Qt Multimedia: pip install PySide6-Addons (or pip install 'taller[webcam]')"
-
-
-def images(n: int) -> str:
-    return f"{n} image" if n == 1 else f"{n} images"
-
-
-def multimedia_available() -> bool:
-    """Whether Qt Multimedia (the webcam) can be imported; it ships in PySide6-Addons."""
-    return importlib.util.find_spec("PySide6.QtMultimedia") is not None
+WEBCAM_HINT = QT_TRANSLATE_NOOP(
+    "GatherDialog",
+    "A webcam needs Qt Multimedia: pip install PySide6-Addons (or pip install 'taller[webcam]')",
+)
 
 
 class GatherDialog(QDialog):
@@ -59,35 +53,37 @@ class GatherDialog(QDialog):
     def __init__(self, data_dir: str | Path, parent: QWidget | None = None):
         super().__init__(parent)
         self.setObjectName("gatherDialog")
-        self.setWindowTitle("New dataset")
+        self.setWindowTitle(self.tr("New dataset"))
         self.data_dir = Path(data_dir)
         self.saving = TaskRunner(self, "gatherSaveTask")
         self._build()
-        for name in ("class 1", "class 2"):
+        for name in (self.tr("class {n}").format(n=1), self.tr("class {n}").format(n=2)):
             self.add_class(name)
         self._update()
 
     def _build(self) -> None:
-        self.nameEdit = QLineEdit(objectName="gatherNameEdit", placeholderText="e.g. my-plants")
+        self.nameEdit = QLineEdit(objectName="gatherNameEdit", placeholderText=self.tr("e.g. my-plants"))
         self.whereLabel = QLabel(objectName="gatherWhereLabel", wordWrap=True)
         self.whereLabel.setProperty("role", "caption")
         self.classList = QListWidget(objectName="gatherClassList")
-        self.classList.setAccessibleName("Classes")
-        self.addClassButton = QPushButton("Add class", objectName="addClassButton")
-        self.removeClassButton = QPushButton("Remove class", objectName="removeClassButton")
+        self.classList.setAccessibleName(self.tr("Classes"))
+        self.addClassButton = QPushButton(self.tr("Add class"), objectName="addClassButton")
+        self.removeClassButton = QPushButton(self.tr("Remove class"), objectName="removeClassButton")
         self.grids = QStackedWidget(objectName="gatherGrids")
         self.hintLabel = QLabel(
-            "Drop pictures or folders on the grid, paste (Ctrl+V), or add files. "
-            f"Aim for {MIN_PER_CLASS} or more per class.",
+            self.tr(
+                "Drop pictures or folders on the grid, paste (Ctrl+V), or add files. "
+                "Aim for {n} or more per class."
+            ).format(n=MIN_PER_CLASS),
             wordWrap=True,
         )
         self.hintLabel.setProperty("role", "caption")
-        self.addFilesButton = QPushButton("Add images…", objectName="addImagesButton")
-        self.pasteButton = QPushButton("Paste", objectName="pasteButton")
-        self.webcamButton = QPushButton("Webcam…", objectName="webcamButton")
-        self.removeImagesButton = QPushButton("Remove selected", objectName="removeImagesButton")
+        self.addFilesButton = QPushButton(self.tr("Add images…"), objectName="addImagesButton")
+        self.pasteButton = QPushButton(self.tr("Paste"), objectName="pasteButton")
+        self.webcamButton = QPushButton(self.tr("Webcam…"), objectName="webcamButton")
+        self.removeImagesButton = QPushButton(self.tr("Remove selected"), objectName="removeImagesButton")
         self.moveCombo = QComboBox(objectName="moveToCombo")
-        self.moveButton = QPushButton("Move to", objectName="moveImagesButton")
+        self.moveButton = QPushButton(self.tr("Move to"), objectName="moveImagesButton")
         self.countsLabel = QLabel(objectName="gatherCountsLabel", wordWrap=True)
         self.messageLabel = MessageLabel("gatherMessage", selectable=False)
         self.buttons = QDialogButtonBox(
@@ -95,17 +91,19 @@ class GatherDialog(QDialog):
         )
         self.saveButton = self.buttons.button(QDialogButtonBox.StandardButton.Save)
         self.saveButton.setObjectName("gatherSaveButton")
-        self.saveButton.setText("Save and open")
+        self.saveButton.setText(self.tr("Save and open"))
         if not multimedia_available():
             self.webcamButton.setEnabled(False)
-            self.webcamButton.setToolTip(WEBCAM_HINT)
-            self.webcamButton.setText("Webcam (needs Qt Multimedia)")
+            self.webcamButton.setToolTip(self.tr(WEBCAM_HINT))
+            self.webcamButton.setText(self.tr("Webcam (needs Qt Multimedia)"))
+        else:
+            self.webcamButton.clicked.connect(self.open_webcam)
 
         form = QFormLayout()
-        form.addRow("Dataset name", self.nameEdit)
+        form.addRow(self.tr("Dataset name"), self.nameEdit)
         form.addRow("", self.whereLabel)
         classes = QVBoxLayout()
-        classes.addWidget(QLabel("<b>Classes</b> (double-click to rename)"))
+        classes.addWidget(QLabel(self.tr("<b>Classes</b> (double-click to rename)")))
         classes.addWidget(self.classList, 1)
         for button in (self.addClassButton, self.removeClassButton):
             classes.addWidget(button)
@@ -181,7 +179,7 @@ class GatherDialog(QDialog):
     @Slot()
     def add_files(self) -> None:
         files, _ = QFileDialog.getOpenFileNames(
-            self, "Add images", "", "Images (*.png *.jpg *.jpeg *.bmp *.gif *.webp)"
+            self, self.tr("Add images"), "", self.tr("Images (*.png *.jpg *.jpeg *.bmp *.gif *.webp)")
         )
         if files and self.classList.currentRow() >= 0:
             self.grid().add_paths([Path(f) for f in files])
@@ -197,7 +195,23 @@ class GatherDialog(QDialog):
         elif mime is not None and mime.hasImage():
             self.grid().add_items([png_bytes(QImage(mime.imageData()))])
         else:
-            self.messageLabel.show_message("The clipboard holds no picture.", role="info")
+            self.messageLabel.show_message(self.tr("The clipboard holds no picture."), role="info")
+
+    @Slot()
+    def open_webcam(self) -> WebcamDialog | None:
+        """Take pictures with the webcam into the chosen class (Qt Multimedia only)."""
+        if self.classList.currentRow() < 0:
+            return None
+        dialog = WebcamDialog(self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.imageTaken.connect(self._add_picture)
+        dialog.open()
+        return dialog
+
+    @Slot(QImage)
+    def _add_picture(self, image: QImage) -> None:
+        if self.classList.currentRow() >= 0:
+            self.grid().add_items([png_bytes(image)])
 
     @Slot()
     def remove_selected(self) -> None:
@@ -218,13 +232,13 @@ class GatherDialog(QDialog):
             return write_gathered(root, name, classes, on_event, stop)
 
         self.saveButton.setEnabled(False)
-        self.messageLabel.show_message("Saving…", role="info")
+        self.messageLabel.show_message(self.tr("Saving…"), role="info")
         self.saving.start(job, on_done=self._on_saved, on_failed=self._on_failed, on_finished=self._update)
 
     # ---- reactions ----------------------------------------------------------------------------
     @Slot()
     def _on_add_class(self) -> None:
-        item_grid = self.add_class(f"class {self.classList.count() + 1}")
+        item_grid = self.add_class(self.tr("class {n}").format(n=self.classList.count() + 1))
         self.classList.editItem(self.classList.item(self.classList.count() - 1))
         item_grid.setFocus()
 
@@ -245,8 +259,12 @@ class GatherDialog(QDialog):
     @Slot()
     def _update(self, *_) -> None:
         names, classes = self.class_names(), self.gathered()
-        self.whereLabel.setText(f"Saved as {self.data_dir / (self.nameEdit.text().strip() or 'NAME')}")
-        counts = [f"{name or '(no name)'}: {images(len(items))}" for name, items in classes.items()]
+        where = self.data_dir / (self.nameEdit.text().strip() or self.tr("NAME"))
+        self.whereLabel.setText(self.tr("Saved as {path}").format(path=where))
+        counts = [
+            self.tr("{name}: %n image(s)", "", len(items)).format(name=name or self.tr("(no name)"))
+            for name, items in classes.items()
+        ]
         self.countsLabel.setText(" · ".join(counts))
         self.moveCombo.clear()
         for i, name in enumerate(names):
@@ -259,8 +277,10 @@ class GatherDialog(QDialog):
                 self.messageLabel.show_message(" ".join(problems), role="hint")
             elif weak:
                 self.messageLabel.show_message(
-                    f"Few images in {', '.join(weak)}: {MIN_PER_CLASS} or more per class train a "
-                    "more useful model. You can save now and add more later.",
+                    self.tr(
+                        "Few images in {classes}: {n} or more per class train a "
+                        "more useful model. You can save now and add more later."
+                    ).format(classes=", ".join(weak), n=MIN_PER_CLASS),
                     role="warning",
                 )
             else:

@@ -15,41 +15,28 @@ run in a worker thread (``gui.tasks``), one at a time; only the newest input's r
 
 from __future__ import annotations
 
-from html import escape
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QSignalBlocker, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QCloseEvent, QShowEvent
-from PySide6.QtWidgets import (
-    QFileDialog,
-    QHBoxLayout,
-    QLabel,
-    QPushButton,
-    QSizePolicy,
-    QTabWidget,
-    QToolButton,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QToolButton, QVBoxLayout, QWidget
 
 from engine.errors import InferenceError
 from engine.formatting import model_line
 from engine.predict import Predictor
-from gui.panels.dataset_saver import DEFAULT_DATASET, DatasetSaver
+from gui.panels.dataset_saver import DEFAULT_DATASET
+from gui.panels.inference_inputs import CANVAS, FILE, InputTabs
 from gui.panels.inference_jobs import Outcome, Request, compute, fits_inline, single_torch_thread
 from gui.panels.model_picker import TRAINED, ModelPicker
 from gui.panels.prediction_view import PredictionView
 from gui.tasks import TaskRunner, error_message, stop_all
-from gui.widgets.drawing_canvas import DrawingCanvas
-from gui.widgets.image_drop import FileDropMixin, ImageDropArea
+from gui.widgets.image_drop import FileDropMixin
 from gui.widgets.message_label import MessageLabel
 
 # 0 ms still waits for the stroke's own repaint (the timer fires after pending events); a new stroke
 # cancels a prediction not yet run, so waiting longer would only add latency.
 DEBOUNCE_MS = 0
-IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.gif *.webp *.tif *.tiff);;All files (*)"
-CANVAS, FILE = 0, 1  # input tabs
 
 
 class InferencePanel(FileDropMixin, QWidget):
@@ -84,7 +71,6 @@ class InferencePanel(FileDropMixin, QWidget):
         self._generation = 0  # bumped per model: results of an earlier model are dropped
         self._seq = 0  # bumped per input: only the newest input's result is shown
         self._pending: Request | None = None
-        self._file: str | None = None
         self.runs = {"inline": 0, "worker": 0}  # where predictions ran (for the bench and tests)
         self.predictions = TaskRunner(self, "inferenceTask")
         self._build(models_dir, dataset_root)
@@ -106,19 +92,23 @@ class InferencePanel(FileDropMixin, QWidget):
     def _build(self, models_dir, dataset_root) -> None:
         self.modelPicker = ModelPicker(models_dir)
         self.refreshModelsButton = QToolButton(objectName="refreshModelsButton", text="↻")
-        self.refreshModelsButton.setToolTip("Look again for checkpoints in the models folder")
+        self.refreshModelsButton.setToolTip(self.tr("Look again for checkpoints in the models folder"))
         self.activeModelLabel = QLabel(objectName="activeModelLabel", wordWrap=True)
         self.activeModelLabel.setTextFormat(Qt.TextFormat.RichText)
-        self.activeModelLabel.setText("No model in use yet: train one, or pick a saved model above.")
+        self.activeModelLabel.setText(self.tr("No model in use yet: train one, or pick a saved model above."))
         self.inferenceMessage = MessageLabel("inferenceMessage")
         picker_row = QHBoxLayout()
-        picker_row.addWidget(QLabel("Model"))
+        picker_row.addWidget(QLabel(self.tr("Model")))
         picker_row.addWidget(self.modelPicker, 1)
         picker_row.addWidget(self.refreshModelsButton)
-        self.inputTabs = QTabWidget(objectName="inputTabs")
-        self.inputTabs.addTab(self._build_draw_tab(dataset_root), "Draw")
-        self.inputTabs.addTab(self._build_image_tab(), "Image file")
-        self.inputTabs.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Preferred)
+        self.inputTabs = InputTabs(dataset_root)
+        # The tabs' parts, under the names the panel has always shown them by.
+        self.canvas, self.saver, self.dropArea = (
+            self.inputTabs.canvas,
+            self.inputTabs.saver,
+            self.inputTabs.dropArea,
+        )
+        self.openImageButton, self.fileLabel = self.inputTabs.openImageButton, self.inputTabs.fileLabel
         left = QVBoxLayout()
         left.addWidget(self.inputTabs)
         left.addStretch(1)
@@ -130,32 +120,6 @@ class InferencePanel(FileDropMixin, QWidget):
         layout.addWidget(self.activeModelLabel)
         layout.addWidget(self.inferenceMessage)
         layout.addLayout(body, 1)
-
-    def _build_draw_tab(self, dataset_root) -> QWidget:
-        self.canvas = DrawingCanvas()
-        self.saver = DatasetSaver(self.canvas, dataset_root)
-        page = QWidget(objectName="drawPage")
-        column = QVBoxLayout(page)
-        column.addWidget(self.canvas, 0, Qt.AlignmentFlag.AlignHCenter)
-        column.addWidget(self.canvas.controls)
-        self.canvas.controls.show()
-        column.addWidget(self.saver)
-        column.addStretch(1)
-        page.setMinimumWidth(self.canvas.width() + 24)
-        return page
-
-    def _build_image_tab(self) -> QWidget:
-        self.dropArea = ImageDropArea()
-        self.openImageButton = QPushButton("Open image…", objectName="openImageButton")
-        self.openImageButton.setToolTip("Choose an image file to classify (or drop one on the panel)")
-        self.fileLabel = QLabel(objectName="imageFileLabel", wordWrap=True)
-        self.fileLabel.setProperty("role", "caption")
-        page = QWidget(objectName="imagePage")
-        column = QVBoxLayout(page)
-        column.addWidget(self.dropArea, 1)
-        column.addWidget(self.fileLabel)
-        column.addWidget(self.openImageButton)
-        return page
 
     def _build_results(self) -> PredictionView:
         self.results = PredictionView()
@@ -178,15 +142,15 @@ class InferencePanel(FileDropMixin, QWidget):
         self.modelPicker.statusMessage.connect(self.statusMessage)
         self.refreshModelsButton.clicked.connect(self.refresh_models)
         self.inputTabs.currentChanged.connect(self._on_tab_changed)
-        self.dropArea.fileDropped.connect(self.classify_file)
-        self.openImageButton.clicked.connect(self.open_image)
+        self.inputTabs.fileChosen.connect(self.classify_file)
         self.saliencyCheck.toggled.connect(self._on_saliency_toggled)
         self.saver.saved.connect(self._on_sample_saved)
         self.saver.failed.connect(self.show_message)
 
     # ---- models -----------------------------------------------------------------------------------
-    def set_model(self, model, meta: dict[str, Any], name: str = "Model just trained") -> bool:
+    def set_model(self, model, meta: dict[str, Any], name: str | None = None) -> bool:
         """Make ``model`` (with checkpoint ``meta``) the "Model just trained" entry and use it."""
+        name = name or self.tr("Model just trained")
         self.modelPicker.set_trained(model, meta, name)
         return self._activate(model, meta, TRAINED, name)
 
@@ -220,8 +184,10 @@ class InferencePanel(FileDropMixin, QWidget):
 
     @Slot(str)
     def _on_load_failed(self, message: str) -> None:
-        self.show_message(f"{message}\nThe model in use has not changed.", role="error")
-        self.statusMessage.emit("Could not load that model")
+        self.show_message(
+            self.tr("{message}\nThe model in use has not changed.").format(message=message), role="error"
+        )
+        self.statusMessage.emit(self.tr("Could not load that model"))
         self.loadFailed.emit(message)
 
     @Slot(object, object, str, str)
@@ -229,22 +195,30 @@ class InferencePanel(FileDropMixin, QWidget):
         try:
             predictor = Predictor(model, meta)
         except InferenceError as exc:
-            self.show_message(f"{name} cannot make predictions: {exc}", role="error")
+            self.show_message(
+                self.tr("{model} cannot make predictions: {reason}").format(model=name, reason=exc),
+                role="error",
+            )
             self.modelPicker.select(self.active_key)
             return False
+        # A new model is never taken silently: the line above the input says which one answers now.
+        switched = self.predictor is not None and self.predictor.model is not model
         self.predictor = predictor
         self._generation += 1
         self.modelPicker.set_active(key)
         self.show_message("")
         line = model_line(meta, name, results=False, classes_shown=6, preparation=True, html=True)
-        self.activeModelLabel.setText(f"Active model: {line}")
+        text = self.tr("Now predicting with: {model}") if switched else self.tr("Active model: {model}")
+        self.activeModelLabel.setText(text.format(model=line))
+        self.activeModelLabel.setProperty("role", "info" if switched else "")
+        self.activeModelLabel.style().polish(self.activeModelLabel)  # the role's colours
         self.results.set_model(predictor)
         self.saver.set_classes(predictor.classes)
         # A model trained on drawings saved from this canvas reads drawings as they are, too.
         reads_drawings = meta.get("preparation") == "digit" or self.saver.is_source_of(meta)
         self._show_tab(CANVAS if reads_drawings else FILE)
         self.modelChanged.emit(name)
-        self.statusMessage.emit(f"Predicting with {name}")
+        self.statusMessage.emit(self.tr("Predicting with {model}").format(model=name))
         self._predict_current()
         return True
 
@@ -272,31 +246,26 @@ class InferencePanel(FileDropMixin, QWidget):
     @Slot(str)
     def classify_file(self, path: str) -> None:
         """Show ``path`` in the image tab and predict it (in a worker thread)."""
-        self._file = str(path)
-        self._show_tab(FILE)
-        self.dropArea.show_file(self._file)
-        self.fileLabel.setText(escape(Path(self._file).name))
-        self._request("file", self._file)
+        self.inputTabs.show_file(path)
+        self._sync_to_tab(FILE)
+        self._request("file", self.inputTabs.file)
 
     @Slot()
     def open_image(self) -> None:
-        start = str(Path(self._file).parent if self._file else Path.home())
-        path, _ = QFileDialog.getOpenFileName(self, "Open image", start, IMAGE_FILTER)
-        if path:
-            self.classify_file(path)
+        self.inputTabs.open_image()
 
     def _predict_current(self) -> None:
         if self.inputTabs.currentIndex() == CANVAS:
             self.predict_canvas()
-        elif self._file:
-            self._request("file", self._file)
+        elif self.inputTabs.file:
+            self._request("file", self.inputTabs.file)
         else:
             self._seq += 1
             self._show_empty()
 
     def _request(self, kind: str, payload) -> None:
         if self.predictor is None:
-            self.show_message("No model yet: train one, or pick a saved model above.", role="info")
+            self.show_message(self.tr("No model yet: train one, or pick a saved model above."), role="info")
             return
         self._seq += 1
         request = Request(self._seq, self._generation, kind, payload, self.saliencyCheck.isChecked())
@@ -343,7 +312,7 @@ class InferencePanel(FileDropMixin, QWidget):
     @Slot(str)
     def _on_predict_failed(self, message: str) -> None:
         self.show_message(message, role="error")
-        self.statusMessage.emit(message.splitlines()[0] if message else "Prediction failed")
+        self.statusMessage.emit(message.splitlines()[0] if message else self.tr("Prediction failed"))
 
     @Slot(object)
     def _show_outcome(self, outcome: Outcome) -> None:
@@ -360,11 +329,11 @@ class InferencePanel(FileDropMixin, QWidget):
     def _show_empty(self) -> None:
         self.last_outcome = None
         if self.predictor is None:
-            caption = "no model yet: train one or pick a saved model"
+            caption = self.tr("no model yet: train one or pick a saved model")
         elif self.inputTabs.currentIndex() == CANVAS:
-            caption = "draw a digit on the canvas"
+            caption = self.tr("draw a digit on the canvas")
         else:
-            caption = "drop an image file or open one"
+            caption = self.tr("drop an image file or open one")
         self.results.show_empty(caption)
 
     # ---- tabs, saliency, saved drawings, messages -------------------------------------------------
@@ -380,8 +349,7 @@ class InferencePanel(FileDropMixin, QWidget):
 
     def _show_tab(self, index: int) -> None:
         """Switch input tabs without the tab's own prediction (the caller predicts)."""
-        with QSignalBlocker(self.inputTabs):
-            self.inputTabs.setCurrentIndex(index)
+        self.inputTabs.show_tab(index)
         self._sync_to_tab(index)
 
     def _sync_to_tab(self, index: int) -> None:
@@ -399,7 +367,7 @@ class InferencePanel(FileDropMixin, QWidget):
     @Slot(str)
     def _on_sample_saved(self, path: str) -> None:
         self.show_message("")
-        self.statusMessage.emit(f"Saved {path}")
+        self.statusMessage.emit(self.tr("Saved {path}").format(path=path))
         self.sampleSaved.emit(path)
 
     @Slot(str)

@@ -16,7 +16,7 @@ import json
 from collections.abc import Iterable
 
 import torch
-from PySide6.QtCore import QSettings, Signal, Slot
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QSettings, Signal, Slot
 from PySide6.QtWidgets import (
     QCheckBox,
     QHBoxLayout,
@@ -33,26 +33,30 @@ from engine.data.types import InputSpec
 from engine.freezing import apply_freeze, count_parameters, frozen_names, layer_tree, preset
 from engine.models import registry as architectures
 from engine.models.build import build_model
+from gui.language import integer, percent
 from gui.panels.layer_tree_view import LayerTreeView
 from gui.settings import read_bool, read_str
 from gui.tasks import run_task, stop_all
 from gui.widgets.message_label import MessageLabel
 
-BN_TIP = (
+BN_TIP = QT_TRANSLATE_NOOP(
+    "LayerTreePanel",
     "BatchNorm layers keep running averages of their inputs, which they use when the model "
     "predicts. Training updates these averages even in a layer whose weights are frozen. "
     "Fine-tuning on a small dataset would then shift statistics learned on many more images, so "
-    "by default they stay fixed in frozen layers. Untick to let them adapt to your images."
+    "by default they stay fixed in frozen layers. Untick to let them adapt to your images.",
 )
 
 
 def summary_text(trainable: int, total: int) -> str:
     """'Trainable 11,181,642 of 11,181,642 parameters (100%)'."""
     if total <= 0:
-        return "This model has no parameters"
-    pct = 100.0 * trainable / total
-    shown = f"{pct:.0f}%" if pct >= 1 or trainable == 0 else f"{pct:.2f}%"
-    return f"Trainable {trainable:,} of {total:,} parameters ({shown})"
+        return QCoreApplication.translate("layer_tree", "This model has no parameters")
+    fraction = trainable / total
+    shown = percent(fraction, 0) if fraction >= 0.01 or trainable == 0 else percent(fraction, 2)
+    return QCoreApplication.translate(
+        "layer_tree", "Trainable {trainable} of {total} parameters ({share})"
+    ).format(trainable=integer(trainable), total=integer(total), share=shown)
 
 
 def build_structure(arch: str, spec: InputSpec, num_classes: int) -> tuple[nn.Module, list]:
@@ -101,14 +105,14 @@ class LayerTreePanel(QWidget):
 
     # ---- layout -------------------------------------------------------------------------------
     def _build_ui(self) -> None:
-        self.paramSummary = QLabel("Load data to see the model's layers", objectName="paramSummary")
-        self.paramSummary.setAccessibleName("Trainable parameters")
+        self.paramSummary = QLabel(self.tr("Load data to see the model's layers"), objectName="paramSummary")
+        self.paramSummary.setAccessibleName(self.tr("Trainable parameters"))
         self.statusLabel = MessageLabel("layerTreeStatus", selectable=False)
         self.freezeBnCheck = QCheckBox(
-            "Keep BatchNorm statistics of frozen layers fixed", objectName="freezeBnCheck"
+            self.tr("Keep BatchNorm statistics of frozen layers fixed"), objectName="freezeBnCheck"
         )
         self.freezeBnCheck.setChecked(True)
-        self.freezeBnCheck.setToolTip(BN_TIP)
+        self.freezeBnCheck.setToolTip(self.tr(BN_TIP))
 
         self.layerTree = LayerTreeView()
 
@@ -128,22 +132,28 @@ class LayerTreePanel(QWidget):
         self.freezeBnCheck.toggled.connect(self._refresh)
 
     def _build_presets(self) -> QHBoxLayout:
-        self.presetAllButton = QPushButton("Train all", objectName="presetAllButton")
-        self.presetAllButton.setToolTip("Every layer learns (training from scratch or full fine-tuning)")
-        self.presetFeaturesButton = QPushButton("Feature extraction", objectName="presetFeaturesButton")
-        self.presetFeaturesButton.setToolTip(
-            "Only the new head learns; the rest of the network keeps its weights and acts as a "
-            "fixed feature extractor. Best with pre-trained weights and few images."
+        self.presetAllButton = QPushButton(self.tr("Train all"), objectName="presetAllButton")
+        self.presetAllButton.setToolTip(
+            self.tr("Every layer learns (training from scratch or full fine-tuning)")
         )
-        self.presetLastNButton = QPushButton("Fine-tune last", objectName="presetLastNButton")
+        self.presetFeaturesButton = QPushButton(
+            self.tr("Feature extraction"), objectName="presetFeaturesButton"
+        )
+        self.presetFeaturesButton.setToolTip(
+            self.tr(
+                "Only the new head learns; the rest of the network keeps its weights and acts as a "
+                "fixed feature extractor. Best with pre-trained weights and few images."
+            )
+        )
+        self.presetLastNButton = QPushButton(self.tr("Fine-tune last"), objectName="presetLastNButton")
         self.lastNSpin = QSpinBox(objectName="lastNSpin")
         self.lastNSpin.setRange(1, 1)
-        self.lastNSpin.setSuffix(" block(s)")
-        tip = "The last N blocks and the head learn; the earlier blocks stay frozen"
+        self.lastNSpin.setSuffix(self.tr(" block(s)"))
+        tip = self.tr("The last N blocks and the head learn; the earlier blocks stay frozen")
         self.presetLastNButton.setToolTip(tip)
         self.lastNSpin.setToolTip(tip)
         row = QHBoxLayout()
-        row.addWidget(QLabel("Presets:"))
+        row.addWidget(QLabel(self.tr("Presets:")))
         for w in (self.presetAllButton, self.presetFeaturesButton, self.presetLastNButton, self.lastNSpin):
             row.addWidget(w)
         row.addStretch(1)
@@ -164,7 +174,9 @@ class LayerTreePanel(QWidget):
         if remembered is None:  # a set chosen before the first model arrived still counts
             remembered = self._pending if self._model is None and self._pending is not None else ()
         self._pending = remembered
-        self.statusLabel.show_message(f"Building {arch} to list its layers…", "info")
+        self.statusLabel.show_message(
+            self.tr("Building {model} to list its layers…").format(model=arch), "info"
+        )
         self._update_enabled()
 
         run_task(
@@ -286,9 +298,9 @@ class LayerTreePanel(QWidget):
             return
         self._building, self._model, self._arch = None, None, arch
         self.layerTree.clear_rows()
-        self.paramSummary.setText("No layers to show")
+        self.paramSummary.setText(self.tr("No layers to show"))
         self._update_enabled()
-        self.statusLabel.show_error(f"Cannot show the layers: {error}")
+        self.statusLabel.show_error(self.tr("Cannot show the layers: {error}").format(error=error))
         self.buildFailed.emit(error)
 
     # ---- ticks --------------------------------------------------------------------------------
@@ -341,7 +353,9 @@ class LayerTreePanel(QWidget):
         blocks = max(0, len(self.block_groups()) - 1)  # the last group is the head, which always trains
         self.lastNSpin.setRange(1, max(1, blocks))
         self.lastNSpin.setToolTip(
-            f"How many of the {blocks} blocks before the head learn" if blocks else "No blocks in this model"
+            self.tr("How many of the {n} blocks before the head learn").format(n=blocks)
+            if blocks
+            else self.tr("No blocks in this model")
         )
         self._blocks = blocks
 

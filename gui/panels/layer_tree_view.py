@@ -8,14 +8,21 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 
-from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtCore import QT_TRANSLATE_NOOP, Qt, Signal, Slot
 from PySide6.QtGui import QBrush
 from PySide6.QtWidgets import QHeaderView, QTreeWidget, QTreeWidgetItem, QWidget
 
 from gui import theme
+from gui.language import integer
 
 COL_NAME, COL_TYPE, COL_SHAPE, COL_PARAMS, COL_TRAIN = range(5)
-HEADERS = ("Layer", "Type", "Output shape", "Parameters", "Trainable")
+HEADERS = (  # translated when shown
+    QT_TRANSLATE_NOOP("LayerTreeView", "Layer"),
+    QT_TRANSLATE_NOOP("LayerTreeView", "Type"),
+    QT_TRANSLATE_NOOP("LayerTreeView", "Output shape"),
+    QT_TRANSLATE_NOOP("LayerTreeView", "Parameters"),
+    QT_TRANSLATE_NOOP("LayerTreeView", "Trainable"),
+)
 NAME_ROLE = Qt.ItemDataRole.UserRole
 EXPAND_ALL_BELOW = 40  # rows; larger trees open at the top level only
 
@@ -57,11 +64,11 @@ class LayerTreeView(QTreeWidget):
         super().__init__(parent)
         self.setObjectName("layerTree")
         self.setColumnCount(len(HEADERS))
-        self.setHeaderLabels(HEADERS)
+        self.setHeaderLabels([self.tr(h) for h in HEADERS])
         self.setUniformRowHeights(True)
         self.setAlternatingRowColors(True)
-        self.setAccessibleName("Layers of the model")
-        self.setToolTip("Tick the layers that should learn; unticked layers keep their weights")
+        self.setAccessibleName(self.tr("Layers of the model"))
+        self.setToolTip(self.tr("Tick the layers that should learn; unticked layers keep their weights"))
         header = self.header()
         header.setStretchLastSection(False)
         header.setSectionResizeMode(COL_NAME, QHeaderView.ResizeMode.Stretch)
@@ -109,14 +116,14 @@ class LayerTreeView(QTreeWidget):
         item.setToolTip(COL_NAME, info.name)
         item.setText(COL_TYPE, info.kind)
         item.setText(COL_SHAPE, format_shape(info.output_shape))
-        item.setText(COL_PARAMS, f"{info.params:,}")
+        item.setText(COL_PARAMS, integer(info.params))
         item.setTextAlignment(COL_PARAMS, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         flags = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
         if info.params > 0:
             flags |= Qt.ItemFlag.ItemIsUserCheckable
             item.setCheckState(COL_TRAIN, Qt.CheckState.Checked)
         else:
-            item.setToolTip(COL_TRAIN, "No weights: nothing to train or freeze")
+            item.setToolTip(COL_TRAIN, self.tr("No weights: nothing to train or freeze"))
         item.setFlags(flags)
         self.items[info.name] = item
         self._kinds[info.name] = info.kind
@@ -143,14 +150,14 @@ class LayerTreeView(QTreeWidget):
         frozen = info.trainable == 0
         note = ""
         if frozen and self._kinds.get(info.name, "").startswith("BatchNorm"):
-            note = "statistics fixed" if bn_fixed else "statistics update"
+            note = self.tr("statistics fixed") if bn_fixed else self.tr("statistics update")
         elif frozen and info.name in self._with_bn:
-            note = "BN statistics fixed" if bn_fixed else "BN statistics update"
+            note = self.tr("BN statistics fixed") if bn_fixed else self.tr("BN statistics update")
         item.setText(COL_TRAIN, note)
-        item.setToolTip(
-            COL_TRAIN,
-            f"{info.trainable:,} of {info.params:,} parameters train" + (f"; {note}" if note else ""),
+        tip = self.tr("{trainable} of {total} parameters train").format(
+            trainable=integer(info.trainable), total=integer(info.params)
         )
+        item.setToolTip(COL_TRAIN, tip + (f"; {note}" if note else ""))
         _grey(item, frozen)
 
     @Slot(QTreeWidgetItem, int)

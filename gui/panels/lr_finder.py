@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QV
 from engine.errors import TallerError
 from engine.train.lr_find import lr_find
 from gui import theme
+from gui.language import short
 from gui.tasks import TaskRunner
 from gui.widgets.curve_plot import add_phase_marker, style_plot
 from gui.widgets.message_label import MessageLabel
@@ -55,22 +56,25 @@ class LrFinder(QWidget):
         self._update_buttons()
 
     def _build(self) -> None:
-        self.findButton = QPushButton("Find learning rate", objectName="findLrButton")
+        self.findButton = QPushButton(self.tr("Find learning rate"), objectName="findLrButton")
         self.findButton.setToolTip(
-            "Train a copy of the model briefly while the rate grows, to see which rates make the loss fall"
+            self.tr(
+                "Train a copy of the model briefly while the rate grows, "
+                "to see which rates make the loss fall"
+            )
         )
-        self.stopButton = QPushButton("Stop", objectName="stopLrButton")
-        self.useButton = QPushButton("Use this rate", objectName="useLrButton")
-        self.useButton.setToolTip("Put the suggested learning rate into the form")
+        self.stopButton = QPushButton(self.tr("Stop"), objectName="stopLrButton")
+        self.useButton = QPushButton(self.tr("Use this rate"), objectName="useLrButton")
+        self.useButton.setToolTip(self.tr("Put the suggested learning rate into the form"))
         self.progress = QProgressBar(objectName="lrFindProgress", textVisible=True)
-        self.progress.setFormat("Learning-rate range test")
+        self.progress.setFormat(self.tr("Learning-rate range test"))
         self.suggestionLabel = QLabel(objectName="lrSuggestionLabel")
         self.messageLabel = MessageLabel("lrFindMessage")
         self.plot = pg.PlotWidget(objectName="lrFindPlot")
         item = self.plot.getPlotItem()
         item.setLogMode(x=True, y=False)
-        item.setLabel("bottom", "learning rate (log scale)")
-        item.setLabel("left", "smoothed loss")
+        item.setLabel("bottom", self.tr("learning rate (log scale)"))
+        item.setLabel("left", self.tr("smoothed loss"))
         style_plot(self.plot)
         self.plot.setMinimumHeight(140)
         self.plot.hide()
@@ -130,7 +134,9 @@ class LrFinder(QWidget):
     def use_suggestion(self) -> None:
         if self.suggestion is not None:
             self.rateChosen.emit(self.suggestion)
-            self.statusMessage.emit(f"Learning rate set to {self.suggestion:.2g}")
+            self.statusMessage.emit(
+                self.tr("Learning rate set to {rate}").format(rate=short(self.suggestion))
+            )
 
     # ---- reactions ----------------------------------------------------------------------------
     def _on_point(self, event: dict[str, Any]) -> None:
@@ -150,14 +156,17 @@ class LrFinder(QWidget):
             self.plot.setYRange(min(result.losses), top, padding=0.05)
         self.suggestion = result.suggestion
         if result.suggestion is None:
-            self.suggestionLabel.setText("no suggestion")
-            self.messageLabel.show_error("The loss never fell over the range: nothing to suggest.")
+            self.suggestionLabel.setText(self.tr("no suggestion"))
+            self.messageLabel.show_error(self.tr("The loss never fell over the range: nothing to suggest."))
         else:
-            self.suggestionLabel.setText(f"Suggested: {result.suggestion:.2g}")
+            self.suggestionLabel.setText(self.tr("Suggested: {rate}").format(rate=short(result.suggestion)))
             # The plot's x axis is log10 of the rate (log mode), so the marker is placed there.
-            self._marker = add_phase_marker(self.plot, math.log10(result.suggestion), "suggested")
-        ended = "stopped" if result.stopped else "done"
-        self.statusMessage.emit(f"Learning-rate range test {ended}: {self.suggestionLabel.text()}")
+            self._marker = add_phase_marker(self.plot, math.log10(result.suggestion), self.tr("suggested"))
+        text = self.suggestionLabel.text()
+        if result.stopped:
+            self.statusMessage.emit(self.tr("Learning-rate range test stopped: {result}").format(result=text))
+        else:
+            self.statusMessage.emit(self.tr("Learning-rate range test done: {result}").format(result=text))
         self._update_buttons()
 
     def _clear_marker(self) -> None:

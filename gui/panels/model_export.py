@@ -10,7 +10,7 @@ from __future__ import annotations
 import copy
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Slot
+from PySide6.QtCore import QCoreApplication, QLocale, QObject, Slot
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QFileDialog, QWidget
 
@@ -34,8 +34,8 @@ class ModelExporter(QObject):
         self.setObjectName("modelExporter")
         self.window = window
         self.runner = TaskRunner(self, "onnxExportTask")
-        self.action = QAction("Export model as ONNX…", window, objectName="exportModelAction")
-        self.action.setStatusTip("Write the current model as an ONNX file other tools can run")
+        self.action = QAction(self.tr("Export model as ONNX…"), window, objectName="exportModelAction")
+        self.action.setStatusTip(self.tr("Write the current model as an ONNX file other tools can run"))
         self.action.triggered.connect(self._on_triggered)
         self.runner.runningChanged.connect(self._on_running_changed)
         self.last: OnnxExport | None = None
@@ -49,24 +49,29 @@ class ModelExporter(QObject):
         missing = missing_packages()
         if missing:
             return self._say(
-                f"ONNX export needs {', '.join(missing)}. Install the export extra: {INSTALL_HINT}"
+                self.tr("ONNX export needs {packages}. Install the export extra: {hint}").format(
+                    packages=", ".join(missing), hint=INSTALL_HINT
+                )
             )
         current = self.window.current_model()
         if current is None:
-            return self._say("Train or open a model first: there is no model to export yet.")
+            return self._say(self.tr("Train or open a model first: there is no model to export yet."))
         if self.runner.is_running():
             return False
         meta = dict(current.meta)
         if not path:
             suggested = Path.home() / f"{meta.get('dataset', 'model')}-{meta.get('arch', 'model')}.onnx"
             path, _ = QFileDialog.getSaveFileName(
-                self.window, "Export the model as ONNX", str(suggested), "ONNX models (*.onnx)"
+                self.window,
+                self.tr("Export the model as ONNX"),
+                str(suggested),
+                self.tr("ONNX models (*.onnx)"),
             )
             if not path:
                 return False
         # A copy: the worker moves it to the CPU and runs it while the window keeps using its own.
         loaded = LoadedCheckpoint(model=copy.deepcopy(current.model), meta=meta, path=Path(path))
-        self.window.statusBar().showMessage(f"Exporting to {Path(path).name}…")
+        self.window.statusBar().showMessage(self.tr("Exporting to {file}…").format(file=Path(path).name))
         return self.runner.start(_export_job(loaded, Path(path)), on_done=self._on_done, on_failed=self._say)
 
     def _on_done(self, result: OnnxExport | None) -> None:
@@ -74,8 +79,15 @@ class ModelExporter(QObject):
             return
         self.last = result
         self._show(
-            f"Exported to {result.path}: onnxruntime gives the same probabilities as PyTorch "
-            f"(largest difference {result.max_difference:.1e} on {result.checked} {result.checked_on}).",
+            self.tr(
+                "Exported to {path}: onnxruntime gives the same probabilities as PyTorch "
+                "(largest difference {difference} on {n} {what})."
+            ).format(
+                path=result.path,
+                difference=QLocale().toString(float(result.max_difference), "e", 1),
+                n=result.checked,
+                what=result.checked_on,
+            ),
             role="ok",
         )
 
@@ -97,7 +109,10 @@ def _export_job(loaded: LoadedCheckpoint, out: Path):
     """The worker's function: export, then check with onnxruntime."""
 
     def job(on_event, stop):
-        on_event({"event": "status", "message": f"Exporting to {out.name} and checking it with onnxruntime…"})
+        message = QCoreApplication.translate(
+            "model_export", "Exporting to {file} and checking it with onnxruntime…"
+        ).format(file=out.name)
+        on_event({"event": "status", "message": message})
         return export_in_child(loaded, out, stop=stop)
 
     return job

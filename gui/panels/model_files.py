@@ -10,14 +10,14 @@ import time
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QObject, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QPushButton, QWidget
 
 from engine.checkpoints import default_checkpoint_name, load_checkpoint, save_checkpoint
 from gui.tasks import TaskRunner
 
-FILTER = "Taller models (*.pt)"
+FILTER = QT_TRANSLATE_NOOP("ModelFiles", "Taller models (*.pt)")  # translated where shown
 
 
 class ModelFiles(QObject):
@@ -42,12 +42,12 @@ class ModelFiles(QObject):
         super().__init__(panel)
         self._panel = panel
         self.models_dir = Path(models_dir)
-        self.saveAction = QAction("&Save model…", panel, shortcut=QKeySequence.StandardKey.Save)
-        self.saveAction.setToolTip("Save the trained model to a file (Ctrl+S)")
-        self.openAction = QAction("&Open model…", panel, shortcut=QKeySequence.StandardKey.Open)
-        self.openAction.setToolTip("Open a model saved earlier (Ctrl+O)")
-        self.saveModelButton = QPushButton("Save model…", objectName="saveModelButton")
-        self.openModelButton = QPushButton("Open model…", objectName="openModelButton")
+        self.saveAction = QAction(self.tr("&Save model…"), panel, shortcut=QKeySequence.StandardKey.Save)
+        self.saveAction.setToolTip(self.tr("Save the trained model to a file (Ctrl+S)"))
+        self.openAction = QAction(self.tr("&Open model…"), panel, shortcut=QKeySequence.StandardKey.Open)
+        self.openAction.setToolTip(self.tr("Open a model saved earlier (Ctrl+O)"))
+        self.saveModelButton = QPushButton(self.tr("Save model…"), objectName="saveModelButton")
+        self.openModelButton = QPushButton(self.tr("Open model…"), objectName="openModelButton")
         self.saveModelButton.setToolTip(self.saveAction.toolTip())
         self.openModelButton.setToolTip(self.openAction.toolTip())
         self.saveModelButton.clicked.connect(self.saveAction.trigger)
@@ -78,13 +78,15 @@ class ModelFiles(QObject):
         if not path:
             self.models_dir.mkdir(parents=True, exist_ok=True)
             default = str(self.default_save_path(meta))
-            path, _ = QFileDialog.getSaveFileName(self._panel, "Save model", default, FILTER)
+            path, _ = QFileDialog.getSaveFileName(
+                self._panel, self.tr("Save model"), default, self.tr(FILTER)
+            )
             if not path:
                 return False
         path = Path(path)
         if path.suffix != ".pt":
             path = path.with_name(path.name + ".pt")
-        self.statusMessage.emit(f"Saving {path.name}…")
+        self.statusMessage.emit(self.tr("Saving {file}…").format(file=path.name))
         return self.runner.start(
             lambda on_event, stop: str(save_checkpoint(path, model, meta)),
             on_done=self.saved.emit,
@@ -98,11 +100,11 @@ class ModelFiles(QObject):
         if not path:
             start = str(self.models_dir if self.models_dir.is_dir() else Path.home())
             path, _ = QFileDialog.getOpenFileName(
-                self._panel, "Open model", start, f"{FILTER};;All files (*)"
+                self._panel, self.tr("Open model"), start, self.tr(FILTER) + ";;" + self.tr("All files (*)")
             )
             if not path:
                 return False
-        self.statusMessage.emit(f"Opening {Path(path).name}…")
+        self.statusMessage.emit(self.tr("Opening {file}…").format(file=Path(path).name))
         return self.runner.start(
             lambda on_event, stop: load_checkpoint(path),
             on_done=self.opened.emit,

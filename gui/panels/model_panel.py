@@ -7,7 +7,7 @@ back as ConfigError text, shown by ``show_error``.
 from __future__ import annotations
 
 import torch
-from PySide6.QtCore import QSettings, Qt, Signal, Slot
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QSettings, Qt, Signal, Slot
 from PySide6.QtGui import QStandardItemModel
 from PySide6.QtWidgets import (
     QAbstractSpinBox,
@@ -24,39 +24,57 @@ from PySide6.QtWidgets import (
 )
 
 from engine.config import DataConfig, ModelConfig, TrainConfig
+from engine.i18n import gettext
 from engine.models import registry as architectures
 from engine.models.weights import weights_available
 from engine.precision import PRECISION_LABELS, cpu_has_native_bf16
+from gui.language import listing
 from gui.settings import read_bool, read_float, read_int, read_str
 from gui.widgets.message_label import MessageLabel
 
-OPTIMIZER_LABELS = {"adam": "Adam", "sgd": "SGD with momentum"}
+# The combos' labels, translated when shown (context "ModelPanel"; the precision labels are the engine's).
+OPTIMIZER_LABELS = {"adam": "Adam", "sgd": QT_TRANSLATE_NOOP("ModelPanel", "SGD with momentum")}
 SCHEDULE_LABELS = {
-    "none": "Constant",
-    "step": "Step decay",
-    "cosine": "Cosine",
-    "onecycle": "One-cycle",
+    "none": QT_TRANSLATE_NOOP("ModelPanel", "Constant"),
+    "step": QT_TRANSLATE_NOOP("ModelPanel", "Step decay"),
+    "cosine": QT_TRANSLATE_NOOP("ModelPanel", "Cosine"),
+    "onecycle": QT_TRANSLATE_NOOP("ModelPanel", "One-cycle"),
 }
-DEVICE_LABELS = {"auto": "Automatic", "cpu": "CPU", "cuda": "GPU (CUDA)"}
+DEVICE_LABELS = {"auto": QT_TRANSLATE_NOOP("ModelPanel", "Automatic"), "cpu": "CPU", "cuda": "GPU (CUDA)"}
+_PRECISION_WORDS = (  # engine.precision.PRECISION_LABELS, for the catalogue
+    QT_TRANSLATE_NOOP("ModelPanel", "Float32 (off)"),
+    QT_TRANSLATE_NOOP("ModelPanel", "BFloat16 mixed"),
+    QT_TRANSLATE_NOOP("ModelPanel", "Float16 mixed (GPU)"),
+)
 
 
 def cuda_available() -> bool:
     return bool(torch.cuda.is_available())
 
 
+def mps_available() -> bool:
+    """Whether this PyTorch has Apple's GPU (MPS) to train on."""
+    mps = getattr(torch.backends, "mps", None)
+    return bool(mps is not None and mps.is_available())
+
+
 def precision_tip() -> str:
     """What "Automatic" precision means on this machine, for the combo's tool tip."""
-    cpu = "bfloat16 (this CPU has it)" if cpu_has_native_bf16() else "float32 (this CPU lacks bfloat16)"
-    return (
-        f"Number format of the computation. Automatic: on the CPU {cpu}; on a GPU float16 with "
-        "gradient scaling. Weights, loss and metrics stay float32; choose Float32 to turn it off"
-    )
+    if cpu_has_native_bf16():
+        cpu = QCoreApplication.translate("ModelPanel", "bfloat16 (this CPU has it)")
+    else:
+        cpu = QCoreApplication.translate("ModelPanel", "float32 (this CPU lacks bfloat16)")
+    return QCoreApplication.translate(
+        "ModelPanel",
+        "Number format of the computation. Automatic: on the CPU {cpu}; on a GPU float16 with "
+        "gradient scaling. Weights, loss and metrics stay float32; choose Float32 to turn it off",
+    ).format(cpu=cpu)
 
 
 def _combo(name: str, labels: dict[str, str], tip: str) -> QComboBox:
     combo = QComboBox(objectName=name)
     for key, label in labels.items():
-        combo.addItem(label, key)
+        combo.addItem(QCoreApplication.translate("ModelPanel", label), key)
     combo.setToolTip(tip)
     return combo
 
@@ -84,48 +102,64 @@ class ModelPanel(QWidget):
     def _build(self) -> None:
         defaults_m, defaults_t = ModelConfig(), TrainConfig()
         self.modelCombo = _combo(
-            "modelCombo", architectures.labels(), "The network that learns from the images"
+            "modelCombo", architectures.labels(), self.tr("The network that learns from the images")
         )
         for i, entry in enumerate(architectures.ARCHITECTURES.values()):
-            self.modelCombo.setItemData(i, entry.hint, Qt.ItemDataRole.ToolTipRole)
-        self.pretrainedCheck = QCheckBox("Start from ImageNet weights", objectName="pretrainedCheck")
+            self.modelCombo.setItemData(i, gettext(entry.hint), Qt.ItemDataRole.ToolTipRole)
+        self.pretrainedCheck = QCheckBox(self.tr("Start from ImageNet weights"), objectName="pretrainedCheck")
         self.weightsLabel = MessageLabel("weightsLabel", hide_when_empty=False, selectable=False)
         self.weightsLabel.setWordWrap(False)  # a short note beside the check box
-        self.optimizerCombo = _combo("optimizerCombo", OPTIMIZER_LABELS, "How the weights are updated")
+        self.optimizerCombo = _combo(
+            "optimizerCombo", OPTIMIZER_LABELS, self.tr("How the weights are updated")
+        )
         self.learningRateSpin = QDoubleSpinBox(objectName="learningRateSpin")
         self.learningRateSpin.setDecimals(5)
         self.learningRateSpin.setRange(0.00001, 10.0)
         self.learningRateSpin.setStepType(QAbstractSpinBox.StepType.AdaptiveDecimalStepType)
         self.learningRateSpin.setValue(defaults_t.lr)
-        self.learningRateSpin.setToolTip("Step size of each update; 0.001 suits Adam, 0.01–0.1 suits SGD")
-        self.epochsSpin = self._spin(
-            "epochsSpin", 1, 1000, defaults_t.epochs, "Passes over the training images"
+        self.learningRateSpin.setToolTip(
+            self.tr("Step size of each update; 0.001 suits Adam, 0.01–0.1 suits SGD")
         )
-        self.batchSizeSpin = self._spin("batchSizeSpin", 1, 4096, defaults_t.batch_size, "Images per update")
+        self.epochsSpin = self._spin(
+            "epochsSpin", 1, 1000, defaults_t.epochs, self.tr("Passes over the training images")
+        )
+        self.batchSizeSpin = self._spin(
+            "batchSizeSpin", 1, 4096, defaults_t.batch_size, self.tr("Images per update")
+        )
         self.valSplitSpin = QDoubleSpinBox(objectName="valSplitSpin")
         self.valSplitSpin.setRange(1.0, 80.0)
         self.valSplitSpin.setDecimals(0)
         self.valSplitSpin.setSuffix(" %")
         self.valSplitSpin.setValue(100 * DataConfig().val_split)
-        self.valSplitSpin.setToolTip("Share of the training images held back to check the model on")
-        self.seedSpin = self._spin("seedSpin", 0, 2_147_483_647, defaults_t.seed, "Same seed, same run")
-        self.deviceCombo = _combo("deviceCombo", DEVICE_LABELS, "Where the computation runs")
+        self.valSplitSpin.setToolTip(self.tr("Share of the training images held back to check the model on"))
+        self.seedSpin = self._spin(
+            "seedSpin", 0, 2_147_483_647, defaults_t.seed, self.tr("Same seed, same run")
+        )
+        self.deviceCombo = _combo("deviceCombo", DEVICE_LABELS, self.tr("Where the computation runs"))
         if not cuda_available():
             item = self.deviceCombo.model().item(self.deviceCombo.findData("cuda"))
             if isinstance(self.deviceCombo.model(), QStandardItemModel) and item is not None:
                 item.setEnabled(False)
-                item.setText("GPU (not found)")
+                item.setText(self.tr("GPU (not found)"))
+        if mps_available():  # Apple's GPU: offered only where this PyTorch can use it
+            self.deviceCombo.addItem(self.tr("Apple GPU (MPS)"), "mps")
         self.precisionCombo = _combo("precisionCombo", PRECISION_LABELS, precision_tip())
-        self.augmentCheck = QCheckBox("Augment images", objectName="augmentCheck")
-        self.augmentCheck.setToolTip("Small random shifts (and flips where they make sense) each epoch")
+        self.augmentCheck = QCheckBox(self.tr("Augment images"), objectName="augmentCheck")
+        self.augmentCheck.setToolTip(
+            self.tr("Small random shifts (and flips where they make sense) each epoch")
+        )
         self.scheduleCombo = _combo(
-            "scheduleCombo", SCHEDULE_LABELS, "How the learning rate changes over the run"
+            "scheduleCombo", SCHEDULE_LABELS, self.tr("How the learning rate changes over the run")
         )
         # 1 shows as "Off": K-Fold needs K >= 2, and a spin box cannot skip from 0 to 2.
         self.kfoldSpin = self._spin(
-            "kfoldSpin", 1, 10, 1, "K-Fold cross-validation: train K models, each validated on another fold"
+            "kfoldSpin",
+            1,
+            10,
+            1,
+            self.tr("K-Fold cross-validation: train K models, each validated on another fold"),
         )
-        self.kfoldSpin.setSpecialValueText("Off")
+        self.kfoldSpin.setSpecialValueText(self.tr("Off"))
         self.errorLabel = MessageLabel("configErrorLabel", selectable=False)
         self.modelCombo.setCurrentIndex(self.modelCombo.findData(defaults_m.arch))
 
@@ -138,27 +172,27 @@ class ModelPanel(QWidget):
         # The main form holds what a newcomer changes; the rest folds away under "Advanced".
         main = QFormLayout()
         main.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-        main.addRow(self._label("Model", self.modelCombo), self.modelCombo)
+        main.addRow(self._label(self.tr("Model"), self.modelCombo), self.modelCombo)
         main.addRow(pretrained_row)
-        main.addRow(self._label("Epochs", self.epochsSpin), self.epochsSpin)
-        main.addRow(self._label("Learning rate", self.learningRateSpin), self.learningRateSpin)
-        main.addRow(self._label("Batch size", self.batchSizeSpin), self.batchSizeSpin)
+        main.addRow(self._label(self.tr("Epochs"), self.epochsSpin), self.epochsSpin)
+        main.addRow(self._label(self.tr("Learning rate"), self.learningRateSpin), self.learningRateSpin)
+        main.addRow(self._label(self.tr("Batch size"), self.batchSizeSpin), self.batchSizeSpin)
         main.addRow(self.augmentCheck)
         self.advancedToggle = QToolButton(objectName="advancedToggle", checkable=True)
-        self.advancedToggle.setText("Advanced")
+        self.advancedToggle.setText(self.tr("Advanced"))
         self.advancedToggle.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         self.advancedToggle.setAutoRaise(True)
-        self.advancedToggle.setToolTip("Optimizer, schedule, validation share, seed, device, K-Fold")
+        self.advancedToggle.setToolTip(self.tr("Optimizer, schedule, validation share, seed, device, K-Fold"))
         self.advancedGroup = QWidget(objectName="advancedGroup")
         self.advancedLayout = QFormLayout(self.advancedGroup)
         self.advancedLayout.setContentsMargins(12, 0, 0, 0)
         for text, widget in (
-            ("Optimizer", self.optimizerCombo),
-            ("LR schedule", self.scheduleCombo),
-            ("Validation", self.valSplitSpin),
-            ("Seed", self.seedSpin),
-            ("Device", self.deviceCombo),
-            ("Precision", self.precisionCombo),
+            (self.tr("Optimizer"), self.optimizerCombo),
+            (self.tr("LR schedule"), self.scheduleCombo),
+            (self.tr("Validation"), self.valSplitSpin),
+            (self.tr("Seed"), self.seedSpin),
+            (self.tr("Device"), self.deviceCombo),
+            (self.tr("Precision"), self.precisionCombo),
             ("K-Fold", self.kfoldSpin),
         ):
             self.add_advanced_row(text, widget)
@@ -275,18 +309,22 @@ class ModelPanel(QWidget):
         if not can_pretrain:
             self.weightsLabel.show_message("")
             self.pretrainedCheck.setToolTip(
-                f"Only {architectures.pretrainable_labels()} come with ImageNet weights"
+                self.tr("Only {models} come with ImageNet weights").format(
+                    models=listing([architectures.label(k) for k in architectures.pretrainable()])
+                )
             )
         else:
             available = weights_available(arch)
-            text = {True: "✓ weights on this machine", False: "✗ weights not on this machine"}
-            self.weightsLabel.show_message(text[available], "ok" if available else "warning")
-            self.pretrainedCheck.setToolTip(
-                "Start from weights learned on ImageNet (faster, better with few images)"
-                if available
-                else "ImageNet weights are not on this machine; import them with "
-                f"`python main.py import-weights {arch} FILE`, or train from scratch"
-            )
+            if available:
+                self.weightsLabel.show_message(self.tr("✓ weights on this machine"), "ok")
+                tip = self.tr("Start from weights learned on ImageNet (faster, better with few images)")
+            else:
+                self.weightsLabel.show_message(self.tr("✗ weights not on this machine"), "warning")
+                tip = self.tr(
+                    "ImageNet weights are not on this machine; import them with "
+                    "`python main.py import-weights {arch} FILE`, or train from scratch"
+                ).format(arch=arch)
+            self.pretrainedCheck.setToolTip(tip)
         self.archChanged.emit(arch)
 
     # ---- settings -----------------------------------------------------------------------------

@@ -12,14 +12,16 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtCore import QT_TRANSLATE_NOOP, Qt, Signal, Slot
 from PySide6.QtWidgets import QComboBox, QFileDialog, QSizePolicy, QWidget
 
 from engine.checkpoints import MODELS_DIR, load_checkpoint
 from gui.tasks import error_message, run_task
 
 DEFAULT_MODEL = "default-digits.pt"
-MODEL_FILTER = "Taller models (*.pt);;All files (*)"
+MODEL_FILTER = QT_TRANSLATE_NOOP(
+    "ModelPicker", "Taller models (*.pt);;All files (*)"
+)  # translated where shown
 TRAINED, OPEN = "trained", "open"  # item data of the "Model just trained" and "Open…" entries
 
 
@@ -42,10 +44,10 @@ class ModelPicker(QComboBox):
     def __init__(self, models_dir: str | Path | None = None, parent: QWidget | None = None):
         super().__init__(parent)
         self.setObjectName("modelPicker")
-        self.setAccessibleName("Model used for predictions")
-        self.setToolTip("The model that predicts: the one just trained or a saved checkpoint")
+        self.setAccessibleName(self.tr("Model used for predictions"))
+        self.setToolTip(self.tr("The model that predicts: the one just trained or a saved checkpoint"))
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
-        self.setPlaceholderText("No model yet: train one, or pick a saved model")
+        self.setPlaceholderText(self.tr("No model yet: train one, or pick a saved model"))
         self.models_dir = Path(MODELS_DIR if models_dir is None else models_dir)
         self.active_key: str | None = None  # TRAINED or a checkpoint path
         self._trained: tuple[Any, dict, str] | None = None  # (model, meta, name)
@@ -62,13 +64,20 @@ class ModelPicker(QComboBox):
         """Rebuild the entries from the models folder, keeping the active entry selected."""
         with self._quiet():
             self.clear()
-            self.addItem(self._trained[2] if self._trained else "Model just trained (none yet)", TRAINED)
+            self.addItem(
+                self._trained[2] if self._trained else self.tr("Model just trained (none yet)"), TRAINED
+            )
             self.model().item(0).setEnabled(self._trained is not None)
             for path in self._checkpoint_paths():
                 name = Path(path).name
-                self.addItem(f"{name} (default digits model)" if name == DEFAULT_MODEL else name, path)
+                shown = (
+                    self.tr("{name} (default digits model)").format(name=name)
+                    if name == DEFAULT_MODEL
+                    else name
+                )
+                self.addItem(shown, path)
                 self.setItemData(self.count() - 1, path, Qt.ItemDataRole.ToolTipRole)
-            self.addItem("Open…", OPEN)
+            self.addItem(self.tr("Open…"), OPEN)
             self.select(self.active_key)
 
     def _checkpoint_paths(self) -> list[str]:
@@ -128,7 +137,7 @@ class ModelPicker(QComboBox):
     def open_checkpoint(self) -> None:
         """Ask for a checkpoint file and load it."""
         start = str(self.models_dir if self.models_dir.is_dir() else Path.home())
-        path, _ = QFileDialog.getOpenFileName(self, "Open model", start, MODEL_FILTER)
+        path, _ = QFileDialog.getOpenFileName(self, self.tr("Open model"), start, self.tr(MODEL_FILTER))
         if path:
             self.load(path)
 
@@ -146,7 +155,7 @@ class ModelPicker(QComboBox):
         self._load_seq += 1
         seq = self._load_seq
         self._loading.add(seq)
-        self.statusMessage.emit(f"Loading {Path(path).name}…")
+        self.statusMessage.emit(self.tr("Loading {file}…").format(file=Path(path).name))
         run_task(self, _loader(seq, path), "inferenceLoadTask", on_done=self._on_loaded)
 
     def is_loading(self) -> bool:

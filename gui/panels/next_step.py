@@ -2,19 +2,28 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal, Slot
+from PySide6.QtCore import QCoreApplication, Signal, Slot
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QToolButton, QWidget
 
-from engine.formatting import percent
+from gui.language import percent
 
 
 def next_step_text(result) -> str:
     """One sentence about a finished run and what to look at next."""
     test = (getattr(result, "test", None) or {}).get("accuracy")
-    score = f" Test accuracy {percent(test)}." if test is not None else ""
+    score = (
+        QCoreApplication.translate("next_step", " Test accuracy {accuracy}.").format(accuracy=percent(test))
+        if test is not None
+        else ""
+    )
     if getattr(result, "error", None) or getattr(result, "stopped", False):
-        return f"The run ended early.{score} Next: 4 · Evaluate its mistakes, or 5 · Try it."
-    return f"Training finished.{score} Next: 4 · Evaluate its mistakes, or 5 · Try it on your own images."
+        return QCoreApplication.translate(
+            "next_step", "The run ended early.{score} Next: 4 · Evaluate its mistakes, or 5 · Try it."
+        ).format(score=score)
+    return QCoreApplication.translate(
+        "next_step",
+        "Training finished.{score} Next: 4 · Evaluate its mistakes, or 5 · Try it on your own images.",
+    ).format(score=score)
 
 
 class NextStepBar(QFrame):
@@ -32,11 +41,11 @@ class NextStepBar(QFrame):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent, objectName="nextStepBar")
         self.label = QLabel(objectName="nextStepLabel", wordWrap=True)
-        self.evaluateButton = QPushButton("4 · Evaluate", objectName="nextEvaluateButton")
-        self.tryButton = QPushButton("5 · Try it", objectName="nextTryButton")
+        self.evaluateButton = QPushButton(self.tr("4 · Evaluate"), objectName="nextEvaluateButton")
+        self.tryButton = QPushButton(self.tr("5 · Try it"), objectName="nextTryButton")
         self.closeButton = QToolButton(objectName="nextStepClose", text="✕", autoRaise=True)
-        self.closeButton.setToolTip("Hide this note")
-        self.closeButton.setAccessibleName("Hide the next-step note")
+        self.closeButton.setToolTip(self.tr("Hide this note"))
+        self.closeButton.setAccessibleName(self.tr("Hide the next-step note"))
         row = QHBoxLayout(self)
         row.setContentsMargins(8, 4, 4, 4)
         row.addWidget(self.label, 1)

@@ -7,17 +7,20 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Qt
 from PySide6.QtGui import QFont, QPixmap
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QListWidget, QVBoxLayout, QWidget
 
 from gui import theme
+from gui.language import percent
 from gui.panels.inference_jobs import TOP_K
 from gui.widgets.image_grid import to_qimage
 from gui.widgets.probability_bars import ProbabilityPlot
 
 PREVIEW_SIZE = 140
-HEAT_NOTE = " Bright colours mark the pixels that drove the prediction most."
+HEAT_NOTE = QT_TRANSLATE_NOOP(
+    "PredictionView", " Bright colours mark the pixels that drove the prediction most."
+)
 
 
 def overlay_heat(model_input: np.ndarray, heat: np.ndarray | None) -> np.ndarray:
@@ -38,13 +41,18 @@ def overlay_heat(model_input: np.ndarray, heat: np.ndarray | None) -> np.ndarray
 
 def preview_text(spec, preparation: str) -> str:
     """What the preview shows, for a model's ``InputSpec`` and preparation."""
-    size = f"{spec.width}×{spec.height}" + ("" if spec.channels == 1 else " colour")
+    size = f"{spec.width}×{spec.height}"
+    if spec.channels != 1:
+        size = QCoreApplication.translate("prediction_view", "{size} colour").format(size=size)
     if preparation == "digit":
-        return (
-            f"What the model sees: {size}, ink bright on black, the digit scaled into a 20×20 box "
-            "and centred by its mass, as MNIST was made."
-        )
-    return f"What the model sees: the image resized to {size}, as in training."
+        return QCoreApplication.translate(
+            "prediction_view",
+            "What the model sees: {size}, ink bright on black, the digit scaled into a 20×20 box "
+            "and centred by its mass, as MNIST was made.",
+        ).format(size=size)
+    return QCoreApplication.translate(
+        "prediction_view", "What the model sees: the image resized to {size}, as in training."
+    ).format(size=size)
 
 
 class PredictionView(QWidget):
@@ -53,15 +61,25 @@ class PredictionView(QWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.setObjectName("predictionView")
-        self._preview_text = "The input the model sees appears here."
+        self._preview_text = self.tr("The input the model sees appears here.")
+        # The answer and the input the model saw side by side on top, so both stay in view on a
+        # 1280x720 screen; the bars take the height that is left.
+        words = QVBoxLayout()
+        words.addWidget(self._build_answer())
+        words.addWidget(self.predictionCaption)
+        self._build_preview()
+        words.addWidget(self.previewCaption)
+        words.addWidget(self.saliencyCheck)
+        words.addStretch(1)
+        top = QHBoxLayout()
+        top.addLayout(words, 1)
+        top.addWidget(self.inputPreview, 0, Qt.AlignmentFlag.AlignTop)
         column = QVBoxLayout(self)
         column.setContentsMargins(0, 0, 0, 0)
-        column.addWidget(self._build_answer())
-        column.addWidget(self.predictionCaption)
+        column.addLayout(top)
         self.probabilityPlot = ProbabilityPlot()
         column.addWidget(self.probabilityPlot, 1)
         column.addWidget(self._build_top_k())
-        column.addLayout(self._build_preview())
 
     def _build_answer(self) -> QLabel:
         self.predictionLabel = QLabel(objectName="predictionLabel")
@@ -69,7 +87,7 @@ class PredictionView(QWidget):
         font.setPointSizeF(max(24.0, font.pointSizeF() * 2.6))
         font.setBold(True)
         self.predictionLabel.setFont(font)
-        self.predictionLabel.setAccessibleName("Predicted class")
+        self.predictionLabel.setAccessibleName(self.tr("Predicted class"))
         self.predictionLabel.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.predictionCaption = QLabel(objectName="predictionCaption")
         self.predictionCaption.setProperty("role", "caption")
@@ -77,31 +95,23 @@ class PredictionView(QWidget):
 
     def _build_top_k(self) -> QListWidget:
         self.topKList = QListWidget(objectName="topKList")
-        self.topKList.setAccessibleName("Most likely classes")
+        self.topKList.setAccessibleName(self.tr("Most likely classes"))
         self.topKList.setFixedHeight(self.topKList.fontMetrics().lineSpacing() * TOP_K + 10)
         self.topKList.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.topKList.setSelectionMode(QListWidget.SelectionMode.NoSelection)
         return self.topKList
 
-    def _build_preview(self) -> QHBoxLayout:
+    def _build_preview(self) -> None:
         self.inputPreview = QLabel(objectName="inputPreview")
         self.inputPreview.setFixedSize(PREVIEW_SIZE, PREVIEW_SIZE)
         self.inputPreview.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.inputPreview.setAccessibleName("The input the model sees")
+        self.inputPreview.setAccessibleName(self.tr("The input the model sees"))
         self.previewCaption = QLabel(objectName="inputPreviewCaption", wordWrap=True)
         self.previewCaption.setProperty("role", "caption")
-        self.saliencyCheck = QCheckBox("Show what drove the prediction", objectName="saliencyCheck")
+        self.saliencyCheck = QCheckBox(self.tr("Show what drove the prediction"), objectName="saliencyCheck")
         self.saliencyCheck.setToolTip(
-            "Grad-CAM: colour the pixels that pushed the model towards its answer (bright = more)"
+            self.tr("Grad-CAM: colour the pixels that pushed the model towards its answer (bright = more)")
         )
-        side = QVBoxLayout()
-        side.addWidget(self.previewCaption)
-        side.addWidget(self.saliencyCheck)
-        side.addStretch(1)
-        row = QHBoxLayout()
-        row.addWidget(self.inputPreview, 0, Qt.AlignmentFlag.AlignTop)
-        row.addLayout(side, 1)
-        return row
 
     def set_model(self, predictor) -> None:
         """Lay the view out for a ``Predictor``'s classes and input."""
@@ -116,11 +126,15 @@ class PredictionView(QWidget):
         self.probabilityPlot.show_probabilities(prediction.probabilities)
         name, confidence = prediction.top[0]
         sure = confidence >= 0.5
-        self.predictionLabel.setText(f"{name} — {confidence:.0%}")
+        self.predictionLabel.setText(f"{name} — {percent(confidence, 0)}")
         self.predictionLabel.setStyleSheet("" if sure else f"color: {theme.colours()['muted']};")
-        self.predictionCaption.setText("the model's answer" if sure else "unsure: no class reaches 50%")
+        self.predictionCaption.setText(
+            self.tr("the model's answer") if sure else self.tr("unsure: no class reaches 50%")
+        )
         self.topKList.clear()
-        self.topKList.addItems([f"{i}. {c} — {p:.1%}" for i, (c, p) in enumerate(prediction.top, start=1)])
+        self.topKList.addItems(
+            [f"{i}. {c} — {percent(p)}" for i, (c, p) in enumerate(prediction.top, start=1)]
+        )
         self.show_preview(prediction.input, heat)
 
     def show_empty(self, caption: str) -> None:
@@ -143,4 +157,4 @@ class PredictionView(QWidget):
             Qt.TransformationMode.FastTransformation,  # nearest neighbour: each input pixel stays a square
         )
         self.inputPreview.setPixmap(QPixmap.fromImage(image))
-        self.previewCaption.setText(self._preview_text + (HEAT_NOTE if use_heat is not None else ""))
+        self.previewCaption.setText(self._preview_text + (self.tr(HEAT_NOTE) if use_heat is not None else ""))

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from PySide6.QtCore import QCoreApplication
+
 from engine.runs_library import with_tensorboard
 from engine.train import run as train_run
 from engine.train.runs import RunFolder, load_run, new_run_dir, runs_root
@@ -18,7 +20,8 @@ def train_job(data_cfg, model_cfg, train_cfg, data):
 
     def job(on_event, stop):
         folder = RunFolder(new_run_dir(runs_root(), data_cfg.dataset, model_cfg.arch))
-        on_event({"event": "status", "message": f"Saving each epoch in {folder.path}"})
+        message = QCoreApplication.translate("run_jobs", "Saving each epoch in {folder}")
+        on_event({"event": "status", "message": message.format(folder=folder.path)})
         on_event, tensorboard = with_tensorboard(folder.path, on_event)  # only if it is installed
         try:
             result = train_run.run(
@@ -41,7 +44,8 @@ def resume_job(run_dir: str | Path):
 
     def job(on_event, stop):
         data_cfg, model_cfg, train_cfg, snapshot = load_run(run_dir)
-        on_event({"event": "status", "message": f"Resuming {run_dir} at epoch {snapshot['epoch'] + 1}"})
+        message = QCoreApplication.translate("run_jobs", "Resuming {folder} at epoch {epoch}")
+        on_event({"event": "status", "message": message.format(folder=run_dir, epoch=snapshot["epoch"] + 1)})
         for event in snapshot["history"]:
             on_event({**event, "event": "epoch_end"})
         folder = RunFolder(run_dir)
@@ -55,5 +59,7 @@ def resume_job(run_dir: str | Path):
 def report_write_error(folder: RunFolder, on_event) -> None:
     """Say in the log when the run folder could not be written; the model itself is still in memory."""
     if folder.write_error:
-        message = f"Could not save epochs in {folder.path}: {folder.write_error}. Save model keeps the model."
+        message = QCoreApplication.translate(
+            "run_jobs", "Could not save epochs in {folder}: {reason}. Save model keeps the model."
+        ).format(folder=folder.path, reason=folder.write_error)
         on_event({"event": "status", "message": message})

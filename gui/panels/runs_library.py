@@ -11,7 +11,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Signal, Slot
+from PySide6.QtCore import QCoreApplication, Signal, Slot
 from PySide6.QtWidgets import QHBoxLayout, QLineEdit, QMessageBox, QPushButton, QWidget
 
 from engine.checkpoints import read_payload
@@ -37,18 +37,17 @@ def checkpoint_of(record: dict[str, Any]) -> Path | None:
     return next((path for path in found if path.is_file()), None)
 
 
-def ask_delete(parent: QWidget, names: list[str]) -> bool:
+def ask_delete(parent: QWidget, question: str) -> bool:
     """Delete / Cancel (Cancel is the default); True when the user chose Delete."""
-    shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
     box = QMessageBox(
         QMessageBox.Icon.Warning,
-        "Delete runs",
-        f"Delete {len(names)} run folder(s) from disk: {shown}?\nTheir models and files cannot be recovered.",
+        QCoreApplication.translate("runs_library", "Delete runs"),
+        question,
         parent=parent,
     )
     box.setObjectName("deleteRunsQuestion")
     box.setStandardButtons(QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel)
-    box.button(QMessageBox.StandardButton.Yes).setText("Delete")
+    box.button(QMessageBox.StandardButton.Yes).setText(QCoreApplication.translate("runs_library", "Delete"))
     box.setDefaultButton(QMessageBox.StandardButton.Cancel)
     return box.exec() == QMessageBox.StandardButton.Yes
 
@@ -72,14 +71,14 @@ class RunsLibraryBar(QWidget):
         self.root = runs_root()
         self.listing = TaskRunner(self, "runsListTask")
         self.deleting = TaskRunner(self, "runsDeleteTask")
-        self.filterEdit = QLineEdit(objectName="runsFilterEdit", placeholderText="Filter runs…")
+        self.filterEdit = QLineEdit(objectName="runsFilterEdit", placeholderText=self.tr("Filter runs…"))
         self.filterEdit.setClearButtonEnabled(True)
-        self.openButton = QPushButton("Open", objectName="openRunButton")
-        self.openButton.setToolTip("Open the run's model: its curves, evaluation and Try it")
-        self.rerunButton = QPushButton("Run again", objectName="rerunButton")
-        self.rerunButton.setToolTip("Train a new run with the same data, model and settings")
-        self.deleteButton = QPushButton("Delete…", objectName="deleteRunsButton")
-        self.deleteButton.setToolTip("Delete the selected run folders from disk (asks first)")
+        self.openButton = QPushButton(self.tr("Open"), objectName="openRunButton")
+        self.openButton.setToolTip(self.tr("Open the run's model: its curves, evaluation and Try it"))
+        self.rerunButton = QPushButton(self.tr("Run again"), objectName="rerunButton")
+        self.rerunButton.setToolTip(self.tr("Train a new run with the same data, model and settings"))
+        self.deleteButton = QPushButton(self.tr("Delete…"), objectName="deleteRunsButton")
+        self.deleteButton.setToolTip(self.tr("Delete the selected run folders from disk (asks first)"))
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.filterEdit, 1)
@@ -113,7 +112,7 @@ class RunsLibraryBar(QWidget):
         self.panel.runsTable.filter_rows(self.filterEdit.text())
         self.panel.show_error("\n".join(errors[:5]))
         if added:
-            self.panel.statusMessage.emit(f"Runs: {added} saved run(s) found on disk")
+            self.panel.statusMessage.emit(self.tr("Runs: %n saved run(s) found on disk", "", added))
 
     # ---- actions ------------------------------------------------------------------------------
     def selected(self) -> list[dict[str, Any]]:
@@ -152,6 +151,16 @@ class RunsLibraryBar(QWidget):
         self.rerunRequested.emit(configs)
         return True
 
+    def _delete_question(self, names: list[str]) -> str:
+        shown = ", ".join(names[:5])
+        if len(names) > 5:
+            shown += self.tr(" and {n} more").format(n=len(names) - 5)
+        return self.tr(
+            "Delete %n run folder(s) from disk: {names}?\nTheir models and files cannot be recovered.",
+            "",
+            len(names),
+        ).format(names=shown)
+
     def delete_selected(self, confirm: bool | None = None) -> bool:
         """Delete the selected run folders after asking (``confirm`` answers for the user in tests)."""
         ids = self.panel.selected_ids()
@@ -159,7 +168,7 @@ class RunsLibraryBar(QWidget):
         if not ids or None in folders or self.deleting.is_running():
             return False
         if confirm is None:
-            confirm = ask_delete(self, [f.name for f in folders])
+            confirm = ask_delete(self, self._delete_question([f.name for f in folders]))
         if not confirm:
             return False
         job = _delete_job(folders, self.root)
@@ -169,7 +178,7 @@ class RunsLibraryBar(QWidget):
 
     def _on_deleted(self, ids: list[int], deleted: list[Path]) -> None:
         self.panel.remove_ids(set(ids))
-        self.panel.statusMessage.emit(f"Deleted {len(deleted)} run folder(s)")
+        self.panel.statusMessage.emit(self.tr("Deleted %n run folder(s)", "", len(deleted)))
 
 
 def _list_job(root: Path, models_dir: Path | None):

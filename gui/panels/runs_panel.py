@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtCore import QT_TRANSLATE_NOOP, Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
@@ -34,7 +34,11 @@ from gui.tasks import TaskRunner, stop_all
 from gui.widgets.curve_plot import RunsPlot
 from gui.widgets.message_label import MessageLabel
 
-METRICS = {"Accuracy (%)": ("acc", 100.0), "Loss": ("loss", 1.0)}
+# label (translated when shown) -> history key, scale
+METRICS = {
+    QT_TRANSLATE_NOOP("RunsPanel", "Accuracy (%)"): ("acc", 100.0),
+    QT_TRANSLATE_NOOP("RunsPanel", "Loss"): ("loss", 1.0),
+}
 
 
 def mean_curves(history: list[dict[str, Any]]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
@@ -101,20 +105,25 @@ class RunsPanel(QWidget):
         self._redraw_plot()
 
     def _build_bar(self) -> QHBoxLayout:
-        self.addRunButton = QPushButton("Add from file…", objectName="addRunButton")
-        self.addRunButton.setToolTip("Add saved models (.pt) to the comparison")
-        self.removeRunButton = QPushButton("Remove", objectName="removeRunButton")
-        self.exportRunsButton = QPushButton("Export CSV…", objectName="exportRunsButton")
-        self.exportNotebookButton = QPushButton("Export as notebook…", objectName="exportNotebookButton")
+        self.addRunButton = QPushButton(self.tr("Add from file…"), objectName="addRunButton")
+        self.addRunButton.setToolTip(self.tr("Add saved models (.pt) to the comparison"))
+        self.removeRunButton = QPushButton(self.tr("Remove"), objectName="removeRunButton")
+        self.exportRunsButton = QPushButton(self.tr("Export CSV…"), objectName="exportRunsButton")
+        self.exportNotebookButton = QPushButton(
+            self.tr("Export as notebook…"), objectName="exportNotebookButton"
+        )
         self.exportNotebookButton.setToolTip(
-            "Write the selected run as a Jupyter notebook (or .py script) of plain PyTorch that redoes it"
+            self.tr(
+                "Write the selected run as a Jupyter notebook (or .py script) of plain PyTorch that redoes it"
+            )
         )
         self.runsMetricCombo = QComboBox(objectName="runsMetricCombo")
-        self.runsMetricCombo.addItems(list(METRICS))
+        for label in METRICS:
+            self.runsMetricCombo.addItem(self.tr(label), label)  # data: the untranslated key
         bar = QHBoxLayout()
-        bar.addWidget(QLabel("Select runs to overlay their curves:"))
+        bar.addWidget(QLabel(self.tr("Select runs to overlay their curves:")))
         bar.addStretch(1)
-        bar.addWidget(QLabel("Plot"))
+        bar.addWidget(QLabel(self.tr("Plot")))
         bar.addWidget(self.runsMetricCombo)
         for b in (self.addRunButton, self.removeRunButton, self.exportRunsButton, self.exportNotebookButton):
             bar.addWidget(b)
@@ -158,7 +167,10 @@ class RunsPanel(QWidget):
             return False
         if not paths:
             paths, _ = QFileDialog.getOpenFileNames(
-                self, "Add saved models to the comparison", str(Path.home()), "Taller models (*.pt)"
+                self,
+                self.tr("Add saved models to the comparison"),
+                str(Path.home()),
+                self.tr("Taller models (*.pt)"),
             )
             if not paths:
                 return False
@@ -213,7 +225,10 @@ class RunsPanel(QWidget):
         """Write the table (as shown, with plain numbers) to a CSV file; asks with a dialog when None."""
         if not path:
             path, _ = QFileDialog.getSaveFileName(
-                self, "Export the runs table", str(Path.home() / "runs.csv"), "CSV files (*.csv)"
+                self,
+                self.tr("Export the runs table"),
+                str(Path.home() / "runs.csv"),
+                self.tr("CSV files (*.csv)"),
             )
             if not path:
                 return None
@@ -221,9 +236,13 @@ class RunsPanel(QWidget):
         try:
             out = write_csv(path, runs)
         except OSError as e:
-            self._show_error(f"Cannot write {path}: {e.strerror or e}. Choose another place.")
+            self._show_error(
+                self.tr("Cannot write {path}: {reason}. Choose another place.").format(
+                    path=path, reason=e.strerror or e
+                )
+            )
             return None
-        self.statusMessage.emit(f"Runs table written to {out}")
+        self.statusMessage.emit(self.tr("Runs table written to {path}").format(path=out))
         return out
 
     def export_notebook(self, path: str | Path | None = None) -> bool:
@@ -239,9 +258,9 @@ class RunsPanel(QWidget):
             suggested = str(Path.home() / f"{Path(name).stem}.ipynb")
             path, _ = QFileDialog.getSaveFileName(
                 self,
-                "Export the run as code",
+                self.tr("Export the run as code"),
                 suggested,
-                "Jupyter notebooks (*.ipynb);;Python scripts (*.py)",
+                self.tr("Jupyter notebooks (*.ipynb);;Python scripts (*.py)"),
             )
             if not path:
                 return False
@@ -257,7 +276,7 @@ class RunsPanel(QWidget):
     @Slot()
     def _redraw_plot(self) -> None:
         label = self.runsMetricCombo.currentText()
-        key, scale = METRICS[label]
+        key, scale = METRICS[self.runsMetricCombo.currentData() or "Accuracy (%)"]
         runs = [self._runs[i] for i in self.selected_ids()]
         curves = [(r["name"], r["colour"], mean_curves(r["meta"].get("history") or [])) for r in runs]
         self.runsPlot.show_runs(curves, key, scale, label)
@@ -289,12 +308,12 @@ class RunsPanel(QWidget):
             self.add_run(meta, name, checkpoint=path)
         self._show_error("\n".join(errors))
         if metas:
-            self.statusMessage.emit(f"Added {len(metas)} saved run(s) to the comparison")
+            self.statusMessage.emit(self.tr("Added %n saved run(s) to the comparison", "", len(metas)))
 
     @Slot(object)
     def _on_code_written(self, path: Path) -> None:
         self._show_error("")
-        self.statusMessage.emit(f"Run written as code to {path}")
+        self.statusMessage.emit(self.tr("Run written as code to {path}").format(path=path))
 
 
 def _write_code(meta: dict[str, Any], out: Path):

@@ -12,25 +12,26 @@ from pathlib import Path
 from typing import Any
 
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Qt
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem, QWidget
 
 from engine.checkpoints import atomic_write
-from engine.formatting import dataset_name, duration, finite, number, percent
+from engine.formatting import dataset_name, finite
+from gui.language import duration, integer, number, percent
 
-COLUMNS = (
-    "Run",
-    "Dataset",
-    "Model",
-    "Starting point",
-    "Trainable / total params",
-    "Epochs",
-    "Train loss",
-    "Train acc",
-    "Val loss",
-    "Val acc",
-    "Test acc",
-    "Wall time",
+COLUMNS = (  # the table's headers, translated when shown (the CSV's columns stay English)
+    QT_TRANSLATE_NOOP("RunsTable", "Run"),
+    QT_TRANSLATE_NOOP("RunsTable", "Dataset"),
+    QT_TRANSLATE_NOOP("RunsTable", "Model"),
+    QT_TRANSLATE_NOOP("RunsTable", "Starting point"),
+    QT_TRANSLATE_NOOP("RunsTable", "Trainable / total params"),
+    QT_TRANSLATE_NOOP("RunsTable", "Epochs"),
+    QT_TRANSLATE_NOOP("RunsTable", "Train loss"),
+    QT_TRANSLATE_NOOP("RunsTable", "Train acc"),
+    QT_TRANSLATE_NOOP("RunsTable", "Val loss"),
+    QT_TRANSLATE_NOOP("RunsTable", "Val acc"),
+    QT_TRANSLATE_NOOP("RunsTable", "Test acc"),
+    QT_TRANSLATE_NOOP("RunsTable", "Wall time"),
 )
 CSV_COLUMNS = (
     "run",
@@ -56,8 +57,12 @@ Cell = tuple[str, Any]  # (text shown, value it sorts by)
 def default_name(meta: dict[str, Any], run_id: int) -> str:
     """'Run 3 · cnn on digits (5-fold)' for a run added without a name."""
     folds = len((meta.get("kfold") or {}).get("folds") or [])
-    name = f"Run {run_id + 1} · {meta.get('arch', '?')} on {dataset_name(meta.get('dataset'))}"
-    return name + (f" ({folds}-fold)" if folds else "")
+    name = QCoreApplication.translate("runs_table", "Run {number} · {model} on {dataset}").format(
+        number=run_id + 1, model=meta.get("arch", "?"), dataset=dataset_name(meta.get("dataset"))
+    )
+    if not folds:
+        return name
+    return name + QCoreApplication.translate("runs_table", " ({k}-fold)").format(k=folds)
 
 
 def starting_point(meta: dict[str, Any]) -> str:
@@ -66,11 +71,15 @@ def starting_point(meta: dict[str, Any]) -> str:
     if model.get("pretrained"):
         start = "ImageNet"
     elif model.get("init_checkpoint"):
-        start = f"from {Path(str(model['init_checkpoint'])).name}"
+        start = QCoreApplication.translate("runs_table", "from {file}").format(
+            file=Path(str(model["init_checkpoint"])).name
+        )
     else:
-        start = "random"
+        start = QCoreApplication.translate("runs_table", "random")
     frozen = meta.get("frozen") or model.get("frozen") or []
-    return f"{start}, {len(frozen)} frozen" if frozen else start
+    if not frozen:
+        return start
+    return QCoreApplication.translate("runs_table", "{start}, {n} frozen").format(start=start, n=len(frozen))
 
 
 def _mean(values) -> float | None:
@@ -97,9 +106,14 @@ def _kfold_cells(kf: dict[str, Any], history: list) -> list[Cell]:
     train_loss, train_acc, val_loss = (
         _mean(f.get(k) for f in folds) for k in ("train_loss", "train_acc", "val_loss")
     )
-    val_acc = (f"{percent(kf['val_acc_mean'], 2)} ± {100 * kf['val_acc_std']:.1f}", kf["val_acc_mean"])
+    val_acc = (f"{percent(kf['val_acc_mean'], 2)} ± {number(100 * kf['val_acc_std'], 1)}", kf["val_acc_mean"])
     return [
-        (f"{epochs} × {len(folds)} folds", len(history)),
+        (
+            QCoreApplication.translate("runs_table", "{epochs} × {k} folds").format(
+                epochs=epochs, k=len(folds)
+            ),
+            len(history),
+        ),
         (number(train_loss), train_loss),
         (percent(train_acc, 2), train_acc),
         (number(val_loss), val_loss),
@@ -133,7 +147,7 @@ def run_row(meta: dict[str, Any], name: str) -> list[Cell]:
         (dataset_name(meta.get("dataset")), str(meta.get("dataset", ""))),
         (str(meta.get("arch", "?")), str(meta.get("arch", ""))),
         (starting_point(meta), starting_point(meta)),
-        (f"{trainable:,} / {total:,}", trainable) if known else ("–", None),
+        (f"{integer(trainable)} / {integer(total)}", trainable) if known else ("–", None),
         *(_kfold_cells(kf, history) if kf else _last_epoch_cells(history)),
         (percent(test, 2), test),
         (duration(seconds) if seconds is not None else "–", seconds),
@@ -199,11 +213,11 @@ class RunsTable(QTableWidget):
         super().__init__(0, len(COLUMNS), parent)
         self.setObjectName("runsTable")
         # Two-line headers and the accuracies next to the model: they show without scrolling.
-        self.setHorizontalHeaderLabels([name.replace(" ", "\n", 1) for name in COLUMNS])
+        self.setHorizontalHeaderLabels([self.tr(name).replace(" ", "\n", 1) for name in COLUMNS])
         header = self.horizontalHeader()
         for visual, name in enumerate(("Val acc", "Test acc"), start=COLUMNS.index("Model") + 1):
             header.moveSection(header.visualIndex(COLUMNS.index(name)), visual)
-        self.setAccessibleName("Runs compared")
+        self.setAccessibleName(self.tr("Runs compared"))
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Qt, Signal, Slot
 from PySide6.QtGui import QStandardItemModel
 from PySide6.QtWidgets import (
     QComboBox,
@@ -28,20 +28,24 @@ from engine.data.types import InputSpec
 from engine.formatting import dataset_name
 from engine.models import registry as architectures
 from engine.models.weights import weights_available, weights_path
+from gui.language import listing
 from gui.tasks import run_task
 from gui.widgets.message_label import MessageLabel
 
 RANDOM, IMAGENET, CHECKPOINT = "random", "imagenet", "checkpoint"
-START_LABELS = {
-    RANDOM: "Random initialisation",
-    IMAGENET: "ImageNet weights (local cache)",
-    CHECKPOINT: "From a Taller checkpoint…",
+START_LABELS = {  # translated where shown
+    RANDOM: QT_TRANSLATE_NOOP("StartingPoint", "Random initialisation"),
+    IMAGENET: QT_TRANSLATE_NOOP("StartingPoint", "ImageNet weights (local cache)"),
+    CHECKPOINT: QT_TRANSLATE_NOOP("StartingPoint", "From a Taller checkpoint…"),
 }
 START_HINTS = {
-    RANDOM: "Every weight starts random: training from scratch.",
-    IMAGENET: "The layers start from what they learned on ImageNet's 1.2 million photos; "
-    "the head is new. Try 'Feature extraction' below, then two phases.",
-    CHECKPOINT: "Transfer learning from a model you trained before.",
+    RANDOM: QT_TRANSLATE_NOOP("StartingPoint", "Every weight starts random: training from scratch."),
+    IMAGENET: QT_TRANSLATE_NOOP(
+        "StartingPoint",
+        "The layers start from what they learned on ImageNet's 1.2 million photos; "
+        "the head is new. Try 'Feature extraction' below, then two phases.",
+    ),
+    CHECKPOINT: QT_TRANSLATE_NOOP("StartingPoint", "Transfer learning from a model you trained before."),
 }
 
 
@@ -49,12 +53,22 @@ def checkpoint_summary(meta: dict[str, Any]) -> str:
     """'cnn · 10 classes (0, 1, 2, …) · trained on digits · input 1×28×28'."""
     classes = [str(c) for c in meta.get("classes", [])]
     shown = ", ".join(classes[:4]) + (", …" if len(classes) > 4 else "")
-    parts = [str(meta.get("arch", "?")), f"{len(classes)} classes ({shown})"]
+    parts = [  # a classifier has two classes or more: no singular needed
+        str(meta.get("arch", "?")),
+        QCoreApplication.translate("starting_point", "{n} classes ({names})").format(
+            n=len(classes), names=shown
+        ),
+    ]
     if meta.get("dataset"):
-        parts.append(f"trained on {dataset_name(meta['dataset'])}")
+        parts.append(
+            QCoreApplication.translate("starting_point", "trained on {dataset}").format(
+                dataset=dataset_name(meta["dataset"])
+            )
+        )
     spec = meta.get("spec") or {}
     if spec:
-        parts.append(f"input {spec.get('channels')}×{spec.get('height')}×{spec.get('width')}")
+        size = f"{spec.get('channels')}×{spec.get('height')}×{spec.get('width')}"
+        parts.append(QCoreApplication.translate("starting_point", "input {size}").format(size=size))
     return " · ".join(parts)
 
 
@@ -69,7 +83,8 @@ class StartingPoint(QGroupBox):
     changed = Signal()
 
     def __init__(self, models_dir: Path, parent: QWidget | None = None):
-        super().__init__("Starting point", parent, objectName="startGroup")
+        super().__init__(parent, objectName="startGroup")
+        self.setTitle(self.tr("Starting point"))
         self.models_dir = Path(models_dir)
         self._arch = "cnn"
         self._spec: InputSpec | None = None
@@ -79,15 +94,17 @@ class StartingPoint(QGroupBox):
         self._ckpt_error = ""
         self.startCombo = QComboBox(objectName="startCombo")
         for key, label in START_LABELS.items():
-            self.startCombo.addItem(label, key)
-        self.startCombo.setToolTip("Where the weights start before training")
+            self.startCombo.addItem(self.tr(label), key)
+        self.startCombo.setToolTip(self.tr("Where the weights start before training"))
         self.initCheckpointEdit = QLineEdit(objectName="initCheckpointEdit")
-        self.initCheckpointEdit.setPlaceholderText("A model saved earlier in Taller (.pt)")
+        self.initCheckpointEdit.setPlaceholderText(self.tr("A model saved earlier in Taller (.pt)"))
         self.initCheckpointEdit.setToolTip(
-            "Transfer learning: start from a model you trained before (e.g. on digits) and go on "
-            "with this data; when the classes differ its head is replaced by a new one"
+            self.tr(
+                "Transfer learning: start from a model you trained before (e.g. on digits) and go on "
+                "with this data; when the classes differ its head is replaced by a new one"
+            )
         )
-        self.initCheckpointButton = QPushButton("Browse…", objectName="initCheckpointButton")
+        self.initCheckpointButton = QPushButton(self.tr("Browse…"), objectName="initCheckpointButton")
         self.checkpointInfoLabel = MessageLabel("checkpointInfoLabel", hide_when_empty=False)
         self.startInfoLabel = MessageLabel("startInfoLabel", hide_when_empty=False, selectable=False)
         self.checkpointRow = QWidget(objectName="checkpointRow")
@@ -135,15 +152,19 @@ class StartingPoint(QGroupBox):
         path = self.initCheckpointEdit.text().strip()
         if not path:
             raise ConfigError(
-                "Choose the checkpoint to start from on the Layers tab, or another starting point"
+                self.tr("Choose the checkpoint to start from on the Layers tab, or another starting point")
             )
         if path != self._ckpt_path:
             self._on_path_edited()
         if self._ckpt_error:
-            raise ConfigError(f"Cannot start from that checkpoint: {self._ckpt_error}")
+            raise ConfigError(
+                self.tr("Cannot start from that checkpoint: {error}").format(error=self._ckpt_error)
+            )
         problem = self._arch_problem()
         if problem:
-            raise ConfigError(f"Cannot start from {Path(path).name}: {problem}")
+            raise ConfigError(
+                self.tr("Cannot start from {file}: {problem}").format(file=Path(path).name, problem=problem)
+            )
         return path
 
     def checkpoint_meta(self) -> dict[str, Any] | None:
@@ -157,7 +178,7 @@ class StartingPoint(QGroupBox):
             self.models_dir if self.models_dir.is_dir() else Path.home()
         )
         path, _ = QFileDialog.getOpenFileName(
-            self, "Start from a model", start, "Taller models (*.pt);;All files (*)"
+            self, self.tr("Start from a model"), start, self.tr("Taller models (*.pt);;All files (*)")
         )
         if path:
             self.set_start(CHECKPOINT, path)
@@ -180,7 +201,9 @@ class StartingPoint(QGroupBox):
         self._set_item(IMAGENET, ok, tip)
         if self.start() == IMAGENET and not ok:
             self.startCombo.setCurrentIndex(self.startCombo.findData(RANDOM))
-            self.startInfoLabel.show_message(f"Starting from random weights: {tip}", "warning")
+            self.startInfoLabel.show_message(
+                self.tr("Starting from random weights: {reason}").format(reason=tip), "warning"
+            )
         else:
             self._on_start_changed()
 
@@ -189,7 +212,7 @@ class StartingPoint(QGroupBox):
         start = self.start()
         self.checkpointRow.setVisible(start == CHECKPOINT)
         self.checkpointInfoLabel.setVisible(start == CHECKPOINT)
-        self.startInfoLabel.show_message(START_HINTS[start], "hint")
+        self.startInfoLabel.show_message(self.tr(START_HINTS[start]), "hint")
         if start == CHECKPOINT:
             self._on_path_edited()
         self.changed.emit()
@@ -205,7 +228,7 @@ class StartingPoint(QGroupBox):
         if not path:
             self._show_checkpoint_info()
             return
-        self.checkpointInfoLabel.setText(f"Reading {Path(path).name}…")
+        self.checkpointInfoLabel.setText(self.tr("Reading {file}…").format(file=Path(path).name))
         run_task(
             self,
             lambda on_event, stop: read_payload(path)["meta"],
@@ -240,10 +263,10 @@ class StartingPoint(QGroupBox):
     def _arch_problem(self) -> str:
         theirs = self._ckpt_meta.get("arch") if self._ckpt_meta else None
         if theirs and theirs != self._arch:
-            return (
-                f"It is a {theirs} model but the chosen model is {self._arch}: choose {theirs} in the "
+            return self.tr(
+                "It is a {theirs} model but the chosen model is {ours}: choose {theirs} in the "
                 "Model settings to start from it, or pick another checkpoint."
-            )
+            ).format(theirs=theirs, ours=self._arch)
         return ""
 
     def _transfer_notes(self) -> list[str]:
@@ -251,16 +274,20 @@ class StartingPoint(QGroupBox):
         theirs = [str(c) for c in meta.get("classes", [])]
         if self._classes is not None and theirs != list(self._classes):
             notes.append(
-                f"Its head ({len(theirs)} classes) is replaced by a new one for your {len(self._classes)} "
-                "classes; every other layer starts from its weights."
+                self.tr(
+                    "Its head ({theirs} classes) is replaced by a new one for your {ours} "
+                    "classes; every other layer starts from its weights."
+                ).format(theirs=len(theirs), ours=len(self._classes))
             )
         elif self._classes is not None:
-            notes.append("Same classes: every layer, the head too, starts from its weights.")
+            notes.append(self.tr("Same classes: every layer, the head too, starts from its weights."))
         spec = meta.get("spec") or {}
         if self._spec is not None and spec and spec.get("channels") != self._spec.channels:
             notes.append(
-                f"It saw {spec.get('channels')}-channel images, your data has {self._spec.channels}: "
-                "layers whose weights do not fit (the first one) start random."
+                self.tr(
+                    "It saw {theirs}-channel images, your data has {ours}: "
+                    "layers whose weights do not fit (the first one) start random."
+                ).format(theirs=spec.get("channels"), ours=self._spec.channels)
             )
         return notes
 
@@ -269,10 +296,15 @@ def _imagenet_choice(arch: str) -> tuple[bool, str]:
     """Whether ``arch`` can start from ImageNet weights here, and a tooltip saying why (not)."""
     label = architectures.label(arch)
     if not architectures.supports_pretrained(arch):
-        return False, f"{label} has no ImageNet weights; only {architectures.pretrainable_labels()} do"
+        return False, QCoreApplication.translate(
+            "starting_point", "{model} has no ImageNet weights; only {models} do"
+        ).format(model=label, models=listing([architectures.label(k) for k in architectures.pretrainable()]))
     if weights_available(arch):
-        return True, f"{label} starts from ImageNet weights found at {weights_path(arch)}"
-    return False, (
-        f"ImageNet weights for {label} are not on this machine: {weights_path(arch)} is "
-        f"missing. Import a copy with `python main.py import-weights {arch} FILE`."
-    )
+        return True, QCoreApplication.translate(
+            "starting_point", "{model} starts from ImageNet weights found at {path}"
+        ).format(model=label, path=weights_path(arch))
+    return False, QCoreApplication.translate(
+        "starting_point",
+        "ImageNet weights for {model} are not on this machine: {path} is "
+        "missing. Import a copy with `python main.py import-weights {arch} FILE`.",
+    ).format(model=label, path=weights_path(arch), arch=arch)

@@ -25,26 +25,19 @@ from PySide6.QtWidgets import (
 )
 
 from engine.checkpoints import MODELS_DIR
-from engine.formatting import duration, model_line, number, percent
+from engine.formatting import model_line
 from engine.train.runs import runs_root
+from gui.language import duration, percent, short
+from gui.panels.device_status import device_status
 from gui.panels.lr_finder import LrFinder
 from gui.panels.model_files import ModelFiles
+from gui.panels.process_run import ProcessRun
 from gui.panels.run_jobs import resume_job, train_job
+from gui.panels.run_lines import epoch_line, fold_line, phase_line, progress
 from gui.tasks import TaskRunner, stop_all
-from gui.widgets.curve_plot import CurvePlot
-from gui.widgets.kfold_view import FoldCurves, KFoldTable
+from gui.widgets.epoch_curves import EpochCurves
+from gui.widgets.kfold_view import KFoldTable
 from gui.widgets.message_label import MessageLabel
-
-
-def epoch_line(event: dict[str, Any]) -> str:
-    """One log line for an epoch_end event."""
-    fold = f"Fold {event['fold']} · " if event.get("fold") else ""
-    return (
-        f"{fold}Epoch {event.get('epoch')}/{event.get('epochs')}: "
-        f"train loss {number(event.get('train_loss'))}, accuracy {percent(event.get('train_acc'))} · "
-        f"validation loss {number(event.get('val_loss'))}, accuracy {percent(event.get('val_acc'))} · "
-        f"{duration(event.get('seconds', float('nan')))}"
-    )
 
 
 class TrainingPanel(QWidget):
@@ -81,27 +74,35 @@ class TrainingPanel(QWidget):
         self.current = None  # RunResult or LoadedCheckpoint shown now
         self.training = TaskRunner(self, "trainingTask")
         self.training.runningChanged.connect(self.runningChanged)
+        self.processRun = ProcessRun(self)  # "Run on N processes" and "Copy as command"
+        self.processRun.runningChanged.connect(self.runningChanged)
+        self.configs = None  # the window's current_configs(), for Copy as command
         self.files = ModelFiles(self, self.models_dir)
         self.saveAction, self.openAction = self.files.saveAction, self.files.openAction
         self.saveModelButton, self.openModelButton = self.files.saveModelButton, self.files.openModelButton
-        self._x = 0
         self._train_cfg = None
         self._build()
         self._update_buttons()
 
     # ---- layout -------------------------------------------------------------------------------
     def _build(self) -> None:
-        self.trainButton = QPushButton("Train", objectName="trainButton")
-        self.trainButton.setToolTip("Train the model on the chosen data with these settings")
+        self.trainButton = QPushButton(self.tr("Train"), objectName="trainButton")
+        self.trainButton.setToolTip(self.tr("Train the model on the chosen data with these settings"))
         self.trainButton.setDefault(True)
-        self.stopButton = QPushButton("Stop", objectName="stopButton")
-        self.stopButton.setToolTip("Stop after the current batch; the model keeps what it learned so far")
-        self.resumeButton = QPushButton("Resume…", objectName="resumeButton")
-        self.resumeButton.setToolTip("Continue a stopped or crashed run from its folder at its next epoch")
+        self.stopButton = QPushButton(self.tr("Stop"), objectName="stopButton")
+        self.stopButton.setToolTip(
+            self.tr("Stop after the current batch; the model keeps what it learned so far")
+        )
+        self.resumeButton = QPushButton(self.tr("Resume…"), objectName="resumeButton")
+        self.resumeButton.setToolTip(
+            self.tr("Continue a stopped or crashed run from its folder at its next epoch")
+        )
         buttons = QHBoxLayout()
         for button in (self.trainButton, self.stopButton, self.resumeButton):
             button.setMinimumWidth(90)
             buttons.addWidget(button)
+        self.processControls = self.processRun.controls
+        buttons.addWidget(self.processControls)
         buttons.addStretch(1)
         buttons.addWidget(self.openModelButton)
         buttons.addWidget(self.saveModelButton)
@@ -110,33 +111,25 @@ class TrainingPanel(QWidget):
         self.trainingProgress.setRange(0, 1000)
         self.trainingProgress.setValue(0)
         self.trainingProgress.setTextVisible(True)
-        self.trainingProgress.setFormat("Ready")
-        self.trainingProgress.setAccessibleName("Training progress")
+        self.trainingProgress.setFormat(self.tr("Ready"))
+        self.trainingProgress.setAccessibleName(self.tr("Training progress"))
         self.messageLabel = MessageLabel("trainingMessageLabel")
         self.modelInfoLabel = QLabel(objectName="modelInfoLabel", wordWrap=True)
         self.modelInfoLabel.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.modelInfoLabel.hide()
 
-        self.lossPlot = CurvePlot("lossPlot", "Loss", "loss")
-        self.accuracyPlot = CurvePlot("accuracyPlot", "Accuracy", "accuracy (%)", legend_corner="bottom")
-        self.accuracyPlot.getPlotItem().setYRange(0, 100, padding=0.02)
-        self.accuracyPlot.getPlotItem().getViewBox().setLimits(yMin=-5, yMax=105)
-        plots = QWidget()
-        plots_row = QHBoxLayout(plots)
-        plots_row.setContentsMargins(0, 0, 0, 0)
-        plots_row.addWidget(self.lossPlot)
-        plots_row.addWidget(self.accuracyPlot)
+        self.curves = EpochCurves()
+        self.lossPlot, self.accuracyPlot = self.curves.lossPlot, self.curves.accuracyPlot
+        self.foldLoss, self.foldAccuracy = self.curves.foldLoss, self.curves.foldAccuracy
         self.trainingLog = QPlainTextEdit(objectName="trainingLog", readOnly=True)
         self.trainingLog.setMaximumBlockCount(5000)
-        self.trainingLog.setPlaceholderText("Each epoch adds a line here.")
-        self.trainingLog.setAccessibleName("Training log")
+        self.trainingLog.setPlaceholderText(self.tr("Each epoch adds a line here."))
+        self.trainingLog.setAccessibleName(self.tr("Training log"))
         self.trainingLog.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         splitter = QSplitter(Qt.Orientation.Vertical, objectName="trainingSplitter")
         self.kfoldTable = KFoldTable()
         self.kfoldTable.hide()
-        self.foldLoss = FoldCurves(self.lossPlot, "validation")
-        self.foldAccuracy = FoldCurves(self.accuracyPlot, "validation", scale=100)
-        splitter.addWidget(plots)
+        splitter.addWidget(self.curves)
         splitter.addWidget(self.kfoldTable)
         splitter.addWidget(self.trainingLog)
         splitter.setStretchFactor(0, 2)
@@ -157,6 +150,7 @@ class TrainingPanel(QWidget):
         self.trainButton.clicked.connect(self.trainRequested)
         self.stopButton.clicked.connect(self.stop)
         self.resumeButton.clicked.connect(self.resume_run)
+        self.processRun.attach(self)
         self.saveAction.triggered.connect(self.save_model)
         self.openAction.triggered.connect(self.open_model)
         self.files.busyChanged.connect(self._update_buttons)
@@ -167,11 +161,11 @@ class TrainingPanel(QWidget):
 
     # ---- public API ---------------------------------------------------------------------------
     def is_running(self) -> bool:
-        return self.training.is_running()
+        return self.training.is_running() or self.processRun.is_running()
 
     def start_run(self, data_cfg, model_cfg, train_cfg, data=None) -> bool:
         """Start ``engine.train.run.run`` in a worker thread; False if a run is going already."""
-        if self.training.is_running():
+        if self.is_running():
             return False
         self._reset_view(train_cfg.epochs)
         self._train_cfg = train_cfg
@@ -179,10 +173,22 @@ class TrainingPanel(QWidget):
         self.kfoldTable.clear(train_cfg.kfold or None)
         self.kfoldTable.setVisible(bool(train_cfg.kfold))
         self.log(
-            f"Training {model_cfg.arch} on {data_cfg.dataset}: {train_cfg.epochs} epochs, "
-            f"batch size {train_cfg.batch_size}, {train_cfg.optimizer} at learning rate {train_cfg.lr:g}"
+            self.tr(
+                "Training {model} on {dataset}: %n epoch(s), batch size {batch}, "
+                "{optimizer} at learning rate {lr}",
+                "",
+                train_cfg.epochs,
+            ).format(
+                model=model_cfg.arch,
+                dataset=data_cfg.dataset,
+                batch=train_cfg.batch_size,
+                optimizer=train_cfg.optimizer,
+                lr=short(train_cfg.lr, 6),
+            )
         )
-        self.trainingProgress.setFormat("Starting…")
+        self.trainingProgress.setFormat(self.tr("Starting…"))
+        if self.processControls.processes() > 1:  # the same run as a command on N processes
+            return self.processRun.start_for_panel(data_cfg, model_cfg, train_cfg)
         self.training.start(
             train_job(data_cfg, model_cfg, train_cfg, data),
             on_done=self._on_run_succeeded,
@@ -196,13 +202,13 @@ class TrainingPanel(QWidget):
     def resume_run(self, run_dir: str | Path | None = None) -> bool:
         """Continue the run in ``run_dir`` (asks for the folder when None) in a worker thread."""
         if run_dir is None:
-            run_dir = QFileDialog.getExistingDirectory(self, "Resume run", str(runs_root()))
+            run_dir = QFileDialog.getExistingDirectory(self, self.tr("Resume run"), str(runs_root()))
         if not run_dir or self.training.is_running():
             return False
         self._reset_view(1)
         self._train_cfg = None
         self.kfoldTable.hide()
-        self.trainingProgress.setFormat("Resuming…")
+        self.trainingProgress.setFormat(self.tr("Resuming…"))
         job = resume_job(run_dir)
         self.training.start(job, self._on_run_succeeded, self._on_run_failed, on_events=self._events())
         self._update_buttons()
@@ -211,14 +217,19 @@ class TrainingPanel(QWidget):
     @Slot()
     def stop(self) -> None:
         """Ask the run to stop after the current batch."""
-        if self.training.stop():
-            self.log("Stopping after this batch…")
-            self.trainingProgress.setFormat("Stopping…")
+        if self.processRun.is_running() and not self.processRun.stopping():
+            self.processRun.stop()  # SIGTERM: the processes stop after the batch and save
+            self.log(self.tr("Stopping after this batch…"))
+            self._update_buttons()
+        elif self.training.stop():
+            self.log(self.tr("Stopping after this batch…"))
+            self.trainingProgress.setFormat(self.tr("Stopping…"))
             self._update_buttons()
 
     def shutdown(self) -> None:
         """Stop the run and file jobs (if any) and wait for their threads; for the window's closeEvent."""
         stop_all(self)
+        self.processRun.shutdown()
 
     def log(self, line: str) -> None:
         self.trainingLog.appendPlainText(line)
@@ -227,7 +238,7 @@ class TrainingPanel(QWidget):
         """Draw saved epoch events (e.g. from a checkpoint's metadata) as curves."""
         self._clear_plots(len(history))
         for event in history:
-            self._add_epoch_point(event)
+            self.curves.add_epoch({**event, "fold": 0})
 
     # ---- run events ---------------------------------------------------------------------------
     def _on_status(self, event: dict) -> None:
@@ -237,51 +248,29 @@ class TrainingPanel(QWidget):
 
     @Slot(object)
     def _on_progress(self, event: dict) -> None:
-        epoch, epochs = event.get("epoch", 1), max(1, event.get("epochs", 1))
-        batch, batches = event.get("batch", 0), max(1, event.get("batches", 1))
-        done = ((epoch - 1) + batch / batches) / epochs
         folds = getattr(self._train_cfg, "kfold", 0) or 0
-        fold = event.get("fold", 0)
-        if folds and fold:
-            done = ((fold - 1) + done) / folds
-        self.trainingProgress.setValue(int(1000 * min(1.0, done)))
-        prefix = f"Fold {fold}/{folds} · " if folds and fold else ""
-        eta = event.get("eta")
-        left = f" · {duration(eta)} left" if eta is not None else ""
-        stopping = " · stopping…" if self.training.stopping() else ""
-        self.trainingProgress.setFormat(
-            f"{prefix}Epoch {epoch}/{epochs} · batch {batch}/{batches}{left}{stopping}"
-        )
+        done, text = progress(event, folds, self.training.stopping())
+        self.trainingProgress.setValue(int(1000 * done))
+        self.trainingProgress.setFormat(text)
 
     @Slot(object)
     def _on_epoch(self, event: dict) -> None:
-        if event.get("fold"):
-            self.foldLoss.add_event(event, "val_loss")
-            self.foldAccuracy.add_event(event, "val_acc")
-        else:
-            self._add_epoch_point(event)
+        self.curves.add_epoch(event)
         self.log(epoch_line(event))
+        if event.get("device"):  # where it runs, and on CUDA the memory in use
+            self.statusMessage.emit(device_status(event))
         self.epochEnded.emit(event)
 
     @Slot(object)
     def _on_phase(self, event: dict) -> None:
-        names = event.get("unfrozen") or []
-        shown = ", ".join(names[:4]) + (f" and {len(names) - 4} more" if len(names) > 4 else "")
-        self.log(
-            f"Phase {event.get('phase', 2)} from epoch {event.get('epoch')}: unfroze {shown or 'all layers'}"
-        )
+        self.log(phase_line(event))
         if event.get("fold", 0) > 1:
             return  # every fold unfreezes at the same epoch: one marker says it
-        x = event.get("epoch", self._x + 1) - 0.5
-        for plot in (self.lossPlot, self.accuracyPlot):
-            plot.mark(x, "unfrozen")
+        self.curves.mark(event.get("epoch", self.curves.last_epoch + 1) - 0.5, "unfrozen")
 
     @Slot(object)
     def _on_fold(self, event: dict) -> None:
-        self.log(
-            f"Fold {event.get('fold')}/{event.get('folds')} done: validation loss "
-            f"{number(event.get('val_loss'))}, accuracy {percent(event.get('val_acc'))}"
-        )
+        self.log(fold_line(event))
         self.kfoldTable.add_fold(event)
 
     @Slot(object)
@@ -293,35 +282,38 @@ class TrainingPanel(QWidget):
 
     @Slot(str)
     def _on_run_failed(self, message: str) -> None:
-        self.trainingProgress.setFormat("Failed")
+        self.trainingProgress.setFormat(self.tr("Failed"))
         self.messageLabel.show_error(message)
-        self.log(f"Run failed: {message.splitlines()[0] if message else ''}")
-        self.statusMessage.emit("Training failed")
+        self.log(self.tr("Run failed: {reason}").format(reason=message.splitlines()[0] if message else ""))
+        self.statusMessage.emit(self.tr("Training failed"))
         self._update_buttons()
         self.runFailed.emit(message)
 
     def _finish(self, result) -> None:
         self.result = self.current = result
         test = result.test or {}
-        test_text = (
-            f" · test accuracy {percent(test['accuracy'])}" if test.get("accuracy") is not None else ""
-        )
+        test_text = ""
+        if test.get("accuracy") is not None:
+            test_text = self.tr(" · test accuracy {accuracy}").format(accuracy=percent(test["accuracy"]))
         took = duration(result.seconds)
+        epochs = len(result.history)
         if getattr(result, "error", None):
-            summary = f"Ended after {len(result.history)} good epochs ({took}){test_text}"
-            kept = " Save model keeps the last good model." if result.history else ""
+            summary = self.tr("Ended after %n good epoch(s) ({took}){test}", "", epochs)
+            kept = self.tr(" Save model keeps the last good model.") if result.history else ""
             self.messageLabel.show_error(f"{result.error}.{kept}")
         elif result.stopped:
-            summary = f"Stopped after {len(result.history)} epochs ({took}){test_text}"
+            summary = self.tr("Stopped after %n epoch(s) ({took}){test}", "", epochs)
         else:
-            summary = f"Finished in {took}{test_text}"
+            summary = self.tr("Finished in {took}{test}")
+        summary = summary.format(took=took, test=test_text)
+        if not (getattr(result, "error", None) or result.stopped):
             self.trainingProgress.setValue(1000)
         self.trainingProgress.setFormat(summary)
         self.log(summary)
         self.modelInfoLabel.setText(model_line(self._meta_of(result), html=True))
         self.modelInfoLabel.setToolTip("")
         self.modelInfoLabel.show()
-        self.statusMessage.emit(f"{summary} · Save model (Ctrl+S) keeps it")
+        self.statusMessage.emit(self.tr("{summary} · Save model (Ctrl+S) keeps it").format(summary=summary))
 
     # ---- save and open ------------------------------------------------------------------------
     @Slot()
@@ -337,9 +329,9 @@ class TrainingPanel(QWidget):
         return not self.training.is_running() and self.files.open(path)
 
     def _on_saved(self, path: str) -> None:
-        self.log(f"Saved model to {path}")
-        self.messageLabel.show_message(f"Saved model to {path}", role="ok")
-        self.statusMessage.emit(f"Saved {Path(path).name}")
+        self.log(self.tr("Saved model to {path}").format(path=path))
+        self.messageLabel.show_message(self.tr("Saved model to {path}").format(path=path), role="ok")
+        self.statusMessage.emit(self.tr("Saved {file}").format(file=Path(path).name))
         self.modelSaved.emit(path)
 
     def _on_opened(self, loaded) -> None:
@@ -347,13 +339,13 @@ class TrainingPanel(QWidget):
         meta = loaded.meta
         self.show_history(meta.get("history") or [])
         self.trainingProgress.setValue(0)
-        self.trainingProgress.setFormat(f"Opened {Path(loaded.path).name}")
+        self.trainingProgress.setFormat(self.tr("Opened {file}").format(file=Path(loaded.path).name))
         self.modelInfoLabel.setText(f"{Path(loaded.path).name}: {model_line(meta, html=True)}")
         self.modelInfoLabel.setToolTip(str(loaded.path))
         self.modelInfoLabel.show()
         self.messageLabel.show_message("")
-        self.log(f"Opened model {loaded.path}")
-        self.statusMessage.emit(f"Opened {Path(loaded.path).name}")
+        self.log(self.tr("Opened model {path}").format(path=loaded.path))
+        self.statusMessage.emit(self.tr("Opened {file}").format(file=Path(loaded.path).name))
         self.modelLoaded.emit(loaded)
         self.modelChanged.emit(loaded)
 
@@ -391,22 +383,11 @@ class TrainingPanel(QWidget):
         self._clear_plots(epochs)
 
     def _clear_plots(self, epochs: int = 5) -> None:
-        self._x = 0
-        self.foldLoss.clear()
-        self.foldAccuracy.clear()
-        for plot in (self.lossPlot, self.accuracyPlot):
-            plot.clear_points()
-            plot.set_epoch_range(epochs)
-
-    def _add_epoch_point(self, event: dict) -> None:
-        self._x += 1
-        self.lossPlot.add_point(self._x, event.get("train_loss"), event.get("val_loss"))
-        acc = [event.get(k) for k in ("train_acc", "val_acc")]
-        self.accuracyPlot.add_point(self._x, *(None if a is None else 100 * a for a in acc))
+        self.curves.clear(epochs)
 
     def _update_buttons(self, *_) -> None:
-        running = self.training.is_running()
+        running = self.is_running()
         self.trainButton.setEnabled(not running)
-        self.stopButton.setEnabled(running and not self.training.stopping())
+        self.stopButton.setEnabled(running and not (self.training.stopping() or self.processRun.stopping()))
         self.resumeButton.setEnabled(not running)
         self.files.set_enabled(save=not running and self.current is not None, open_=not running)

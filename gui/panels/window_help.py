@@ -6,24 +6,27 @@ import platform
 from importlib import metadata
 from pathlib import Path
 
-import pyqtgraph as pg
 import PySide6
-import torch
-from PySide6.QtCore import qVersion
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, qVersion
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QMessageBox, QTextBrowser, QVBoxLayout, QWidget
+
+from gui.language import current
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 
 # (keys, what they do): the one list the Help menu shows and the window binds.
-SHORTCUTS = (
-    ("Ctrl+Return", "Train with the settings shown"),
-    ("Esc", "Stop the run (after the current batch)"),
-    ("Ctrl+N", "New dataset… (gather images per class)"),
-    ("Ctrl+O", "Open a saved model"),
-    ("Ctrl+S", "Save the current model"),
-    ("Ctrl+1 … Ctrl+5", "Go to a tab: Train, Layers, Evaluate, Runs, Try it"),
-    ("F1", "This list"),
-    ("Ctrl+Q", "Quit"),
+SHORTCUTS = (  # the descriptions are translated where shown
+    ("Ctrl+Return", QT_TRANSLATE_NOOP("window_help", "Train with the settings shown")),
+    ("Esc", QT_TRANSLATE_NOOP("window_help", "Stop the run (after the current batch)")),
+    ("Ctrl+N", QT_TRANSLATE_NOOP("window_help", "New dataset… (gather images per class)")),
+    ("Ctrl+O", QT_TRANSLATE_NOOP("window_help", "Open a saved model")),
+    ("Ctrl+S", QT_TRANSLATE_NOOP("window_help", "Save the current model")),
+    (
+        "Ctrl+1 … Ctrl+5",
+        QT_TRANSLATE_NOOP("window_help", "Go to a tab: Train, Layers, Evaluate, Runs, Try it"),
+    ),
+    ("F1", QT_TRANSLATE_NOOP("window_help", "This list")),
+    ("Ctrl+Q", QT_TRANSLATE_NOOP("window_help", "Quit")),
 )
 
 
@@ -31,7 +34,15 @@ def taller_version() -> str:
     try:
         return metadata.version("taller")
     except metadata.PackageNotFoundError:  # run from a checkout that was never installed
-        return "development copy"
+        return QCoreApplication.translate("window_help", "development copy")
+
+
+def package_version(name: str) -> str:
+    """An installed package's version, read from its metadata: the About box imports nothing heavy."""
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return "?"
 
 
 def about_text() -> str:
@@ -39,32 +50,34 @@ def about_text() -> str:
     versions = (
         ("Taller", taller_version()),
         ("Python", platform.python_version()),
-        ("PyTorch", torch.__version__),
+        ("PyTorch", package_version("torch")),
         ("Qt", qVersion()),
         ("PySide6", PySide6.__version__),
-        ("pyqtgraph", pg.__version__),
+        ("pyqtgraph", package_version("pyqtgraph")),
     )
     rows = "".join(f"<tr><td>{name}</td><td>&nbsp;{version}</td></tr>" for name, version in versions)
-    return (
-        "<h3>Taller</h3><p>Train image classifiers on your own computer, offline: gather or choose "
-        "images, train, evaluate and try the model.</p>"
-        f"<table>{rows}</table>"
+    intro = QCoreApplication.translate(
+        "window_help",
+        "Train image classifiers on your own computer, offline: gather or choose "
+        "images, train, evaluate and try the model.",
     )
+    return f"<h3>Taller</h3><p>{intro}</p><table>{rows}</table>"
 
 
 def show_about(parent: QWidget) -> None:
-    QMessageBox.about(parent, "About Taller", about_text())
+    QMessageBox.about(parent, QCoreApplication.translate("window_help", "About Taller"), about_text())
 
 
 def shortcuts_html() -> str:
-    rows = "".join(f"<tr><td><b>{keys}</b></td><td>&nbsp;&nbsp;{what}</td></tr>" for keys, what in SHORTCUTS)
+    shown = [(keys, QCoreApplication.translate("window_help", what)) for keys, what in SHORTCUTS]
+    rows = "".join(f"<tr><td><b>{keys}</b></td><td>&nbsp;&nbsp;{what}</td></tr>" for keys, what in shown)
     return f"<table cellpadding='3'>{rows}</table>"
 
 
 def show_shortcuts(parent: QWidget) -> None:
     box = QMessageBox(parent)
     box.setObjectName("shortcutsBox")
-    box.setWindowTitle("Keyboard shortcuts")
+    box.setWindowTitle(QCoreApplication.translate("window_help", "Keyboard shortcuts"))
     box.setText(shortcuts_html())
     box.open()
 
@@ -72,17 +85,22 @@ def show_shortcuts(parent: QWidget) -> None:
 class ReadmeDialog(QDialog):
     """The README shown from the file beside the program: no browser, no network."""
 
-    def __init__(self, parent: QWidget | None = None, path: Path = README):
+    def __init__(self, parent: QWidget | None = None, path: Path | None = None):
         super().__init__(parent)
+        if path is None:  # the Spanish README when the window speaks Spanish and it is there
+            spanish = README.with_name("README.es.md")
+            path = spanish if current() == "es" and spanish.is_file() else README
         self.setObjectName("readmeDialog")
-        self.setWindowTitle("Taller README")
+        self.setWindowTitle(self.tr("Taller README"))
         self.browser = QTextBrowser(objectName="readmeBrowser")
         self.browser.setOpenExternalLinks(True)
         self.browser.setSearchPaths([str(path.parent)])  # the screenshots beside it
         if path.is_file():
             self.browser.setMarkdown(path.read_text(encoding="utf-8"))
         else:
-            self.browser.setPlainText(f"The README is not on this machine (looked for {path}).")
+            self.browser.setPlainText(
+                self.tr("The README is not on this machine (looked for {path}).").format(path=path)
+            )
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)

@@ -9,21 +9,20 @@ from __future__ import annotations
 
 from functools import partial
 
-from PySide6.QtCore import QRect, QSize, Qt
+from PySide6.QtCore import QCoreApplication, QRect, QSize, Qt
 from PySide6.QtGui import QAction, QActionGroup, QGuiApplication, QKeySequence
-from PySide6.QtWidgets import QFrame, QMessageBox, QScrollArea, QWidget
+from PySide6.QtWidgets import QMenu, QMessageBox, QScrollArea, QWidget
 
+from gui import language
 from gui.panels.gather_dialog import GatherDialog
 from gui.panels.window_help import ReadmeDialog, show_about, show_shortcuts
 from gui.theme import THEME_NAMES
+from gui.widgets.page_scroll import PageScroll
 
 
 def scrolling(panel: QWidget) -> QScrollArea:
     """A tab page that scrolls when the window is smaller than the panel's own minimum."""
-    scroll = QScrollArea(objectName=f"{panel.objectName()}Scroll", widgetResizable=True)
-    scroll.setFrameShape(QFrame.Shape.NoFrame)
-    scroll.setWidget(panel)
-    return scroll
+    return PageScroll(panel)
 
 
 def fit_to_screen(geometry: QRect, available: QRect) -> QRect:
@@ -51,10 +50,11 @@ def keep_on_screen(window) -> None:
 
 def ask_to_quit(parent: QWidget, question: str) -> bool:
     """A Quit / Cancel question (Cancel is the default); True when the user chose Quit."""
-    box = QMessageBox(QMessageBox.Icon.Question, "Quit Taller", question, parent=parent)
+    title = QCoreApplication.translate("window_menus", "Quit Taller")
+    box = QMessageBox(QMessageBox.Icon.Question, title, question, parent=parent)
     box.setObjectName("quitQuestion")
     box.setStandardButtons(QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel)
-    box.button(QMessageBox.StandardButton.Yes).setText("Quit")
+    box.button(QMessageBox.StandardButton.Yes).setText(QCoreApplication.translate("window_menus", "Quit"))
     box.setDefaultButton(QMessageBox.StandardButton.Cancel)
     return box.exec() == QMessageBox.StandardButton.Yes
 
@@ -76,7 +76,7 @@ def show_readme(window) -> None:
 
 def build_menus(window) -> None:
     """File, View and Help menus, and the keys Ctrl+Return (train), Esc (stop), Ctrl+1…5 (tabs)."""
-    file_menu = window.menuBar().addMenu("&File")
+    file_menu = window.menuBar().addMenu(QCoreApplication.translate("window_menus", "&File"))
     window.fileMenu = file_menu
     if hasattr(window, "newDatasetAction"):
         file_menu.addAction(window.newDatasetAction)
@@ -84,36 +84,87 @@ def build_menus(window) -> None:
     file_menu.addAction(window.training_panel.openAction)
     file_menu.addAction(window.training_panel.saveAction)
     file_menu.addSeparator()
-    window.quitAction = QAction("&Quit", window, shortcut=QKeySequence.StandardKey.Quit)
+    window.quitAction = QAction(
+        QCoreApplication.translate("window_menus", "&Quit"), window, shortcut=QKeySequence.StandardKey.Quit
+    )
     window.quitAction.triggered.connect(window.close)
     file_menu.addAction(window.quitAction)
 
-    theme_menu = window.menuBar().addMenu("&View").addMenu("&Theme")
+    view_menu = window.menuBar().addMenu(QCoreApplication.translate("window_menus", "&View"))
+    theme_menu = view_menu.addMenu(QCoreApplication.translate("window_menus", "&Theme"))
     window.themeActions = QActionGroup(window, exclusive=True)
     for key, label in THEME_NAMES.items():
-        action = QAction(label, window, checkable=True, data=key)
+        action = QAction(QCoreApplication.translate("theme", label), window, checkable=True, data=key)
         action.setObjectName(f"theme_{key}")
         window.themeActions.addAction(action)
         theme_menu.addAction(action)
     window.themeActions.triggered.connect(window.on_theme_chosen)
+    add_language_menu(window, view_menu)
 
-    help_menu = window.menuBar().addMenu("&Help")
-    shortcuts = QAction("&Keyboard shortcuts", window, shortcut=QKeySequence.StandardKey.HelpContents)
+    help_menu = window.menuBar().addMenu(QCoreApplication.translate("window_menus", "&Help"))
+    shortcuts = QAction(
+        QCoreApplication.translate("window_menus", "&Keyboard shortcuts"),
+        window,
+        shortcut=QKeySequence.StandardKey.HelpContents,
+    )
     shortcuts.triggered.connect(partial(show_shortcuts, window))
-    readme = QAction("&README", window)
+    readme = QAction(QCoreApplication.translate("window_menus", "&README"), window)
     readme.triggered.connect(partial(show_readme, window))
-    about = QAction("&About Taller", window)
+    about = QAction(QCoreApplication.translate("window_menus", "&About Taller"), window)
     about.triggered.connect(partial(show_about, window))
     help_menu.addActions([shortcuts, readme, about])
     _add_keys(window)
 
 
+def add_language_menu(window, view_menu: QMenu) -> None:
+    """View → Language: System / English / Español, remembered; the window switches at its next start
+    (every text is translated once, when it is set)."""
+    menu = view_menu.addMenu(QCoreApplication.translate("window_menus", "&Language"))
+    menu.setObjectName("languageMenu")
+    window.languageActions = QActionGroup(window, exclusive=True)
+    remembered = language.chosen(window.settings)
+    for choice in language.CHOICES:
+        if choice == "system":
+            label = QCoreApplication.translate("window_menus", "System ({language})").format(
+                language=language.LANGUAGE_NAMES[language.system_language()]
+            )
+        else:
+            label = language.LANGUAGE_NAMES[choice]  # each language in its own words
+        action = QAction(label, window, checkable=True, data=choice, objectName=f"language_{choice}")
+        action.setChecked(choice == remembered)
+        window.languageActions.addAction(action)
+        menu.addAction(action)
+    window.languageActions.triggered.connect(partial(on_language_chosen, window))
+
+
+def on_language_chosen(window, action: QAction) -> str:
+    """Remember the chosen language; say when it applies (the next start). Returns the choice."""
+    choice = str(action.data())
+    language.remember(choice, window.settings)
+    code = language.resolve(choice)
+    if code != language.current():
+        window.statusBar().showMessage(
+            QCoreApplication.translate(
+                "window_menus", "Taller speaks {language} from its next start: close it and open it again."
+            ).format(language=language.LANGUAGE_NAMES[code]),
+            15000,
+        )
+    return choice
+
+
 def _add_keys(window) -> None:
     # Window-wide keys: Ctrl+Return trains and Esc stops, whichever control has the focus.
-    window.trainAction = QAction("Train", window, objectName="trainAction")
+    window.trainAction = QAction(
+        QCoreApplication.translate("window_menus", "Train"), window, objectName="trainAction"
+    )
     window.trainAction.setShortcuts([QKeySequence("Ctrl+Return"), QKeySequence("Ctrl+Enter")])
     window.trainAction.triggered.connect(window.train_shortcut)
-    window.stopAction = QAction("Stop", window, objectName="stopAction", shortcut=QKeySequence("Esc"))
+    window.stopAction = QAction(
+        QCoreApplication.translate("window_menus", "Stop"),
+        window,
+        objectName="stopAction",
+        shortcut=QKeySequence("Esc"),
+    )
     window.stopAction.triggered.connect(window.training_panel.stop)
     window.addActions([window.trainAction, window.stopAction])
     for i in range(window.tabs.count()):

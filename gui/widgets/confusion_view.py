@@ -12,15 +12,18 @@ import math
 import numpy as np
 import pyqtgraph as pg
 from pyqtgraph.exporters import ImageExporter
-from PySide6.QtCore import QPointF, Qt, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QPointF, Qt, Signal
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QCheckBox, QGraphicsRectItem, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from engine.report.style import row_fractions
 from gui import theme
+from gui.language import number, percent
 from gui.widgets.curve_plot import style_plot
 
-EMPTY_TEXT = "The confusion matrix appears here after a run, or after Evaluate."
+EMPTY_TEXT = QT_TRANSLATE_NOOP(
+    "ConfusionMatrixView", "The confusion matrix appears here after a run, or after Evaluate."
+)
 
 
 def heat_map() -> pg.ColorMap:
@@ -66,27 +69,29 @@ class ConfusionMatrixView(QWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.setObjectName("confusionMatrix")
-        self.setAccessibleName("Confusion matrix")
+        self.setAccessibleName(self.tr("Confusion matrix"))
         self._counts = np.zeros((0, 0), dtype=np.int64)
         self._classes: list[str] = []
         self._texts: list[list[pg.TextItem]] = []
         self._selected: tuple[int, int] | None = None
 
         self.normaliseCheck = QCheckBox(
-            "Normalise rows (share of each true class)", objectName="normaliseCheck"
+            self.tr("Normalise rows (share of each true class)"), objectName="normaliseCheck"
         )
         self.normaliseCheck.setToolTip(
-            "Divide each row by its total: the diagonal becomes each class's recall, "
-            "and small classes are as visible as large ones."
+            self.tr(
+                "Divide each row by its total: the diagonal becomes each class's recall, "
+                "and small classes are as visible as large ones."
+            )
         )
-        self.hintLabel = QLabel("Click a cell to see its test images.", objectName="confusionHint")
+        self.hintLabel = QLabel(self.tr("Click a cell to see its test images."), objectName="confusionHint")
         self.hintLabel.setProperty("role", "caption")
         top = QHBoxLayout()
         top.addWidget(self.normaliseCheck)
         top.addStretch(1)
         top.addWidget(self.hintLabel)
 
-        self.placeholder = QLabel(EMPTY_TEXT, objectName="confusionPlaceholder", wordWrap=True)
+        self.placeholder = QLabel(self.tr(EMPTY_TEXT), objectName="confusionPlaceholder", wordWrap=True)
         self.placeholder.setProperty("role", "placeholder")
         self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.plot = pg.PlotWidget(background=theme.colours()["plot_bg"], objectName="confusionPlot")
@@ -94,8 +99,8 @@ class ConfusionMatrixView(QWidget):
         item = self.plot.getPlotItem()
         item.setMenuEnabled(False)
         item.hideButtons()
-        item.setLabel("left", "true class")
-        item.setLabel("bottom", "predicted class")
+        item.setLabel("left", self.tr("true class"))
+        item.setLabel("bottom", self.tr("predicted class"))
         vb = item.getViewBox()
         vb.setMouseEnabled(x=False, y=False)
         vb.invertY(True)  # row 0 at the top, as the matrix is printed
@@ -221,9 +226,14 @@ class ConfusionMatrixView(QWidget):
     def _describe(self, true: int, pred: int) -> str:
         count = int(self._counts[true, pred])
         total = int(self._counts[true].sum())
-        share = f" ({100 * count / total:.1f}% of {self._classes[true]})" if total else ""
-        noun = "image" if count == 1 else "images"
-        return f"true {self._classes[true]} → predicted {self._classes[pred]}: {count} {noun}{share}"
+        share = ""
+        if total:
+            share = self.tr(" ({share} of {true})").format(
+                share=percent(count / total), true=self._classes[true]
+            )
+        return self.tr("true {true} → predicted {predicted}: %n image(s){share}", "", count).format(
+            true=self._classes[true], predicted=self._classes[pred], share=share
+        )
 
     def _build_texts(self) -> None:
         item = self.plot.getPlotItem()
@@ -265,7 +275,7 @@ class ConfusionMatrixView(QWidget):
         for i, row in enumerate(self._texts):
             for j, text in enumerate(row):
                 value = values[i, j]
-                label = f"{value:.2f}" if self.is_normalised() else str(int(value))
+                label = number(value, 2) if self.is_normalised() else str(int(value))
                 strong = value / top > 0.55
                 key = "heat_text_light" if strong else ("heat_text_dark" if value else "heat_zero")
                 text.setText(label, color=theme.colours()[key])

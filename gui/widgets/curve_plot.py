@@ -83,7 +83,7 @@ class CurvePlot(pg.PlotWidget):
         self.setMinimumSize(220, 170)
         item = self.getPlotItem()
         item.setTitle(title, color=theme.colours()["plot_fg"], size="10pt")
-        item.setLabel("bottom", "epoch")
+        item.setLabel("bottom", self.tr("epoch"))
         item.setLabel("left", unit)
         item.showGrid(x=True, y=True, alpha=0.2)
         item.setMenuEnabled(False)
@@ -93,8 +93,8 @@ class CurvePlot(pg.PlotWidget):
             labelTextColor=theme.colours()["plot_fg"],
             brush=pg.mkBrush(theme.colour("legend_bg")),
         )
-        self.train = _curve(item, "train", TRAIN_COLOUR, "o")
-        self.val = _curve(item, "validation", VAL_COLOUR, "s")
+        self.train = _curve(item, self.tr("train"), TRAIN_COLOUR, "o")
+        self.val = _curve(item, self.tr("validation"), VAL_COLOUR, "s")
         style_plot(self)
         theme.notifier().changed.connect(self.restyle)
         self._x: list[float] = []
@@ -152,7 +152,7 @@ class RunsPlot(pg.PlotWidget):
         item = self.getPlotItem()
         item.setMenuEnabled(False)
         item.showGrid(x=True, y=True, alpha=0.2)
-        item.setLabel("bottom", "epoch")
+        item.setLabel("bottom", self.tr("epoch"))
         item.addLegend(offset=(-8, 8))
         style_plot(self)
         theme.notifier().changed.connect(self.restyle)
@@ -170,7 +170,10 @@ class RunsPlot(pg.PlotWidget):
         item = self.getPlotItem()
         item.clear()  # also empties the legend
         item.setLabel("left", label)
-        title = "validation solid, train dashed" if runs else "Select one or more runs above to compare them"
+        if runs:
+            title = self.tr("validation solid, train dashed")
+        else:
+            title = self.tr("Select one or more runs above to compare them")
         item.setTitle(title, color=theme.colours()["plot_fg"], size="9pt")
         # No runs: a title alone, not empty axes with made-up numbers.
         for axis in ("left", "bottom"):

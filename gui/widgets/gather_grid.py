@@ -73,7 +73,7 @@ class GatherGrid(QListWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.setObjectName("gatherGrid")
-        self.setAccessibleName("Pictures of the chosen class")
+        self.setAccessibleName(self.tr("Pictures of the chosen class"))
         self.setViewMode(QListView.ViewMode.IconMode)
         self.setIconSize(QSize(THUMB, THUMB))
         self.setGridSize(QSize(THUMB + 12, THUMB + 12))
@@ -89,7 +89,7 @@ class GatherGrid(QListWidget):
         for item in items:
             entry = QListWidgetItem(QIcon(_thumbnail(item)), "")
             entry.setData(ITEM_ROLE, item)
-            entry.setToolTip(item.name if isinstance(item, Path) else "pasted picture")
+            entry.setToolTip(item.name if isinstance(item, Path) else self.tr("pasted picture"))
             self.addItem(entry)
         if items:
             self.changed.emit()

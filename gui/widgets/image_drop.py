@@ -58,7 +58,7 @@ class ImageDropArea(FileDropMixin, QLabel):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.setObjectName("imageDropArea")
-        self.setAccessibleName("Image drop area")
+        self.setAccessibleName(self.tr("Image drop area"))
         self.setAcceptDrops(True)
         self.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.setMinimumSize(280, 280)
@@ -67,7 +67,7 @@ class ImageDropArea(FileDropMixin, QLabel):
 
     def show_hint(self) -> None:
         self.setPixmap(QPixmap())
-        self.setText("Drop an image file here\nor use “Open image…”")
+        self.setText(self.tr("Drop an image file here\nor use “Open image…”"))
 
     def show_file(self, path: str) -> None:
         """Show a thumbnail of ``path`` (decoded at thumbnail size, so big photos stay cheap)."""

@@ -65,7 +65,7 @@ class PreviewGrid(QWidget):
     def __init__(self, columns: int = 8, rows: int = 3, tile: int = 44, parent: QWidget | None = None):
         super().__init__(parent)
         self.setObjectName("previewGrid")
-        self.setAccessibleName("Sample images")
+        self.setAccessibleName(self.tr("Sample images"))
         self._tile = tile
         self._tiles: list[tuple[QLabel, QLabel]] = []
         grid = QGridLayout(self)

@@ -11,7 +11,7 @@ import math
 from typing import Any
 
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
@@ -23,10 +23,16 @@ from PySide6.QtWidgets import (
 )
 
 from engine.evaluation import mean_std
-from engine.formatting import number, percent
 from engine.report.style import FOLD_COLOURS
+from gui.language import number, percent
 
-COLUMNS = ("fold", "epochs", "train accuracy", "validation loss", "validation accuracy")
+COLUMNS = (  # translated where shown
+    QT_TRANSLATE_NOOP("KFoldTable", "Fold"),
+    QT_TRANSLATE_NOOP("KFoldTable", "Epochs"),
+    QT_TRANSLATE_NOOP("KFoldTable", "Train accuracy"),
+    QT_TRANSLATE_NOOP("KFoldTable", "Validation loss"),
+    QT_TRANSLATE_NOOP("KFoldTable", "Validation accuracy"),
+)
 KEYS = (None, "epochs_run", "train_acc", "val_loss", "val_acc")
 
 
@@ -45,12 +51,12 @@ class KFoldTable(QWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.setObjectName("kfoldTable")
-        self.setAccessibleName("K-Fold cross-validation results")
+        self.setAccessibleName(self.tr("K-Fold cross-validation results"))
         self._folds: list[dict[str, Any]] = []
         self._total: int | None = None
         self.titleLabel = QLabel(objectName="kfoldTitle")
         self.table = QTableWidget(0, len(COLUMNS), objectName="kfoldGrid")
-        self.table.setHorizontalHeaderLabels([c.capitalize() for c in COLUMNS])
+        self.table.setHorizontalHeaderLabels([self.tr(c) for c in COLUMNS])
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().hide()
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
@@ -112,10 +118,9 @@ class KFoldTable(QWidget):
                 self.table.setItem(r, c, item)
         self._update_title()
 
-    @staticmethod
-    def _fold_cells(f: dict[str, Any]) -> list[str]:
+    def _fold_cells(self, f: dict[str, Any]) -> list[str]:
         return [
-            f"Fold {f['fold']}",
+            self.tr("Fold {n}").format(n=f["fold"]),
             str(f.get("epochs_run", "–")),
             percent(f.get("train_acc"), 2),
             number(f.get("val_loss")),
@@ -126,25 +131,31 @@ class KFoldTable(QWidget):
         s = self.summary()
         (ta, tas), (vl, vls), (va, vas) = s["train_acc"], s["val_loss"], s["val_acc"]
         return [
-            "Mean ± std",
+            self.tr("Mean ± std"),
             "",
-            f"{percent(ta, 2)} ± {100 * tas:.2f}",
-            f"{number(vl)} ± {vls:.4f}",
-            f"{percent(va, 2)} ± {100 * vas:.2f}",
+            f"{percent(ta, 2)} ± {number(100 * tas, 2)}",
+            f"{number(vl)} ± {number(vls, 4)}",
+            f"{percent(va, 2)} ± {number(100 * vas, 2)}",
         ]
 
     def _update_title(self) -> None:
         total = self._total
         done = len(self._folds)
         if not done:
-            text = (
-                f"K-Fold cross-validation: {total} folds, none finished yet" if total else "No K-Fold run yet"
-            )
+            if total:
+                text = self.tr("K-Fold cross-validation: {k} folds, none finished yet").format(k=total)
+            else:
+                text = self.tr("No K-Fold run yet")
         else:
             va, vas = self.summary()["val_acc"]
-            of = f" of {total}" if total else ""
-            accuracy = f"validation accuracy {percent(va, 2)} ± {100 * vas:.2f}"
-            text = f"K-Fold cross-validation: {done}{of} folds · {accuracy}"
+            accuracy = self.tr("validation accuracy {mean} ± {std}").format(
+                mean=percent(va, 2), std=number(100 * vas, 2)
+            )
+            if total:
+                text = self.tr("K-Fold cross-validation: {done} of {k} folds · {accuracy}")
+            else:
+                text = self.tr("K-Fold cross-validation: {done} folds · {accuracy}")
+            text = text.format(done=done, k=total, accuracy=accuracy)
         self.titleLabel.setText(text)
 
 
@@ -209,7 +220,8 @@ class FoldCurves:
     def _new_curve(self, fold: int) -> pg.PlotDataItem:
         colour = self.colour(fold)
         pen = pg.mkPen(colour, width=2, style=Qt.PenStyle.DashLine if self.dashed else Qt.PenStyle.SolidLine)
-        name = f"fold {fold}" + (f" {self.label}" if self.label else "")
+        name = QCoreApplication.translate("kfold_view", "fold {n}").format(n=fold)
+        name += f" {self.label}" if self.label else ""
         return self.plot.plot(
             [], [], name=name, pen=pen, symbol="o", symbolSize=5, symbolBrush=colour, symbolPen=None
         )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Slot
+from PySide6.QtCore import QSize, Slot
 from PySide6.QtWidgets import QWidget
 
 from gui import theme
@@ -26,7 +26,7 @@ class ProbabilityPlot(pg.PlotWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent=parent, background=theme.colours()["plot_bg"])
         self.setObjectName("probabilityPlot")
-        self.setAccessibleName("Class probabilities")
+        self.setAccessibleName(self.tr("Class probabilities"))
         self.setMinimumSize(300, 200)
         item = self.getPlotItem()
         item.setMenuEnabled(False)
@@ -46,6 +46,11 @@ class ProbabilityPlot(pg.PlotWidget):
         style_plot(self)
         self.show_probabilities(self.values)
 
+    def sizeHint(self) -> QSize:  # noqa: N802 - Qt's name
+        # pyqtgraph asks for 640x480, which made Try it taller than a 720-px screen; the bars take
+        # the room their column has (they stretch), so ask for no more than the minimum.
+        return self.minimumSize()
+
     def set_classes(self, classes: list[str]) -> None:
         """Lay the axes out for these class names (call when the model changes)."""
         self.classes = [str(c) for c in classes]
@@ -53,7 +58,7 @@ class ProbabilityPlot(pg.PlotWidget):
         self.vertical = n <= MAX_VERTICAL and all(len(c) <= 3 for c in self.classes)
         item = self.getPlotItem()
         value_axis, class_axis = ("left", "bottom") if self.vertical else ("bottom", "left")
-        item.setLabel(value_axis, "probability")
+        item.setLabel(value_axis, self.tr("probability"))
         item.setLabel(class_axis, "")
         item.showGrid(x=not self.vertical, y=self.vertical, alpha=0.2)
         item.getAxis(value_axis).setTicks([PERCENT_TICKS, []])

@@ -1,0 +1,43 @@
+"""The window's panels, built once PyTorch is loaded (``MainWindow.build_panels`` imports this).
+
+Importing this module imports every panel and with them the engine; ``gui.main_window`` defers it
+so the window can show before PyTorch has loaded (``gui.panels.window_loading``).
+"""
+
+from __future__ import annotations
+
+from gui.panels.data_panel import DataPanel
+from gui.panels.evaluation_panel import EvaluationPanel
+from gui.panels.finetune_panel import FineTunePanel
+from gui.panels.inference_panel import InferencePanel
+from gui.panels.model_panel import ModelPanel
+from gui.panels.runs_library import connect_library
+from gui.panels.runs_panel import RunsPanel
+from gui.panels.training_panel import TrainingPanel
+from gui.panels.window_links import LayerLinks
+
+__all__ = ["connect_library", "connect_panels", "make_panels"]
+
+
+def make_panels(window, models_dir) -> None:
+    """Create the panels as attributes of ``window`` (``data_panel``, ``model_panel``, …)."""
+    window.data_panel = DataPanel()
+    window.model_panel = ModelPanel()
+    window.training_panel = TrainingPanel(models_dir)
+    window.finetune_panel = FineTunePanel(models_dir)
+    window.evaluation_panel = EvaluationPanel()
+    window.runs_panel = RunsPanel()
+    window.inference_panel = InferencePanel(models_dir)
+
+
+def connect_panels(window) -> None:
+    """What one panel tells another: runs and models to Evaluate, Runs and Try it; Layers links."""
+    evaluation, runs, inference = window.evaluation_panel, window.runs_panel, window.inference_panel
+    window.layerLinks = LayerLinks(window)  # the Layers tab follows the Data and Model forms
+    window.runFinished.connect(evaluation.show_run)
+    window.runFinished.connect(runs.add_result)
+    window.modelLoaded.connect(evaluation.set_model)
+    window.modelLoaded.connect(runs.add_checkpoint)
+    window.dataLoaded.connect(evaluation.set_data)
+    window.modelChanged.connect(inference.use_source)
+    window.training_panel.modelSaved.connect(inference.on_model_saved)

@@ -1,0 +1,166 @@
+<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE TS>
+<TS version="2.1" language="en">
+<context>
+    <name>ConfusionMatrixView</name>
+    <message numerus="yes">
+        <source>true {true} → predicted {predicted}: %n image(s){share}</source>
+        <translation>
+            <numerusform>true {true} → predicted {predicted}: %n image{share}</numerusform>
+            <numerusform>true {true} → predicted {predicted}: %n images{share}</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
+    <name>DataPanel</name>
+    <message numerus="yes">
+        <source>{dataset}: %n image(s), {classes} classes</source>
+        <translation>
+            <numerusform>{dataset}: %n image, {classes} classes</numerusform>
+            <numerusform>{dataset}: %n images, {classes} classes</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
+    <name>DatasetSaver</name>
+    <message numerus="yes">
+        <source>Saved as “{label}”. {folder} now holds %n drawing(s) ({counts}). Train on it by choosing this image folder as the data.</source>
+        <translation>
+            <numerusform>Saved as “{label}”. {folder} now holds %n drawing ({counts}). Train on it by choosing this image folder as the data.</numerusform>
+            <numerusform>Saved as “{label}”. {folder} now holds %n drawings ({counts}). Train on it by choosing this image folder as the data.</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
+    <name>EvaluationPanel</name>
+    <message numerus="yes">
+        <source>Test accuracy {accuracy} · macro F1 {f1} · %n image(s)</source>
+        <translation>
+            <numerusform>Test accuracy {accuracy} · macro F1 {f1} · %n image</numerusform>
+            <numerusform>Test accuracy {accuracy} · macro F1 {f1} · %n images</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
+    <name>EvaluationResults</name>
+    <message numerus="yes">
+        <source>%n test image(s): {title}{more}, lowest probability of the true class first.</source>
+        <translation>
+            <numerusform>%n test image: {title}{more}, lowest probability of the true class first.</numerusform>
+            <numerusform>%n test images: {title}{more}, lowest probability of the true class first.</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n image(s): {title}</source>
+        <translation>
+            <numerusform>%n image: {title}</numerusform>
+            <numerusform>%n images: {title}</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>{true} → {predicted}: %n image(s)</source>
+        <translation>
+            <numerusform>{true} → {predicted}: %n image</numerusform>
+            <numerusform>{true} → {predicted}: %n images</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n misclassified test image(s){more}, sorted by loss (how little probability the true class got), highest first: often mislabelled or truly ambiguous. p is the probability of the wrong answer.</source>
+        <translation>
+            <numerusform>%n misclassified test image{more}, sorted by loss (how little probability the true class got), highest first: often mislabelled or truly ambiguous. p is the probability of the wrong answer.</numerusform>
+            <numerusform>%n misclassified test images{more}, sorted by loss (how little probability the true class got), highest first: often mislabelled or truly ambiguous. p is the probability of the wrong answer.</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
+    <name>GatherDialog</name>
+    <message numerus="yes">
+        <source>{name}: %n image(s)</source>
+        <translation>
+            <numerusform>{name}: %n image</numerusform>
+            <numerusform>{name}: %n images</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
+    <name>ProcessRun</name>
+    <message numerus="yes">
+        <source>Running on %n process(es) in {folder}</source>
+        <translation>
+            <numerusform>Running on %n process in {folder}</numerusform>
+            <numerusform>Running on %n processes in {folder}</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
+    <name>RunsLibraryBar</name>
+    <message numerus="yes">
+        <source>Runs: %n saved run(s) found on disk</source>
+        <translation>
+            <numerusform>Runs: %n saved run found on disk</numerusform>
+            <numerusform>Runs: %n saved runs found on disk</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>Delete %n run folder(s) from disk: {names}?
+Their models and files cannot be recovered.</source>
+        <translation>
+            <numerusform>Delete %n run folder from disk: {names}?
+Their models and files cannot be recovered.</numerusform>
+            <numerusform>Delete %n run folders from disk: {names}?
+Their models and files cannot be recovered.</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>Deleted %n run folder(s)</source>
+        <translation>
+            <numerusform>Deleted %n run folder</numerusform>
+            <numerusform>Deleted %n run folders</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
+    <name>RunsPanel</name>
+    <message numerus="yes">
+        <source>Added %n saved run(s) to the comparison</source>
+        <translation>
+            <numerusform>Added %n saved run to the comparison</numerusform>
+            <numerusform>Added %n saved runs to the comparison</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
+    <name>TrainingPanel</name>
+    <message numerus="yes">
+        <source>Training {model} on {dataset}: %n epoch(s), batch size {batch}, {optimizer} at learning rate {lr}</source>
+        <translation>
+            <numerusform>Training {model} on {dataset}: %n epoch, batch size {batch}, {optimizer} at learning rate {lr}</numerusform>
+            <numerusform>Training {model} on {dataset}: %n epochs, batch size {batch}, {optimizer} at learning rate {lr}</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>Ended after %n good epoch(s) ({took}){test}</source>
+        <translation>
+            <numerusform>Ended after %n good epoch ({took}){test}</numerusform>
+            <numerusform>Ended after %n good epochs ({took}){test}</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>Stopped after %n epoch(s) ({took}){test}</source>
+        <translation>
+            <numerusform>Stopped after %n epoch ({took}){test}</numerusform>
+            <numerusform>Stopped after %n epochs ({took}){test}</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
+    <name>WebcamDialog</name>
+    <message numerus="yes">
+        <source>%n picture(s) taken</source>
+        <translation>
+            <numerusform>%n picture taken</numerusform>
+            <numerusform>%n pictures taken</numerusform>
+        </translation>
+    </message>
+</context>
+</TS>
