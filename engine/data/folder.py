@@ -14,6 +14,7 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import torch
@@ -236,19 +237,8 @@ def load_folder(path: Path, image_size: int | None, name: str, resize: int | Non
         The folder is missing, has no class folders, fewer than two usable classes, no images, or
         mixes split folders and class folders.
     """
-    classes, roles, parts_files, layout = _folder_layout(path)
-    # A folder the canvas grew ("Add to dataset") holds drawn digits: frame them as MNIST was made,
-    # so a model trained on them shares the input spec and preparation of every digit model.
-    digits = (path / DIGIT_MARKER).is_file()
-    entries = [
-        (f, label, part)
-        for part, files in enumerate(parts_files)
-        for label, c in enumerate(classes)
-        for f in files[c]
-    ]
-    good, skipped = _probe_all(path, entries, len(classes))
-    size = 28 if digits else image_size or _common_side([wh for _, (_, wh) in good])
-    resize = None if digits or image_size is None else resize
+    probe = probe_folder(path, image_size, resize)
+    classes, roles, parts_files, layout, good, skipped, size, digits, resize = probe
     read = _read_digit if digits else (lambda f: _read(f, size, resize))
     arrays = _read_all([e[0] for e, _ in good], read)
     decoded = []
@@ -269,6 +259,44 @@ def load_folder(path: Path, image_size: int | None, name: str, resize: int | Non
         data.spec = replace(data.spec, resize=resize)
     data.layout, data.warnings = layout, warnings
     return data
+
+
+class FolderProbe(NamedTuple):
+    """What a folder holds before any picture is decoded: its classes, files and their headers."""
+
+    classes: list[str]
+    roles: list[str]
+    parts_files: list
+    layout: str
+    good: list  # ((file, label, part), (mode, (width, height))) of files whose header reads
+    skipped: list[tuple[str, str]]
+    size: int  # the side every picture is read at
+    digits: bool  # drawn digits (``DIGIT_MARKER``), framed like MNIST
+    resize: int | None  # shorter side before the centre crop, None for a plain resize
+
+
+def probe_folder(path: Path, image_size: int | None, resize: int | None = None) -> FolderProbe:
+    """List ``path``'s classes and files and read their headers: the first step of both loaders.
+
+    Raises
+    ------
+    DatasetError
+        As ``load_folder``: missing folder, no class folders, mixed layouts.
+    """
+    classes, roles, parts_files, layout = _folder_layout(path)
+    # A folder the canvas grew ("Add to dataset") holds drawn digits: frame them as MNIST was made,
+    # so a model trained on them shares the input spec and preparation of every digit model.
+    digits = (path / DIGIT_MARKER).is_file()
+    entries = [
+        (f, label, part)
+        for part, files in enumerate(parts_files)
+        for label, c in enumerate(classes)
+        for f in files[c]
+    ]
+    good, skipped = _probe_all(path, entries, len(classes))
+    size = 28 if digits else image_size or _common_side([wh for _, (_, wh) in good])
+    resize = None if digits or image_size is None else resize
+    return FolderProbe(classes, roles, parts_files, layout, good, skipped, size, digits, resize)
 
 
 def _drop_empty_classes(path: Path, classes: list[str], parts: list) -> tuple[list[str], list, list[str]]:

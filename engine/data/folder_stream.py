@@ -18,15 +18,7 @@ import numpy as np
 import torch
 
 from engine.data.decode import GRAY_MODES
-from engine.data.folder import (
-    DIGIT_MARKER,
-    _common_side,
-    _drop_empty_classes,
-    _folder_layout,
-    _pool_stats,
-    _probe_all,
-    load_folder,
-)
+from engine.data.folder import _drop_empty_classes, _pool_stats, load_folder, probe_folder
 from engine.data.memory import available_memory
 from engine.data.stream import FileImages, LazyImages, decoded_folder, image_batches
 from engine.data.types import ImageData, InputSpec
@@ -61,19 +53,11 @@ class FolderPlan:
 
 def plan_folder(path: Path, image_size: int | None, resize: int | None = None) -> FolderPlan:
     """List ``path``'s classes and files and read their headers (``folder.load_folder``'s rules)."""
-    classes, roles, parts_files, layout = _folder_layout(path)
-    digits = (path / DIGIT_MARKER).is_file()
-    entries = [
-        (f, label, part)
-        for part, files in enumerate(parts_files)
-        for label, c in enumerate(classes)
-        for f in files[c]
-    ]
-    good, skipped = _probe_all(path, entries, len(classes))
-    size = 28 if digits else image_size or _common_side([wh for _, (_, wh) in good])
+    classes, roles, _parts, layout, good, skipped, size, digits, resize = probe_folder(
+        path, image_size, resize
+    )
     # As the memory path decides after decoding: colour when any file is (grey modes per decode).
     channels = 1 if digits or all(mode in GRAY_MODES for _, (mode, _) in good) else 3
-    resize = None if digits or image_size is None else resize
     return FolderPlan(path, classes, roles, layout, good, skipped, size, channels, digits, resize)
 
 
