@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from html import escape
 from typing import Any
 
-from engine.i18n import _, ngettext
+from engine.i18n import _, language, ngettext
 
 MISSING = "–"
 
@@ -24,8 +24,14 @@ def finite(value: Any) -> bool:
 
 
 def percent(value: Any, digits: int = 1) -> str:
-    """A fraction as a percentage: ``percent(0.9734)`` -> '97.3%', ``percent(0.9734, 2)`` -> '97.34%'."""
-    return f"{100 * value:.{digits}f}%" if finite(value) else MISSING
+    """A fraction as a percentage: ``percent(0.9734)`` -> '97.3%', ``percent(0.9734, 2)`` -> '97.34%'.
+
+    In Spanish (``engine.i18n.language()``) as Spanish writes it and the window shows it: '97,3 %'.
+    """
+    if not finite(value):
+        return MISSING
+    text = f"{100 * value:.{digits}f}"
+    return f"{text.replace('.', ',')} %" if language() == "es" else f"{text}%"
 
 
 def number(value: Any, digits: int = 4) -> str:

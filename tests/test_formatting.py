@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from engine import i18n
 from engine.formatting import dataset_name, duration, finite, model_line, number, percent
 
 
@@ -53,3 +54,11 @@ def test_model_line_plain_and_as_escaped_rich_text():
         "8 classes (0, 1, 2, 3, 4, 5 … (+2)) · input 1×28×28 · digit framing"
     )
     assert model_line({}) == "? · 0 classes" and dataset_name(None) == "?"
+
+
+def test_percent_in_spanish_has_a_decimal_comma(monkeypatch):
+    """The CLI's and the report's percentages read as the Spanish window shows them."""
+    monkeypatch.setattr(i18n, "_chosen", ["es"])
+    assert percent(0.9734) == "97,3 %" and percent(None) == "–"
+    monkeypatch.setattr(i18n, "_chosen", ["en"])
+    assert percent(0.9734) == "97.3%"
