@@ -122,11 +122,10 @@ def launch_train(argv: list[str], n: int, device: str) -> int:
     if code and stopped:
         return 128 + int(stopped[0])  # stopped as asked (torchrun itself exits 1 on a signal)
     if code:
-        print(
-            f"error: the run on {n} processes failed (exit status {code}); the failing process's "
-            "message is above",
-            file=sys.stderr,
+        failed = _(
+            "the run on {n} processes failed (exit status {code}); the failing process's message is above"
         )
+        print("error: " + failed.format(n=n, code=code), file=sys.stderr)
     return code
 
 
