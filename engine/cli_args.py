@@ -47,7 +47,10 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--data-dir", help=_("folder holding downloaded datasets"))
     add_loader_options(ev)
     ev.add_argument(
-        "--device", choices=DEVICES, default="auto", help=_("where to compute (default auto: a GPU if any)")
+        "--device",
+        choices=DEVICES,
+        default=TrainConfig.device,
+        help=_("where to compute (default %(default)s: a GPU if any)"),
     )
     ev.add_argument(
         "--precision", choices=PRECISIONS, help=_("default: the precision the model was trained in")
@@ -108,10 +111,14 @@ def add_process_options(tr: argparse.ArgumentParser) -> None:
 def add_run_options(tr: argparse.ArgumentParser) -> None:
     """The options of a run (``train``; ``lr-find`` takes the same, to test the same run)."""
     tr.add_argument(
-        "--dataset", default="digits", help=_("the data: {choices}").format(choices=datasets.usage())
+        "--dataset",
+        default=DataConfig.dataset,
+        help=_("the data: {choices}").format(choices=datasets.usage()),
     )
     tr.add_argument(
-        "--data-dir", default="data", help=_("folder holding downloaded datasets (default ./data)")
+        "--data-dir",
+        default=DataConfig.data_dir,
+        help=_("folder holding downloaded datasets (default %(default)s)"),
     )
     tr.add_argument("--download", action="store_true", help=_("download the dataset if it is missing"))
     tr.add_argument(
@@ -124,7 +131,10 @@ def add_run_options(tr: argparse.ArgumentParser) -> None:
     )
     add_loader_options(tr)
     tr.add_argument(
-        "--model", default="cnn", choices=architectures.keys(), help=_("the architecture (default cnn)")
+        "--model",
+        default=ModelConfig.arch,
+        choices=architectures.keys(),
+        help=_("the architecture (default %(default)s)"),
     )
     tr.add_argument(
         "--pretrained", action="store_true", help=_("start from ImageNet weights in the torch cache")
@@ -148,59 +158,84 @@ def add_run_options(tr: argparse.ArgumentParser) -> None:
     tr.add_argument(
         "--finetune-lr-factor",
         type=float,
-        default=0.1,
-        help=_("learning rate of the second fine-tuning phase, as a factor of --lr (default 0.1)"),
+        default=TrainConfig.finetune_lr_factor,
+        help=_("learning rate of the second fine-tuning phase, as a factor of --lr (default %(default)s)"),
     )
     tr.add_argument(
         "--backbone-lr-factor",
         type=float,
-        default=1.0,
-        help=_("learning rate of the pretrained backbone, as a factor of the head's (default 1.0)"),
+        default=TrainConfig.backbone_lr_factor,
+        help=_("learning rate of the pretrained backbone, as a factor of the head's (default %(default)s)"),
     )
     tr.add_argument(
         "--epochs",
         type=positive_int,
-        default=5,
-        help=_("number of epochs: passes over the training data (default 5)"),
+        default=TrainConfig.epochs,
+        help=_("number of epochs: passes over the training data (default %(default)s)"),
     )
     tr.add_argument(
         "--batch-size",
         type=positive_int,
-        default=64,
+        default=TrainConfig.batch_size,
         help=(
             _(
-                "images per optimizer step (default 64); the GLOBAL batch: on N processes (--devices N or "
-                "torchrun) each takes batch-size/N, so the steps and loss match one process"
+                "images per optimizer step (default %(default)s); the GLOBAL batch: on N processes "
+                "(--devices N or torchrun) each takes batch-size/N, so the steps and loss match one process"
             )
         ),
     )
-    tr.add_argument("--lr", type=float, default=1e-3, help=_("learning rate (default 0.001)"))
+    tr.add_argument("--lr", type=float, default=TrainConfig.lr, help=_("learning rate (default %(default)s)"))
     tr.add_argument(
-        "--weight-decay", type=float, default=0.0, help=_("weight decay, L2 regularisation (default 0)")
+        "--weight-decay",
+        type=float,
+        default=TrainConfig.weight_decay,
+        help=_("weight decay, L2 regularisation (default %(default)s)"),
     )
-    tr.add_argument("--optimizer", choices=OPTIMIZERS, default="adam", help=_("the optimizer (default adam)"))
+    tr.add_argument(
+        "--momentum", type=float, default=TrainConfig.momentum, help=_("SGD's momentum (default %(default)s)")
+    )
+    tr.add_argument(
+        "--label-smoothing",
+        type=float,
+        default=TrainConfig.label_smoothing,
+        help=_(
+            "label smoothing: the share of each target spread over the other classes, 0-1 "
+            "(default %(default)s)"
+        ),
+    )
+    tr.add_argument(
+        "--optimizer",
+        choices=OPTIMIZERS,
+        default=TrainConfig.optimizer,
+        help=_("the optimizer (default %(default)s)"),
+    )
     tr.add_argument(
         "--schedule",
         choices=SCHEDULES,
-        default="none",
-        help=_("learning-rate schedule over the epochs (default none)"),
+        default=TrainConfig.schedule,
+        help=_("learning-rate schedule over the epochs (default %(default)s)"),
     )
     tr.add_argument(
         "--val-split",
         type=float,
-        default=0.2,
-        help=_("share of the training data kept for validation (default 0.2)"),
+        default=DataConfig.val_split,
+        help=_("share of the training data kept for validation (default %(default)s)"),
     )
     tr.add_argument(
         "--seed",
         type=int,
-        default=0,
-        help=_("random seed: the same seed, the same split and run (default 0)"),
+        default=TrainConfig.seed,
+        help=_("random seed: the same seed, the same split and run (default %(default)s)"),
     )
     tr.add_argument(
-        "--device", choices=DEVICES, default="auto", help=_("where to compute (default auto: a GPU if any)")
+        "--device",
+        choices=DEVICES,
+        default=TrainConfig.device,
+        help=_("where to compute (default %(default)s: a GPU if any)"),
     )
-    tr.add_argument("--precision", choices=PRECISIONS, default="auto", help=gettext(PRECISION_HELP))
+    tr.add_argument(
+        "--precision", choices=PRECISIONS, default=TrainConfig.precision, help=gettext(PRECISION_HELP)
+    )
     tr.add_argument(
         "--augment", action="store_true", help=_("random shifts/rotations (and flips for photos)")
     )
@@ -221,7 +256,7 @@ def add_loader_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--loader",
         choices=LOADERS,
-        default="auto",
+        default=DataConfig.loader,
         help=_(
             "image folders: memory (decoded once, held in memory), stream (decoded from disk batch by "
             "batch in worker processes) or auto (default: memory when the pixels fit comfortably)"
@@ -258,6 +293,8 @@ def configs_from_args(args: argparse.Namespace) -> tuple[DataConfig, ModelConfig
         optimizer=args.optimizer,
         lr=args.lr,
         weight_decay=args.weight_decay,
+        momentum=args.momentum,
+        label_smoothing=args.label_smoothing,
         epochs=args.epochs,
         batch_size=args.batch_size,
         schedule=args.schedule,
@@ -315,6 +352,8 @@ COMMAND_OPTIONS = (
     ("--batch-size", "train", "batch_size", "value"),
     ("--lr", "train", "lr", "value"),
     ("--weight-decay", "train", "weight_decay", "value"),
+    ("--momentum", "train", "momentum", "value"),
+    ("--label-smoothing", "train", "label_smoothing", "value"),
     ("--optimizer", "train", "optimizer", "value"),
     ("--schedule", "train", "schedule", "value"),
     ("--seed", "train", "seed", "value"),
@@ -323,7 +362,7 @@ COMMAND_OPTIONS = (
     ("--kfold", "train", "kfold", "value"),
 )
 # Fields with no option of their own: a value other than the default cannot travel as a command.
-UNSAID = {"data": ("resize",), "model": (), "train": ("momentum", "label_smoothing")}
+UNSAID = {"data": ("resize",), "model": (), "train": ()}
 
 
 def train_arguments(data_cfg: DataConfig, model_cfg: ModelConfig, train_cfg: TrainConfig) -> list[str]:

@@ -220,13 +220,14 @@ def test_a_configuration_travels_as_a_command_and_back(tmp_path):
             ModelConfig(arch="cnn", init_checkpoint="models/x y.pt", frozen=("features",)),
             TrainConfig(unfreeze_after=2, unfreeze=("features",), finetune_lr_factor=0.05, kfold=3),
         ),
+        (DataConfig(), ModelConfig(), TrainConfig(optimizer="sgd", momentum=0.8, label_smoothing=0.1)),
     ]
     for cfgs in configs:
         assert round_trip(*cfgs) == cfgs
     with pytest.raises(ValueError, match="seed"):
         train_arguments(DataConfig(seed=1), ModelConfig(), TrainConfig(seed=2))
-    with pytest.raises(ValueError, match="label_smoothing"):
-        train_arguments(DataConfig(), ModelConfig(), TrainConfig(label_smoothing=0.1))
+    with pytest.raises(ValueError, match="resize = 32 has no command-line option"):
+        train_arguments(DataConfig(image_size=24, resize=32), ModelConfig(), TrainConfig())
 
 
 def test_event_lines_are_strict_json():
