@@ -17,9 +17,9 @@ from torch import nn
 
 from gui.main_window import MainWindow
 from gui.tasks import Task
+from tests.helpers_gui import RUN_TIMEOUT, open_window
 
 TIMEOUT = 5000
-RUN_TIMEOUT = 120_000
 CPU_OOM = "DefaultCPUAllocator: can't allocate memory: you tried to allocate 34359738368 bytes."
 
 
@@ -45,14 +45,7 @@ def test_tasks_classify_like_the_command_line(qtbot, tmp_path):
 
 
 def make_window(qtbot, tmp_path) -> MainWindow:
-    window = MainWindow(models_dir=tmp_path / "models")
-    qtbot.addWidget(window)
-    window.show()
-    m = window.model_panel
-    m.modelCombo.setCurrentIndex(m.modelCombo.findData("mlp"))
-    m.epochsSpin.setValue(1)
-    qtbot.waitUntil(window.is_idle, timeout=RUN_TIMEOUT)
-    return window
+    return open_window(qtbot, tmp_path, epochs=1)
 
 
 def test_out_of_memory_in_a_window_run_is_a_message(qtbot, tmp_path, monkeypatch):

@@ -39,11 +39,11 @@ from engine.data import registry as datasets
 from engine.i18n import gettext
 from engine.models import registry as architectures
 from gui import language
+from tests.helpers_gui import RUN_TIMEOUT, open_window
 from tools import translations
 
 ROOT = Path(__file__).resolve().parent.parent
 TS = translations.TS_DIR / "taller_es.ts"
-RUN_TIMEOUT = 120_000
 WORD = re.compile(r"[A-Za-zÀ-ÿ][A-Za-zÀ-ÿ'’]+")
 # Words the issue names, and English glue words: never Spanish, whatever the catalogue holds.
 ALWAYS_ENGLISH = {
@@ -190,15 +190,7 @@ def spanish(qtbot):
 
 
 def test_the_spanish_window_shows_no_english_on_any_tab(qtbot, tmp_path, spanish):
-    from gui.main_window import MainWindow  # deferred: torch and every panel
-
-    window = MainWindow(models_dir=tmp_path / "models")
-    qtbot.addWidget(window)
-    window.show()
-    m = window.model_panel
-    m.modelCombo.setCurrentIndex(m.modelCombo.findData("mlp"))
-    m.epochsSpin.setValue(1)
-    qtbot.waitUntil(window.is_idle, timeout=RUN_TIMEOUT)
+    window = open_window(qtbot, tmp_path, epochs=1)
     with qtbot.waitSignal(window.runFinished, timeout=RUN_TIMEOUT):
         window.training_panel.trainButton.click()  # the tabs after a run show the most text
     qtbot.waitUntil(window.is_idle, timeout=RUN_TIMEOUT)

@@ -10,21 +10,14 @@ from PySide6.QtGui import QGuiApplication
 
 from engine.cli_args import build_parser, configs_from_args
 from gui.main_window import MainWindow
+from tests.helpers_gui import open_window
 
 LEFT = Qt.MouseButton.LeftButton
 CHILD_TIMEOUT = 300_000  # torchrun and two processes importing torch on a shared 2-core machine
 
 
 def make_window(qtbot, tmp_path, epochs: int) -> MainWindow:
-    window = MainWindow(models_dir=tmp_path / "models")
-    qtbot.addWidget(window)
-    window.show()
-    m = window.model_panel
-    m.modelCombo.setCurrentIndex(m.modelCombo.findData("mlp"))
-    m.epochsSpin.setValue(epochs)
-    m.batchSizeSpin.setValue(32)
-    qtbot.waitUntil(window.is_idle, timeout=CHILD_TIMEOUT)
-    return window
+    return open_window(qtbot, tmp_path, epochs=epochs, batch_size=32, timeout=CHILD_TIMEOUT)
 
 
 def test_copy_as_command_puts_the_forms_on_the_clipboard(qtbot, tmp_path):

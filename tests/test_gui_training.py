@@ -8,22 +8,13 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog
 
 from gui.main_window import MainWindow
+from tests.helpers_gui import RUN_TIMEOUT, open_window
 
 LEFT = Qt.MouseButton.LeftButton
-RUN_TIMEOUT = 120_000  # a shared 2-core machine; a 2-epoch MLP on digits takes a few seconds
 
 
 def make_window(qtbot, tmp_path, arch="mlp", epochs=2, batch_size=32) -> MainWindow:
-    window = MainWindow(models_dir=tmp_path / "models")
-    qtbot.addWidget(window)
-    window.show()
-    m = window.model_panel
-    m.modelCombo.setCurrentIndex(m.modelCombo.findData(arch))
-    m.epochsSpin.setValue(epochs)
-    m.batchSizeSpin.setValue(batch_size)
-    # Let the preview finish loading, so the run reuses its data instead of loading it again.
-    qtbot.waitUntil(window.is_idle, timeout=RUN_TIMEOUT)
-    return window
+    return open_window(qtbot, tmp_path, arch, epochs, batch_size)
 
 
 def curve_points(plot) -> list[int]:
