@@ -15,9 +15,12 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import signal
 import subprocess
 import sys
+import threading
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -27,6 +30,8 @@ from engine.errors import CliError
 from engine.i18n import _
 
 ENGINE_ROOT = Path(__file__).resolve().parent.parent  # the folder that holds the engine package
+# torchrun's own log lines ("W1202 06:49:37.619000 28547 .../elastic/agent/server/api.py:753] ...").
+TORCHRUN_LOG = re.compile(r"^[DIWEF]\d{4} [\d:.]+ \d+ .*torch[/\\]distributed[/\\]")
 
 
 def strip_devices(argv: list[str]) -> list[str]:
@@ -95,8 +100,18 @@ def child_environment(n: int, cuda: bool) -> dict[str, str]:
 def launch_train(argv: list[str], n: int, device: str) -> int:
     """Run ``train`` on ``n`` local processes; returns the exit status to leave with."""
     check_devices(n, device)
-    child = subprocess.Popen(torchrun_command(argv, n), env=child_environment(n, uses_cuda(device)))
+    child = subprocess.Popen(
+        torchrun_command(argv, n),
+        env=child_environment(n, uses_cuda(device)),
+        stderr=subprocess.PIPE,
+        text=True,
+        encoding="utf-8",
+        errors="replace",
+    )
     stopped: list[int] = []
+    # The ranks' own messages pass through as they come; see pass_errors for what is left out.
+    pump = threading.Thread(target=pass_errors, args=(child.stderr, sys.stderr, stopped), daemon=True)
+    pump.start()
 
     def forward(signum, _frame):
         stopped.append(signum)
@@ -114,6 +129,7 @@ def launch_train(argv: list[str], n: int, device: str) -> int:
             pass
     try:
         code = child.wait()
+        pump.join()
     finally:
         for sig, old in previous.items():
             signal.signal(sig, old)
@@ -127,6 +143,32 @@ def launch_train(argv: list[str], n: int, device: str) -> int:
         )
         print("error: " + failed.format(n=n, code=code), file=sys.stderr)
     return code
+
+
+def pass_errors(lines: Iterable[str], out: TextIO, stopped: list[int]) -> None:
+    """Copy the child's standard error to ``out``, less torchrun's noise about a stop that was asked for.
+
+    Once ``stopped`` holds a signal (Ctrl+C, the window's Stop), torchrun logs that it got it and
+    ends with a traceback of its own ``SignalException``, while the ranks stop cleanly and rank 0
+    says where the run was saved: a user would take the traceback for a crash. Only that traceback
+    and torchrun's log lines are left out, and only after a stop; any other traceback passes whole.
+    """
+    held: list[str] = []
+    for line in lines:
+        if held:
+            held.append(line)
+            if line[:1] not in (" ", "\t", "\n", ""):  # the exception's own line ends the traceback
+                if "SignalException" not in line:
+                    out.writelines(held)
+                    out.flush()
+                held = []
+            continue
+        if stopped and line.startswith("Traceback (most recent call last):"):
+            held.append(line)
+        elif not (stopped and TORCHRUN_LOG.match(line)):
+            out.write(line)
+            out.flush()
+    out.writelines(held)  # a traceback cut short: shown as it is
 
 
 class JsonEvents:

@@ -24,6 +24,7 @@ from engine.errors import CliError
 from engine.files import write_set
 from engine.i18n import _
 from engine.report.exports import write_metrics
+from engine.train import distributed
 from engine.train.run import RunResult
 from engine.train.runs import LAST
 
@@ -45,11 +46,15 @@ def stop_on_signals(stop: threading.Event) -> Iterator[list[int]]:
             raise KeyboardInterrupt
         received.append(signum)
         stop.set()
-        print(
-            "\nstopping after the current batch; finished epochs will be saved (Ctrl+C again: quit now)",
-            file=sys.stderr,
-            flush=True,
-        )
+        if distributed.is_main():  # under torchrun every rank gets the signal: one line, not one each
+            print(
+                "\n"
+                + _(
+                    "stopping after the current batch; finished epochs will be saved (Ctrl+C again: quit now)"
+                ),
+                file=sys.stderr,
+                flush=True,
+            )
 
     previous = {}
     for sig in STOP_SIGNALS:

@@ -1,7 +1,7 @@
 """One run on two processes (torchrun, DDP over gloo on loopback): real subprocesses, tiny data.
 
-Three launches share the assertions (torchrun start-up costs seconds): a ``main.py train`` run on
-two processes stopped with SIGTERM after its first epoch, its ``--resume`` through ``--devices 2``,
+Three launches share the assertions (torchrun start-up costs seconds): a ``main.py train --devices
+2`` run stopped with Ctrl+C after its first epoch, its ``--resume`` through ``--devices 2``,
 and ``tests/ddp_worker.py`` (weights and shards of each rank, then a rank that raises), started
 beside the first. The reference is the same run in this process with a one-process gloo group.
 """
@@ -28,12 +28,14 @@ from engine.cli import main as cli_main
 from engine.cli_args import build_parser, configs_from_args, train_arguments
 from engine.config import DataConfig, ModelConfig, TrainConfig
 from engine.errors import TrainingError
-from engine.launcher import JsonEvents, strip_devices
+from engine.launcher import JsonEvents, pass_errors, strip_devices
 from engine.train import distributed
 from engine.train.run import run
 from tests.ddp_worker import no_dropout
 
 ROOT = Path(__file__).resolve().parent.parent
+CTRL_C = getattr(os, "killpg", None)  # a terminal's Ctrl+C signals the whole foreground group
+STOP = "SIGINT" if CTRL_C is not None else "SIGTERM"
 TIMEOUT = 300  # seconds: a hang fails the test instead of the suite
 ARGS = ["--dataset", "digits", "--model", "mlp", "--val-split", "0.3", "--batch-size", "64"]
 ARGS += ["--device", "cpu", "--precision", "fp32", "--epochs", "4"]
@@ -66,15 +68,26 @@ def ddp(tmp_path_factory):
         stderr=subprocess.PIPE,
         text=True,
     )
-    train = [str(ROOT / "main.py"), "train", *ARGS, "--events", "jsonl"]
+    # Through the launcher (--devices 2) in its own process group, so that Ctrl+C can reach the
+    # launcher, torchrun and both ranks at once, as a terminal does.
+    train = [sys.executable, str(ROOT / "main.py"), "train", *ARGS, "--events", "jsonl", "--devices", "2"]
     stopped = subprocess.Popen(
-        torchrun(*train), cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        train,
+        cwd=root,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=CTRL_C is not None,
     )
     first = []
-    for line in stopped.stdout:  # SIGTERM (a scheduler, the window's Stop) after the first epoch
+    for line in stopped.stdout:  # Ctrl+C (SIGTERM where there are no process groups) after epoch 1
         first.append(line)
         if '"epoch_end"' in line:
-            stopped.send_signal(signal.SIGTERM)
+            if CTRL_C is not None:
+                CTRL_C(stopped.pid, signal.SIGINT)
+            else:
+                stopped.send_signal(signal.SIGTERM)
             break
     stopped_out, stopped_err = stopped.communicate(timeout=TIMEOUT)
     worker_out, worker_err = worker.communicate(timeout=TIMEOUT)
@@ -93,6 +106,7 @@ def ddp(tmp_path_factory):
         folders=folders,
         stopped_out="".join(first) + stopped_out,
         stopped_err=stopped_err,
+        stopped_code=stopped.returncode,
         resumed=resumed,
         worker=(worker.returncode, worker_out + worker_err),
     )
@@ -124,7 +138,11 @@ def test_only_rank_0_prints_and_writes_one_run_folder(ddp):
     names = {p.name for p in ddp.folders[0].iterdir()}
     assert {"config.json", "history.csv", "last.pt", "best.pt", "model.pt"} <= names
     assert not [n for n in names if n.endswith(".tmp") or n.startswith(".")]
-    assert ddp.stopped_err.count("stopped by SIGTERM") == 1  # rank 0's message, not one per rank
+    # rank 0's messages, not one per rank, and no traceback from torchrun about the signal
+    assert ddp.stopped_err.count(f"stopped by {STOP}") == 1, ddp.stopped_err[-3000:]
+    assert ddp.stopped_err.count("stopping after the current batch") == 1
+    assert "Traceback" not in ddp.stopped_err and "SignalException" not in ddp.stopped_err
+    assert ddp.stopped_code == 128 + getattr(signal, STOP)
     assert ddp.resumed.returncode == 0, ddp.resumed.stderr[-3000:]
     assert ddp.resumed.stdout.count("test_accuracy=") == 1
     epochs = [e["epoch"] for e in json_lines(ddp.resumed.stdout) if e["event"] == "epoch_end"]
@@ -247,3 +265,23 @@ def test_a_port_in_use_is_a_one_line_error(monkeypatch):
             distributed.start(torch.device("cpu"))
     assert "\n" not in str(error.value)
     assert not dist.is_initialized()
+
+
+def test_only_torchruns_traceback_of_a_requested_stop_is_left_out():
+    crash = [
+        "Traceback (most recent call last):\n",
+        '  File "x.py", line 1, in <module>\n',
+        "KeyError: 'a'\n",
+    ]
+    noise = [
+        "W1202 06:49:37.619000 28547 torch/distributed/elastic/agent/server/api.py:753] Received 2 death "
+        "signal, shutting down workers\n",
+        "Traceback (most recent call last):\n",
+        '  File "run.py", line 9, in main\n',
+        "torch.distributed.elastic.multiprocessing.api.SignalException: Process 1 got signal: 2\n",
+    ]
+    before, after = io.StringIO(), io.StringIO()
+    pass_errors(["epoch 1\n", *noise, *crash], before, stopped=[])
+    pass_errors(["saved\n", *noise, *crash], after, stopped=[signal.SIGINT])
+    assert before.getvalue() == "".join(["epoch 1\n", *noise, *crash])  # no stop asked: all of it
+    assert after.getvalue() == "".join(["saved\n", *crash])  # any other traceback stays whole
