@@ -268,3 +268,13 @@ def test_describe_speaks_spanish_for_os_memory_and_bug_errors(spanish, tmp_path,
     assert bug.startswith("Error inesperado (KeyError)") and "Es un fallo de Taller" in bug
     i18n.set_language("en")
     assert errors.describe(full).startswith("The disk is full (")
+
+
+def test_generated_datasets_say_their_source_in_spanish(spanish):
+    from engine.data.synth import mixed_dataset, synth_dataset  # deferred: after the language is set
+
+    assert (
+        synth_dataset(size=20).source
+        == "20 dígitos generados; prueba: los 1797 dígitos reales de scikit-learn"
+    )
+    assert mixed_dataset(size=20).source.startswith("20 dígitos generados + 1257 reales; prueba: 540")

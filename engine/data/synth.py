@@ -202,7 +202,9 @@ def synth_dataset(seed: int = 0, size: int | None = None, **style) -> ImageData:
     size = SYNTH_TRAIN_SIZE if size is None else size
     images, labels = generate(size, seed=seed, **style)
     test_images, test_labels = real_digits()
-    source = f"{size} generated digits; test: scikit-learn's {len(test_labels)} real digits"
+    source = _("{size} generated digits; test: scikit-learn's {real} real digits").format(
+        size=size, real=len(test_labels)
+    )
     return digit_data("synth-digits", images, labels, source, test_images, test_labels)
 
 
@@ -224,7 +226,9 @@ def mixed_dataset(seed: int = 0, size: int | None = None, **style) -> ImageData:
     images = torch.cat([synth_images, real_images[train_idx]])
     labels = torch.cat([synth_labels, real_labels[train_idx]])
     order = torch.randperm(len(labels), generator=torch.Generator().manual_seed(seed))
-    source = f"{size} generated + {len(train_idx)} real digits; test: {len(test_idx)} real digits"
+    source = _("{size} generated + {real} real digits; test: {test} real digits").format(
+        size=size, real=len(train_idx), test=len(test_idx)
+    )
     return digit_data(
         "digits+synth", images[order], labels[order], source, real_images[test_idx], real_labels[test_idx]
     )
