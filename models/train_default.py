@@ -13,7 +13,7 @@ Built-in data only, so anyone can rerun it offline:
 It trains the simple CNN with the engine's one training path (``engine.train.run.run``) and saves
 it with metadata that names this mix (``trained_on``)::
 
-    .venv/bin/python -m models.train_default [--epochs 10] [--variants 2] [--synth 4000] [--out PATH]
+    .venv/bin/python -m models.train_default [--epochs 16] [--variants 2] [--synth 4000] [--out PATH]
         [--cache DIR] [--no-affine] [--label-smoothing 0.1] [--folds K --fold I]
 
 ``bench/default_model_accuracy.py`` measures the result on canvas pages of the held-out digits;
@@ -213,7 +213,9 @@ def training_mix(
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--epochs", type=int, default=10)
+    # 16 epochs: on a 10-fold cross-validation 10 epochs read 98.96 % of the held-out real digits on
+    # pages, 16 read 99.16 % (bench/default_model_kfold.py; the README has the table).
+    parser.add_argument("--epochs", type=int, default=16)
     parser.add_argument("--variants", type=int, default=2, help="page drawings per real MNIST digit")
     parser.add_argument("--synth", type=int, default=4000, help="generated digits")
     parser.add_argument("--lr", type=float, default=0.004)
