@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import copy
 import subprocess
 import sys
+from collections import OrderedDict
 
 import pytest
 import torch
@@ -96,6 +98,30 @@ def test_cnn_has_readable_blocks_and_is_small():
     for size in (8, 64):
         s = spec(3, size)
         assert build_model("cnn", s, 3)(torch.randn(1, *s.shape)).shape == (1, 3)
+
+
+def test_cnn_blocks_pool_before_relu_with_the_answers_and_gradients_of_relu_first():
+    torch.manual_seed(0)
+    model = build_model("cnn", spec(1, 28), 10).train()
+    relu_first = copy.deepcopy(model)
+    for name, b in relu_first.features.named_children():  # earlier versions' order: conv, bn, relu, pool
+        setattr(
+            relu_first.features,
+            name,
+            nn.Sequential(OrderedDict(conv=b.conv, bn=b.bn, relu=b.relu, pool=b.pool)),
+        )
+    assert list(relu_first.features.block1._modules) == ["conv", "bn", "relu", "pool"]
+    assert relu_first.state_dict().keys() == model.state_dict().keys()  # old checkpoints load as they are
+    x = torch.randn(16, 1, 28, 28)
+    torch.manual_seed(1)
+    out = model(x)
+    torch.manual_seed(1)  # the same dropout mask
+    old = relu_first(x)
+    assert torch.equal(out, old)
+    out.square().sum().backward()
+    old.square().sum().backward()
+    for (name, a), b in zip(model.named_parameters(), relu_first.parameters(), strict=True):
+        assert torch.allclose(a.grad, b.grad, rtol=1e-5, atol=1e-7), name
 
 
 @pytest.mark.parametrize("arch", ["cnn", "resnet18", "regnet"])
