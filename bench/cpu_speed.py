@@ -106,15 +106,16 @@ class Trainer:
         """
         x, y = self.feeder.batch(torch.arange(BATCH))
         x = self.state.precision.inputs(x)
+        steps = len(self.feeder) // BATCH
         started = time.perf_counter()
-        for _ in range(len(self.feeder) // BATCH):
+        for _ in range(steps):
             with self.state.precision.autocast():
                 out = self.model(x)
             loss = self.criterion(out.float(), y)
             self.optimizer.zero_grad(set_to_none=True)
             loss.backward()
             self.optimizer.step()
-        return len(self.feeder) // BATCH * BATCH / (time.perf_counter() - started)
+        return steps * BATCH / (time.perf_counter() - started)
 
 
 def matmul_flops_per_second(dtype: torch.dtype, n: int = 1024, seconds: float = 0.3) -> float:

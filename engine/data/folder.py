@@ -333,19 +333,31 @@ def _folder_data(path, name, classes, roles, parts, channels, size, skipped, dig
         for role, (x, y) in zip(roles, parts, strict=True)
     }
     spec = digit_spec() if digits else InputSpec(channels, size, size, *_pool_stats(tensors["train"][0]))
-    own = {role: tensors.get(role, (None, None)) for role in ("val", "test")}
-    return ImageData(
-        name=name,
-        classes=list(classes),
-        spec=spec,
-        train_images=tensors["train"][0],
-        train_labels=tensors["train"][1],
-        test_images=own["test"][0],
-        test_labels=own["test"][1],
-        val_images=own["val"][0],
-        val_labels=own["val"][1],
+    return split_data(
+        name,
+        classes,
+        spec,
+        tensors,
         preparation="digit" if digits else "image",
         flip_ok=not digits,
         skipped=skipped,
         source=str(path) + (" (drawn digits, framed like MNIST)" if digits else ""),
+    )
+
+
+def split_data(name: str, classes, spec: InputSpec, split: dict, **details) -> ImageData:
+    """The ``ImageData`` of a folder's parts: ``split`` maps "train", and "val" and "test" where the
+    folder has its own, to (images, labels); ``details`` are ImageData's other fields."""
+    own = {role: split.get(role, (None, None)) for role in ("val", "test")}
+    return ImageData(
+        name=name,
+        classes=list(classes),
+        spec=spec,
+        train_images=split["train"][0],
+        train_labels=split["train"][1],
+        test_images=own["test"][0],
+        test_labels=own["test"][1],
+        val_images=own["val"][0],
+        val_labels=own["val"][1],
+        **details,
     )

@@ -18,7 +18,7 @@ import numpy as np
 import torch
 
 from engine.data.decode import GRAY_MODES
-from engine.data.folder import _drop_empty_classes, _pool_stats, load_folder, probe_folder
+from engine.data.folder import _drop_empty_classes, _pool_stats, load_folder, probe_folder, split_data
 from engine.data.memory import available_memory
 from engine.data.stream import FileImages, LazyImages, decoded_folder, image_batches
 from engine.data.types import ImageData, InputSpec
@@ -132,17 +132,11 @@ def load_streamed(plan: FolderPlan, name: str, cache: bool = True, workers: int 
         np.unique(np.linspace(0, len(train) - 1, min(len(train), STATS_SAMPLE)).round().astype(int))
     ]
     stats = _pool_stats(train, chunks=image_batches(sample, 64, workers))  # float64 chunks stay small
-    own = {role: split.get(role, (None, None)) for role in ("val", "test")}
-    return ImageData(
-        name=name,
-        classes=list(classes),
-        spec=InputSpec(plan.channels, plan.size, plan.size, *stats, resize=plan.resize),
-        train_images=train,
-        train_labels=split["train"][1],
-        test_images=own["test"][0],
-        test_labels=own["test"][1],
-        val_images=own["val"][0],
-        val_labels=own["val"][1],
+    return split_data(
+        name,
+        classes,
+        InputSpec(plan.channels, plan.size, plan.size, *stats, resize=plan.resize),
+        split,
         preparation="image",
         flip_ok=True,
         skipped=skipped,
