@@ -52,15 +52,18 @@ def test_pretrained_models_take_their_weights_own_preprocessing():
         DataConfig(dataset=folder.dataset, image_size=224, resize=200)
 
 
+def noise_folder(root, seed: int) -> None:
+    """Classes a and b, four 50x30 RGB noise pictures each: every pixel shows a resampling slip."""
+    rng = np.random.default_rng(seed)
+    for name in ("a", "b"):
+        (root / name).mkdir()
+        for i in range(4):
+            Image.fromarray(rng.integers(0, 255, (30, 50, 3), dtype=np.uint8)).save(root / name / f"{i}.png")
+
+
 @pytest.mark.parametrize("loader", ["memory", "stream"])
 def test_cropped_training_pixels_match_inference(tmp_path, loader):
-    rng = np.random.default_rng(2)
-    for name in ("a", "b"):
-        (tmp_path / name).mkdir()
-        for i in range(4):
-            Image.fromarray(rng.integers(0, 255, (30, 50, 3), dtype=np.uint8)).save(
-                tmp_path / name / f"{i}.png"
-            )
+    noise_folder(tmp_path, seed=2)
     data = load_image_folder(tmp_path, 24, "p", loader=loader, resize=28)
     assert data.spec.resize == 28 and data.spec.shape == (3, 24, 24)
     first = tmp_path / "a" / "0.png"
@@ -69,13 +72,7 @@ def test_cropped_training_pixels_match_inference(tmp_path, loader):
 
 
 def test_exported_code_crops_as_training_did(tmp_path):
-    rng = np.random.default_rng(3)
-    for name in ("a", "b"):
-        (tmp_path / name).mkdir()
-        for i in range(4):
-            Image.fromarray(rng.integers(0, 255, (30, 50, 3), dtype=np.uint8)).save(
-                tmp_path / name / f"{i}.png"
-            )
+    noise_folder(tmp_path, seed=3)
     data_cfg = DataConfig(dataset=registry.folder_key(tmp_path), image_size=24, resize=28)
     result = run(data_cfg, ModelConfig(arch="mlp"), TrainConfig(epochs=1, precision="fp32"))
     source = run_source(result.meta)
