@@ -16,8 +16,8 @@ Last lines: ``ratio_auto_vs_fp32_cnn=``, ``ratio_auto_vs_fp32_resnet18=``, the s
 bare training step (``ratio_bare_step_auto_vs_fp32_cnn=``: the model, loss, backward and optimizer
 step alone, timed in the same rounds, to tell the engine's overhead from the kernels' limit),
 ``fraction_of_peak_cnn=`` and the accuracies. Targets on a CPU with AMX/AVX-512 BF16: both ratios
->= 2.0, mean accuracy within 0.3 points. On a CPU without native bfloat16, ``auto`` is float32
-(ratio about 1.0).
+>= 2.0, mean accuracy within 0.3 points. On a CPU without native bfloat16, ``auto`` is float32, in
+channels-last on x86 (the ratios are then that layout's gain over NCHW, never below about 1.0).
 """
 
 from __future__ import annotations
@@ -192,7 +192,8 @@ def main() -> None:
         f"{threads} threads"
     )
     if not auto.mixed:
-        print("this CPU has no native bfloat16: auto is float32, so the ratios are about 1.0")
+        layout = "channels-last, so the ratios are the layout's alone" if auto.channels_last else "NCHW"
+        print(f"this CPU has no native bfloat16: auto is float32 ({layout})")
     if args.accuracy_only:
         print_accuracy(accuracy(args.seeds, args.epochs, not args.no_finetune))
         return

@@ -13,7 +13,8 @@ from engine.precision import PRECISIONS
 EVENT_FORMATS = ("text", "jsonl")
 PRECISION_HELP = N_(
     "auto (default): bfloat16 mixed precision on CPUs with native bfloat16 (AVX-512 BF16/AMX), "
-    "float16 with gradient scaling on CUDA, float32 elsewhere; fp32 turns it off"
+    "float32 in channels-last layout on other x86 CPUs, float16 with gradient scaling on CUDA, "
+    "float32 elsewhere; fp32 turns it off (plain float32, NCHW layout)"
 )
 
 

@@ -37,11 +37,39 @@ def native_bf16(monkeypatch):
     return pretend
 
 
-def test_auto_is_float32_on_a_cpu_without_native_bf16(native_bf16):
+def test_auto_is_float32_on_a_cpu_without_native_bf16(native_bf16, monkeypatch):
     native_bf16(False)
+    monkeypatch.setattr(precision, "is_x86", lambda: True)
     chosen = precision.resolve("auto", "cpu")
-    assert chosen == precision.FP32
-    assert not chosen.mixed and not chosen.channels_last and chosen.scaler() is None
+    # float32, in the channels-last layout oneDNN's float32 convolutions run faster in on x86
+    assert (chosen.name, chosen.dtype, chosen.channels_last) == ("fp32", None, True)
+    assert not chosen.mixed and chosen.scaler() is None
+    assert chosen.describe() == "float32, channels-last"
+    assert (
+        precision.resolve("auto", "cpu", convolutional=False) == precision.FP32
+    )  # an MLP: nothing to lay out
+    assert precision.resolve("fp32", "cpu") == precision.FP32  # "off" is the plain NCHW of earlier versions
+    monkeypatch.setattr(precision, "is_x86", lambda: False)  # Arm: its layouts were never measured here
+    assert precision.resolve("auto", "cpu") == precision.FP32
+
+
+def test_float32_channels_last_trains_like_nchw_and_is_recorded(
+    digits, one_torch_thread, native_bf16, monkeypatch
+):
+    """auto on an x86 CPU without bfloat16: the same float32 arithmetic in another memory order."""
+    native_bf16(False)
+    monkeypatch.setattr(precision, "is_x86", lambda: True)
+    results = {}
+    for name in ("fp32", "auto"):
+        cfg = TrainConfig(epochs=1, seed=0, device="cpu", precision=name)
+        results[name] = run(DIGITS, ModelConfig(arch="cnn"), cfg, data=digits)
+    plain, auto = results["fp32"], results["auto"]
+    assert (plain.meta["precision"], plain.meta["channels_last"]) == ("fp32", False)
+    assert (auto.meta["precision"], auto.meta["channels_last"]) == ("fp32", True)
+    # Summation order differs in the last bits only: one epoch lands on the same test accuracy, or
+    # within two of the 360 test images.
+    assert abs(auto.test["accuracy"] - plain.test["accuracy"]) <= 2 / 360
+    assert auto.model.features.block2.conv.weight.is_contiguous()  # saved and drawn on as before
 
 
 def test_auto_is_bf16_channels_last_on_a_cpu_with_it(native_bf16):

@@ -111,7 +111,12 @@ def precision_context(meta: dict[str, Any]) -> dict[str, Any]:
     name = meta.get("precision", "fp32")
     dtype = {"bf16": "bfloat16", "fp16": "float16"}.get(name)
     words = {"bfloat16": "bfloat16 mixed precision", "float16": "float16 mixed precision"}.get(dtype, "")
-    return {"dtype": dtype, "channels_last": dtype is not None, "words": words}
+    # Runs before the layout was recorded used channels-last exactly when they used autocast.
+    return {
+        "dtype": dtype,
+        "channels_last": bool(meta.get("channels_last", dtype is not None)),
+        "words": words,
+    }
 
 
 def context(meta: dict[str, Any]) -> dict[str, Any]:

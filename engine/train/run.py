@@ -133,6 +133,7 @@ def run(
     meta = run_meta(data_cfg, model_cfg, train_cfg, data, state.spec, model, history, test, folds, stopped)
     meta["seconds"] = time.perf_counter() - started
     meta["precision"] = state.precision.name  # what autocast computed in; the weights are float32
+    meta["channels_last"] = state.precision.channels_last and precision.is_convolutional(model)
     if distributed.active():
         meta["processes"] = distributed.world_size()  # trained with DDP; --batch-size was the global batch
     if folder is not None:

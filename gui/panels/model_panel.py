@@ -27,7 +27,7 @@ from engine.config import DataConfig, ModelConfig, TrainConfig
 from engine.i18n import gettext
 from engine.models import registry as architectures
 from engine.models.weights import weights_available
-from engine.precision import PRECISION_LABELS, cpu_has_native_bf16
+from engine.precision import PRECISION_LABELS, cpu_has_native_bf16, is_x86
 from gui.language import listing
 from gui.settings import read_bool, read_float, read_int, read_str
 from gui.widgets.message_label import MessageLabel
@@ -62,6 +62,10 @@ def precision_tip() -> str:
     """What "Automatic" precision means on this machine, for the combo's tool tip."""
     if cpu_has_native_bf16():
         cpu = QCoreApplication.translate("ModelPanel", "bfloat16 (this CPU has it)")
+    elif is_x86():
+        cpu = QCoreApplication.translate(
+            "ModelPanel", "float32 in channels-last layout for convolutional models (this CPU lacks bfloat16)"
+        )
     else:
         cpu = QCoreApplication.translate("ModelPanel", "float32 (this CPU lacks bfloat16)")
     return QCoreApplication.translate(

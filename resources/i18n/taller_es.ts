@@ -1305,6 +1305,10 @@ El modelo en uso no ha cambiado.</translation>
         <translation>bfloat16 (esta CPU lo tiene)</translation>
     </message>
     <message>
+        <source>float32 in channels-last layout for convolutional models (this CPU lacks bfloat16)</source>
+        <translation>float32 con disposición channels-last para los modelos convolucionales (esta CPU no tiene bfloat16)</translation>
+    </message>
+    <message>
         <source>float32 (this CPU lacks bfloat16)</source>
         <translation>float32 (esta CPU no tiene bfloat16)</translation>
     </message>
