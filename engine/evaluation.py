@@ -28,7 +28,7 @@ from engine.data.transforms import normalise
 from engine.data.types import ImageData, InputSpec, Subset
 from engine.errors import EvaluationError
 from engine.i18n import _
-from engine.precision import FP32, PRECISIONS, Precision, resolve
+from engine.precision import FP32, Precision, of_run
 
 EventCallback = Callable[[dict[str, Any]], None]
 
@@ -291,8 +291,7 @@ def evaluate_model(
     test = model_test_split(data, meta)
     spec = InputSpec.from_dict(meta["spec"])
     if precision is None:
-        saved = meta.get("precision")  # absent in checkpoints older than mixed precision
-        precision = resolve(saved if saved in PRECISIONS else "fp32", device)
+        precision = of_run(meta, device)
     model.to(device)
     out = evaluate_with_progress(
         model,

@@ -23,7 +23,8 @@ from __future__ import annotations
 import contextlib
 import platform
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Any
 
 import torch
 from torch import nn
@@ -167,3 +168,15 @@ def resolve(choice: str, device: torch.device | str, convolutional: bool = True)
     else:  # MPS and others: autocast support varies by PyTorch version; float32 is always right
         name = "fp32"
     return Precision(name=name, device_type=kind, channels_last=name != "fp32")
+
+
+def of_run(meta: dict[str, Any], device: torch.device | str) -> Precision:
+    """The precision and layout a saved run computed in, to test it again exactly as it was tested.
+
+    Checkpoints older than mixed precision say nothing (float32); those older than the recorded
+    layout (``meta["channels_last"]``) used channels-last exactly when they used autocast.
+    """
+    saved = meta.get("precision")
+    chosen = resolve(saved if saved in PRECISIONS else "fp32", device)
+    layout = meta.get("channels_last")
+    return chosen if layout is None else replace(chosen, channels_last=bool(layout))

@@ -70,6 +70,9 @@ def test_float32_channels_last_trains_like_nchw_and_is_recorded(
     # within two of the 360 test images.
     assert abs(auto.test["accuracy"] - plain.test["accuracy"]) <= 2 / 360
     assert auto.model.features.block2.conv.weight.is_contiguous()  # saved and drawn on as before
+    # The Evaluation tab and `main.py evaluate` test it again in the layout it was tested in.
+    again = evaluate_model(auto.model, auto.meta, digits)
+    assert again.metrics["confusion"] == auto.test["confusion"]
 
 
 def test_auto_is_bf16_channels_last_on_a_cpu_with_it(native_bf16):
