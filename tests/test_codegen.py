@@ -117,6 +117,19 @@ def test_every_model_kfold_and_option_gives_code_that_compiles(arch):
             compile(text, "cell", "exec")  # every cell stands on its own as Python
 
 
+def test_the_code_computes_in_the_runs_precision_and_layout():
+    def settings(**meta):
+        source = run_source(meta_of(**meta))
+        return re.findall(r"^(AUTOCAST_DTYPE = \S+|CHANNELS_LAST = \w+)", source, re.MULTILINE)
+
+    assert settings(precision="fp32") == ["AUTOCAST_DTYPE = None", "CHANNELS_LAST = False"]
+    # auto on an x86 CPU without bfloat16: float32 in channels-last
+    assert settings(precision="fp32", channels_last=True) == ["AUTOCAST_DTYPE = None", "CHANNELS_LAST = True"]
+    # runs saved before the layout was recorded: channels-last came with autocast
+    assert settings(precision="bf16") == ["AUTOCAST_DTYPE = torch.bfloat16", "CHANNELS_LAST = True"]
+    assert settings(precision="bf16", channels_last=False)[1] == "CHANNELS_LAST = False"
+
+
 def test_generated_data_and_bad_runs_are_refused_with_a_message(tmp_path):
     with pytest.raises(ExportError, match="generates itself"):
         run_source(meta_of(dataset="synth-digits", data_config=DataConfig(dataset="synth-digits").to_dict()))
