@@ -170,13 +170,19 @@ def resolve(choice: str, device: torch.device | str, convolutional: bool = True)
     return Precision(name=name, device_type=kind, channels_last=name != "fp32")
 
 
+def saved_layout(meta: dict[str, Any]) -> bool:
+    """Whether a saved run computed in channels-last (``meta["channels_last"]``).
+
+    Runs saved before the layout was recorded used it exactly when they used autocast.
+    """
+    return bool(meta.get("channels_last", meta.get("precision") in DTYPES))
+
+
 def of_run(meta: dict[str, Any], device: torch.device | str) -> Precision:
     """The precision and layout a saved run computed in, to test it again exactly as it was tested.
 
-    Checkpoints older than mixed precision say nothing (float32); those older than the recorded
-    layout (``meta["channels_last"]``) used channels-last exactly when they used autocast.
+    Checkpoints older than mixed precision say nothing (float32).
     """
     saved = meta.get("precision")
     chosen = resolve(saved if saved in PRECISIONS else "fp32", device)
-    layout = meta.get("channels_last")
-    return chosen if layout is None else replace(chosen, channels_last=bool(layout))
+    return replace(chosen, channels_last=saved_layout(meta))

@@ -45,9 +45,8 @@ def test_auto_is_float32_on_a_cpu_without_native_bf16(native_bf16, monkeypatch):
     assert (chosen.name, chosen.dtype, chosen.channels_last) == ("fp32", None, True)
     assert not chosen.mixed and chosen.scaler() is None
     assert chosen.describe() == "float32, channels-last"
-    assert (
-        precision.resolve("auto", "cpu", convolutional=False) == precision.FP32
-    )  # an MLP: nothing to lay out
+    # an MLP: nothing to lay out
+    assert precision.resolve("auto", "cpu", convolutional=False) == precision.FP32
     assert precision.resolve("fp32", "cpu") == precision.FP32  # "off" is the plain NCHW of earlier versions
     monkeypatch.setattr(precision, "is_x86", lambda: False)  # Arm: its layouts were never measured here
     assert precision.resolve("auto", "cpu") == precision.FP32

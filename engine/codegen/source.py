@@ -22,6 +22,7 @@ from engine.errors import ExportError
 from engine.freezing import expand_names
 from engine.i18n import _
 from engine.models import registry as architectures
+from engine.precision import saved_layout
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 _IDX_CLASSES = {"mnist": "MNIST", "fashion-mnist": "FashionMNIST"}
@@ -111,12 +112,7 @@ def precision_context(meta: dict[str, Any]) -> dict[str, Any]:
     name = meta.get("precision", "fp32")
     dtype = {"bf16": "bfloat16", "fp16": "float16"}.get(name)
     words = {"bfloat16": "bfloat16 mixed precision", "float16": "float16 mixed precision"}.get(dtype, "")
-    # Runs before the layout was recorded used channels-last exactly when they used autocast.
-    return {
-        "dtype": dtype,
-        "channels_last": bool(meta.get("channels_last", dtype is not None)),
-        "words": words,
-    }
+    return {"dtype": dtype, "channels_last": saved_layout(meta), "words": words}
 
 
 def context(meta: dict[str, Any]) -> dict[str, Any]:
