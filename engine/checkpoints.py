@@ -90,19 +90,28 @@ def atomic_write(path: Path, write) -> Path:
     return atomic_file(path, write)
 
 
-def save_checkpoint(path: str | Path, model: nn.Module, meta: dict[str, Any]) -> Path:
-    """Write ``model``'s weights and ``meta`` atomically to ``path``.
+def checkpoint_payload(state_dict: dict[str, torch.Tensor], meta: dict[str, Any]) -> dict[str, Any]:
+    """The one checkpoint dict: a CPU copy of ``state_dict`` and ``meta`` with the library versions.
 
-    ``meta`` must hold at least ``arch``, ``classes`` and ``spec`` (an ``InputSpec`` dict); library
-    versions are added.
+    ``meta`` must hold at least ``arch``, ``classes`` and ``spec`` (an ``InputSpec`` dict). A run
+    folder's ``last.pt`` is this dict plus a ``"training"`` entry (``engine.train.snapshot``).
     """
     missing = [k for k in REQUIRED_META if k not in meta]
     if missing:
         raise CheckpointError(_("metadata lacks {missing}").format(missing=", ".join(missing)))
     meta = plain({**meta, "versions": library_versions()})
-    state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
-    payload = {"format": FORMAT, "version": VERSION, "meta": meta, "state_dict": state}
+    state = {k: v.detach().cpu().clone() for k, v in state_dict.items()}
+    return {"format": FORMAT, "version": VERSION, "meta": meta, "state_dict": state}
+
+
+def save_payload(path: str | Path, payload: dict[str, Any]) -> Path:
+    """torch.save a checkpoint dict atomically."""
     return atomic_write(Path(path), lambda tmp: torch.save(payload, tmp))
+
+
+def save_checkpoint(path: str | Path, model: nn.Module, meta: dict[str, Any]) -> Path:
+    """Write ``model``'s weights and ``meta`` atomically to ``path`` (``checkpoint_payload``)."""
+    return save_payload(path, checkpoint_payload(model.state_dict(), meta))
 
 
 def read_payload(path: str | Path) -> dict[str, Any]:

@@ -20,27 +20,29 @@ import numpy as np
 
 from engine import evaluation, precision
 from engine.checkpoints import load_checkpoint
-from engine.cli_args import build_parser, configs_from_args
+from engine.cli_args import (
+    COMMAND_OPTIONS,
+    add_process_options,
+    add_run_options,
+    build_parser,
+    configs_from_args,
+)
 from engine.codegen.notebook import export_run
-from engine.config import DataConfig, ModelConfig, TrainConfig
 from engine.data.registry import load_dataset
-from engine.data.splits import imbalance_warning
-from engine.data.types import ImageData
 from engine.errors import CliError, describe, user_message
 from engine.export_onnx import export_checkpoint
-from engine.freezing import preset as freeze_preset
 from engine.i18n import _
 from engine.launcher import JsonEvents, launch_train
-from engine.models.build import build_model
 from engine.models.weights import import_weights
 from engine.predict import Predictor
 from engine.progress import TerminalProgress, say, track
-from engine.runs_library import list_runs, with_tensorboard
-from engine.saving import save_run, stop_on_signals, stopped_message
-from engine.train import distributed
+from engine.runs_library import list_runs
+from engine.saving import stop_on_signals, stopped_message
+from engine.train import distributed, runner
 from engine.train.lr_find import lr_find
-from engine.train.run import model_spec, resolve_device, run
-from engine.train.runs import RunFolder, load_run, new_run_dir, runs_root
+from engine.train.request import RunRequest
+from engine.train.run import RunResult, resolve_device
+from engine.train.runs import read_configs, runs_root
 
 EXIT_ERROR = 1
 EXIT_USAGE = 2
@@ -79,64 +81,53 @@ def main(argv: list[str] | None = None) -> int:
 def cmd_train(args: argparse.Namespace) -> int:
     """Train in a run folder (a new one, ``--out``, or ``--resume``'s), print the test accuracy last.
 
-    Ctrl+C or SIGTERM stop like the window's Stop: finished epochs are saved, exit 128 + signal.
-    ``--devices N`` runs the same command on N processes through torchrun; started by torchrun, the
-    processes train together (``engine.train.distributed``) and only rank 0 prints and writes.
+    The run goes through ``engine.train.runner``, as the window's do. Ctrl+C or SIGTERM stop like
+    the window's Stop: finished epochs are saved, exit 128 + signal. ``--devices N`` runs the same
+    command on N processes through torchrun; started by torchrun, the processes train together
+    (``engine.train.distributed``) and only rank 0 prints and writes.
     """
     if args.devices and args.devices > 1 and not distributed.launched():
         return launch_train(args.argv, args.devices, args.device)
-    snapshot = None
     if args.resume:
-        data_cfg, model_cfg, train_cfg, snapshot = load_run(args.resume)
+        changes = resume_changes(args)
+        device = changes.get(("train", "device"), (None, read_configs(args.resume)[2].device))[1]
     else:
-        data_cfg, model_cfg, train_cfg = configs_from_args(args)
-    distributed.start(resolve_device(train_cfg.device))  # under torchrun: join the other ranks
+        request = RunRequest(*configs_from_args(args), freeze_preset=args.freeze_preset)
+        device = request.train_cfg.device
+    distributed.start(resolve_device(device))  # under torchrun: join the other ranks
+    main_rank = distributed.is_main()  # asked now: after distributed.finish() every process is "main"
+    bar = JsonEvents() if args.events == "jsonl" else TerminalProgress()
+    events = bar.on_event if main_rank else None
+    stop = threading.Event()
     try:
-        return train_in_folder(args, data_cfg, model_cfg, train_cfg, snapshot)
+        with stop_on_signals(stop) as signals:
+            if args.resume:
+                result = runner.resume(args.resume, events, stop, changes=changes, also=args.save)
+            else:
+                result = runner.start(request, events, stop, out=args.out, also=args.save)
     except RuntimeError as e:  # a collective failed: say which process it was, not "a bug"
         message = distributed.lost_peer(e)
         if message is None:
             raise
         raise CliError(message) from e
     finally:
+        bar.close()
         distributed.finish()
+    if not main_rank:
+        return 128 + signals[0] if signals else (EXIT_ERROR if result.error or not result.history else 0)
+    return report_run(args, result, signals)
 
 
-def train_in_folder(
-    args: argparse.Namespace,
-    data_cfg: DataConfig,
-    model_cfg: ModelConfig,
-    train_cfg: TrainConfig,
-    snapshot: dict[str, Any] | None,
-) -> int:
-    """Load the data and train; rank 0 (or the only process) reports and writes the run folder."""
-    distributed.local_batch(train_cfg.batch_size)  # an uneven split of the global batch: refused now
-    with distributed.main_first():  # one download, not one per process
-        data = load_dataset(data_cfg)
-    if distributed.is_main():
-        report_skipped(data)
-    if args.freeze_preset and snapshot is None:
-        frozen = resolve_preset(args.freeze_preset, model_cfg, data)
-        model_cfg = replace(model_cfg, frozen=tuple(dict.fromkeys(model_cfg.frozen + frozen)))
-    if not distributed.is_main():
-        return train_quietly(data_cfg, model_cfg, train_cfg, data, snapshot)
-    out = Path(args.resume or args.out or new_run_dir(runs_root(), data_cfg.dataset, model_cfg.arch))
-    bar = JsonEvents() if args.events == "jsonl" else TerminalProgress()
-    events, tensorboard = with_tensorboard(out, bar.on_event)  # scalars beside the run, if installed
-    stop = threading.Event()
-    folder = RunFolder(out)
-    with stop_on_signals(stop) as signals:
-        result = run(data_cfg, model_cfg, train_cfg, events, stop, data, folder=folder, resume=snapshot)
-    bar.close()
-    tensorboard.close()
-    if folder.write_error:
-        warning = _("could not save epochs in {out}: {error}").format(out=out, error=folder.write_error)
-        print(_("warning: {warning}").format(warning=warning), file=sys.stderr)
+def report_run(args: argparse.Namespace, result: RunResult, signals: list[int]) -> int:
+    """What rank 0 (or the only process) says when the run has ended; the exit status."""
+    out = result.run_dir
     if not result.history:
         raise CliError(result.error or _("the run ended before an epoch finished: nothing to save"))
-    save_run(out, result, args.save)
+    if result.save_error:
+        raise CliError(result.save_error)
     if signals:
-        print(stopped_message(signals[0], out, result, resumable=not train_cfg.kfold), file=sys.stderr)
+        resumable = not result.meta["train_config"].get("kfold")
+        print(stopped_message(signals[0], out, result, resumable=resumable), file=sys.stderr)
         return 128 + signals[0]
     if result.error:
         # The last good epoch's model and files are kept, and the run still counts as failed.
@@ -144,8 +135,9 @@ def train_in_folder(
     if result.test is None:
         raise CliError(_("no test accuracy: the run ended before an epoch finished"))
     if args.events == "jsonl":
-        bar.on_event({"event": "saved", "run_dir": str(out), "test_accuracy": result.test["accuracy"]})
-    print(_("saved {path}").format(path=out / "model.pt"))
+        saved = {"event": "saved", "run_dir": str(out), "test_accuracy": result.test["accuracy"]}
+        JsonEvents().on_event(saved)
+    print(_("saved {path}").format(path=out / runner.MODEL))
     print(f"test_accuracy={result.test['accuracy']:.4f}")
     if result.folds:
         kf = result.meta["kfold"]
@@ -153,44 +145,47 @@ def train_in_folder(
     return 0
 
 
-def train_quietly(
-    data_cfg: DataConfig,
-    model_cfg: ModelConfig,
-    train_cfg: TrainConfig,
-    data: ImageData,
-    snapshot: dict[str, Any] | None,
-) -> int:
-    """A rank other than 0: trains its shard in step with the others; prints and writes nothing."""
-    stop = threading.Event()
-    with stop_on_signals(stop) as signals:
-        result = run(data_cfg, model_cfg, train_cfg, None, stop, data, resume=snapshot)
-    if signals:
-        return 128 + signals[0]
-    return EXIT_ERROR if result.error or not result.history else 0
+def resume_changes(args: argparse.Namespace) -> dict[tuple[str, str], tuple[str, Any]]:
+    """The settings typed beside ``--resume``, keyed by (config, field), with the words typed.
+
+    Raises
+    ------
+    CliError
+        An option that a resumed run cannot take at all (``--out``, ``--freeze-preset``).
+    """
+    typed = typed_options(args.argv[1:])
+    for option, dest in (("--out", "out"), ("--freeze-preset", "freeze_preset")):
+        if dest in typed:
+            raise CliError(
+                _(
+                    "{option} cannot be used with --resume: the run continues in its own folder with "
+                    "its own layers"
+                ).format(option=option)
+            )
+    configs = dict(zip(("data", "model", "train"), configs_from_args(args), strict=True))
+    changes = {}
+    for option, kind, name, form in COMMAND_OPTIONS:
+        if option.lstrip("-").replace("-", "_") not in typed:
+            continue
+        value = getattr(configs[kind], name)
+        if form == "list":
+            said = " ".join([option, *value])
+        elif form in ("flag", "not"):
+            said = option
+        else:
+            said = f"{option} {value}"
+        changes[(kind, name)] = (said, value)
+    return changes
 
 
-def report_skipped(data: ImageData) -> None:
-    """Name the first few files of an image folder that could not be read, and count them all;
-    then the data's warnings (class folders left out, heavy imbalance)."""
-    for path, reason in data.skipped[:5]:
-        print(_("skipped {path}: {reason}").format(path=path, reason=reason), file=sys.stderr)
-    if data.skipped:
-        n = len(data.skipped)
-        print(_("skipped {n} file(s) that are not usable images").format(n=n), file=sys.stderr)
-    for warning in [*data.warnings, imbalance_warning(data)]:
-        if warning:
-            print(_("warning: {warning}").format(warning=warning), file=sys.stderr)
-
-
-def resolve_preset(preset: str, model_cfg: ModelConfig, data: ImageData) -> tuple[str, ...]:
-    """Turn 'features', 'all' or 'last:N' into dotted names for this model and data."""
-    name, _colon, n = preset.partition(":")
-    if name not in ("features", "last", "all") or (name == "last" and not n.isdigit()):
-        raise CliError(
-            _("--freeze-preset must be 'features', 'all' or 'last:N', not {preset!r}").format(preset=preset)
-        )
-    model = build_model(model_cfg.arch, model_spec(data, model_cfg), len(data.classes))
-    return freeze_preset(model, model_cfg.arch, "last_n" if name == "last" else name, int(n or 1))
+def typed_options(words: list[str]) -> set[str]:
+    """The destinations of the ``train`` options present in ``words`` (not left at their default)."""
+    parser = argparse.ArgumentParser(add_help=False)
+    add_run_options(parser)
+    add_process_options(parser)
+    untyped = object()  # not a string: argparse would run a string default through the option's type
+    parser.set_defaults(**dict.fromkeys(vars(parser.parse_args([])), untyped))
+    return {k for k, v in vars(parser.parse_args(words)).items() if v is not untyped}
 
 
 # --- evaluate ---------------------------------------------------------------------------------------
@@ -352,7 +347,7 @@ def cmd_lr_find(args: argparse.Namespace) -> int:
     data_cfg, model_cfg, train_cfg = configs_from_args(args)
     data = load_dataset(data_cfg)
     if args.freeze_preset:
-        frozen = resolve_preset(args.freeze_preset, model_cfg, data)
+        frozen = runner.preset_names(args.freeze_preset, model_cfg, data)
         model_cfg = replace(model_cfg, frozen=tuple(dict.fromkeys(model_cfg.frozen + frozen)))
     result = lr_find(
         data_cfg,

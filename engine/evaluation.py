@@ -29,6 +29,7 @@ from engine.data.types import ImageData, InputSpec, Subset
 from engine.errors import EvaluationError
 from engine.i18n import _
 from engine.precision import FP32, Precision, of_run
+from engine.throttle import throttled
 
 EventCallback = Callable[[dict[str, Any]], None]
 
@@ -201,7 +202,7 @@ def evaluate_with_progress(
     """
     if len(labels) == 0:
         raise EvaluationError(_("the test split is empty: choose a dataset with images to test on"))
-    emit = on_event or (lambda e: None)
+    emit = throttled(on_event)
     emit({"event": "status", "message": _("Evaluating on {n} test images…").format(n=len(labels))})
     started = time.perf_counter()
     chunks = range(0, images.shape[0], chunk)

@@ -58,11 +58,12 @@ class TerminalProgress:
             if self.live:
                 self.draw(event)
             return
-        line = event_line(event)
+        line = None if event.get("replayed") else event_line(event)
         if line is not None:
             if event["event"] == "epoch_end":
                 self.close()  # the epoch's bar gives way to the epoch's line
-            tqdm.write(line, file=self.stream if event["event"] == "status" else sys.stdout)
+            spoken = event["event"] in ("status", "warning")  # to stderr, beside the bar; results to stdout
+            tqdm.write(line, file=self.stream if spoken else sys.stdout)
 
     def draw(self, e: dict[str, Any]) -> None:
         """Move the bar to the event's count; a new epoch (or fold) starts a new bar."""
@@ -110,7 +111,7 @@ def say(line: str, stream: TextIO | None = None) -> None:
 
 
 def event_line(event: dict[str, Any]) -> str | None:
-    """The line printed for an epoch, phase, fold or status event (None for other events)."""
+    """The line printed for an epoch, phase, fold, status or warning event (None for other events)."""
     kind = event["event"]
     if kind == "epoch_end":
         return (
@@ -127,6 +128,8 @@ def event_line(event: dict[str, Any]) -> str | None:
         return f"{fold}  val_acc={event['val_acc']:.4f}"
     if kind == "status":
         return event["message"]
+    if kind == "warning":
+        return _("warning: {warning}").format(warning=event["message"])
     return None
 
 

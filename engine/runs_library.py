@@ -1,19 +1,16 @@
 """The runs library: every run folder under the runs folder, found again after the window closes.
 
 ``list_runs`` reads each run folder's metadata (``engine.train.runs`` writes ``config.json``,
-``history.csv``, ``last.pt``, ``best.pt`` and, from the command line, ``model.pt``) without building
+``history.csv``, ``last.pt``, ``best.pt`` and, once the run has ended, ``model.pt``) without building
 any model, so the window and the command line list hundreds of runs in a moment. ``delete_runs``
 removes only folders that are run folders inside the runs folder. ``run_configs`` gives the three
-configurations to run one again. ``TensorBoardLog`` writes each epoch's scalars beside the run
-(``tensorboard --logdir runs``) when the optional ``tensorboard`` package is installed.
+configurations to run one again.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import shutil
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,12 +19,9 @@ from engine.checkpoints import read_payload
 from engine.config import DataConfig, ModelConfig, TrainConfig
 from engine.errors import CheckpointError, ConfigError, TallerError
 from engine.i18n import _
-from engine.train.runs import BEST, CONFIG, LAST
+from engine.train.runs import BEST, CONFIG, LAST, MODEL
 
-MODEL = "model.pt"  # what `taller train` writes at the end of a run
 CHECKPOINTS = (MODEL, BEST, LAST)  # the one to reopen first: the final model, the best, the last
-TENSORBOARD_DIR = "tensorboard"
-SCALARS = ("train_loss", "val_loss", "train_acc", "val_acc", "lr")
 
 
 @dataclass
@@ -143,52 +137,3 @@ def run_configs(meta: dict[str, Any]) -> tuple[DataConfig, ModelConfig, TrainCon
         raise ConfigError(
             _("this run does not record how it was made, so it cannot be run again ({e})").format(e=e)
         ) from e
-
-
-def tensorboard_available() -> bool:
-    """True when the optional ``tensorboard`` package is installed."""
-    return importlib.util.find_spec("tensorboard") is not None
-
-
-class TensorBoardLog:
-    """Writes each epoch's losses, accuracies and learning rate as TensorBoard scalars.
-
-    A no-op when ``tensorboard`` is not installed. The scalars go to ``RUN_DIR/tensorboard``; with
-    K-Fold each fold has its own tag prefix.
-    """
-
-    def __init__(self, run_dir: str | Path):
-        self.folder = Path(run_dir) / TENSORBOARD_DIR
-        self.writer = None
-        if tensorboard_available():
-            # optional: tensorboard is never required; torch's writer needs it installed
-            from torch.utils.tensorboard import SummaryWriter
-
-            self.writer = SummaryWriter(log_dir=str(self.folder))
-
-    def on_event(self, event: dict[str, Any]) -> None:
-        if self.writer is None or event.get("event") != "epoch_end":
-            return
-        prefix = f"fold{event['fold']}/" if event.get("fold") else ""
-        for key in SCALARS:
-            if event.get(key) is not None:
-                self.writer.add_scalar(prefix + key, float(event[key]), int(event["epoch"]))
-        self.writer.flush()
-
-    def close(self) -> None:
-        if self.writer is not None:
-            self.writer.close()
-
-
-def with_tensorboard(
-    run_dir: str | Path, on_event: Callable[[dict[str, Any]], None] | None
-) -> tuple[Callable[[dict[str, Any]], None], TensorBoardLog]:
-    """An event callback that also logs to TensorBoard beside the run; close the log when done."""
-    log = TensorBoardLog(run_dir)
-
-    def both(event: dict[str, Any]) -> None:
-        if on_event is not None:
-            on_event(event)
-        log.on_event(event)
-
-    return both, log

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -28,6 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from engine.errors import ConfigError
+from engine.train.request import RunRequest
 from gui.language import ensure_installed
 from gui.panels import window_loading as loading
 from gui.panels import window_menus as frame
@@ -266,10 +268,18 @@ class MainWindow(QMainWindow):
             self._config_error = True
             return False
         self._clear_config_error()
+        return self.start_run(RunRequest(data_cfg, model_cfg, train_cfg))
+
+    def start_run(self, request: RunRequest) -> bool:
+        """Train ``request`` in the Training tab: the forms' Train and the Runs tab's Run again.
+
+        The Data panel's data is handed on when it is the data the request asks for.
+        """
         self.nextStep.hide()
         self.show_panel(self.training_panel)
-        data = self.data_panel.data_for(data_cfg)
-        return self.training_panel.start_run(data_cfg, model_cfg, train_cfg, data=data)
+        if request.data is None:
+            request = replace(request, data=self.data_panel.data_for(request.data_cfg))
+        return self.training_panel.start_run(request)
 
     # ---- reactions ----------------------------------------------------------------------------
     @Slot(bool)

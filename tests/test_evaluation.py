@@ -152,7 +152,8 @@ def test_evaluate_with_progress_matches_evaluate_and_reports_chunks():
     ref_metrics, ref_probs = evaluation.evaluate(_Model(), images, labels, spec, CLASSES)
     assert np.allclose(probs, ref_probs) and metrics == ref_metrics
     progress = [e for e in events if e["event"] == "progress"]
-    assert [(e["batch"], e["batches"]) for e in progress] == [(1, 4), (2, 4), (3, 4), (4, 4)]
+    counted = [(e["batch"], e["batches"]) for e in progress]  # paced by engine.throttle: first and last
+    assert counted[0] == (1, 4) and counted[-1] == (4, 4) and counted == sorted(set(counted))
     stop = threading.Event()
     stop.set()
     assert evaluation.evaluate_with_progress(_Model(), images, labels, spec, CLASSES, stop=stop) is None

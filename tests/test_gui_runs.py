@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 from pathlib import Path
 
+from engine.cli import main
+from engine.cli_args import train_arguments
 from engine.config import DataConfig, ModelConfig, TrainConfig
+from engine.formatting import percent
+from engine.train import runner
+from engine.train.request import RunRequest
 from engine.train.run import run
 from engine.train.runs import LAST, RunFolder
+from gui.panels.runs_table import COLUMNS
 from tests.test_gui_training import RUN_TIMEOUT, curve_points, make_window
 
 
@@ -42,3 +49,65 @@ def test_resume_button_continues_a_stopped_run_at_its_next_epoch(qtbot, tmp_path
     assert max(curve_points(panel.lossPlot)) == 3  # the resumed epoch drawn too
     assert "Resuming" in panel.trainingLog.toPlainText()
     assert panel.resumeButton.isEnabled()
+
+
+def run_files(folder: Path) -> set[str]:
+    return {p.name for p in folder.iterdir()}
+
+
+def config_keys(folder: Path) -> dict[str, list[str]]:
+    config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+    return {key: sorted(value) if isinstance(value, dict) else [] for key, value in config.items()}
+
+
+def test_window_and_command_line_runs_leave_the_same_folder(qtbot, tmp_path, capsys):
+    window = make_window(qtbot, tmp_path, epochs=2)
+    with qtbot.waitSignal(window.runFinished, timeout=RUN_TIMEOUT) as finished:
+        assert window.train()
+    from_window = Path(finished.args[0].run_dir)
+    from_cli = tmp_path / "cli-run"
+    arguments = train_arguments(*window.current_configs())  # what Copy as command says
+    assert main([*arguments, "--out", str(from_cli)]) == 0
+    assert run_files(from_window) == run_files(from_cli)
+    assert {"model.pt", "best.pt", "last.pt", "config.json", "history.csv", "metrics.json"} <= run_files(
+        from_cli
+    )
+    assert config_keys(from_window) == config_keys(from_cli)
+    capsys.readouterr()
+    assert main(["runs"]) == 0  # both, with their test accuracy and their 2 epochs
+    listed = [line for line in capsys.readouterr().out.splitlines() if line.startswith(from_window.name)]
+    assert listed and "epochs=2\t" in listed[0] and "test_acc=0." in listed[0]
+
+    # After a restart the Runs tab reads the window's run from its folder, test accuracy included.
+    window.close()
+    again = make_window(qtbot, tmp_path, epochs=2)
+    runs = again.runs_panel
+    qtbot.waitUntil(lambda: runs.run_count() >= 1, timeout=RUN_TIMEOUT)
+    test_column = COLUMNS.index("Test acc")
+    rows = {row[0]: row for row in runs.table_rows()}
+    assert rows[from_window.name][test_column] == percent(finished.args[0].test["accuracy"], 2)
+
+
+def test_a_resumed_run_logs_tensorboard_scalars_like_a_new_one(qtbot, tmp_path, monkeypatch):
+    seen = []
+    real = runner.with_tensorboard
+
+    def spy(run_dir, on_event):
+        events, log = real(run_dir, on_event)
+
+        def both(event):
+            seen.append((Path(run_dir), event["event"], event.get("epoch")))
+            events(event)
+
+        return both, log
+
+    monkeypatch.setattr(runner, "with_tensorboard", spy)
+    stop = threading.Event()
+    folder = tmp_path / "stopped"
+    request = RunRequest(DataConfig(), ModelConfig(arch="mlp"), TrainConfig(epochs=2, precision="fp32"))
+    runner.start(request, lambda e: e["event"] == "epoch_end" and stop.set(), stop, out=folder)
+    seen.clear()
+    window = make_window(qtbot, tmp_path)
+    with qtbot.waitSignal(window.training_panel.runFinished, timeout=RUN_TIMEOUT):
+        assert window.training_panel.resume_run(folder)
+    assert (folder, "epoch_end", 2) in seen

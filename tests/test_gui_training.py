@@ -32,7 +32,7 @@ def wait_for_batches(qtbot, window) -> None:
 
 
 def test_train_click_draws_one_point_per_epoch_and_saves_and_opens(qtbot, tmp_path, monkeypatch):
-    import engine.train.run as training
+    import engine.train.runner as training
 
     window = make_window(qtbot, tmp_path)
     panel = window.training_panel

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from engine import cli, saving
 from engine.checkpoints import load_checkpoint
 from engine.cli import main
 from engine.files import atomic_file, recover_set, write_set
+from engine.train import runner
 
 ROOT = Path(__file__).resolve().parent.parent
 FAST = ["--dataset", "digits", "--model", "mlp", "--precision", "fp32"]
@@ -58,7 +58,7 @@ def test_sigint_to_a_real_train_process_saves_finished_epochs(tmp_path):
 
 
 def test_sigterm_stops_like_stop_and_resume_finishes(tmp_path, monkeypatch, capsys):
-    real_run = cli.run
+    real_run = runner.run
 
     def run_then_terminate(*args, **kwargs):
         on_event = args[3]
@@ -70,12 +70,12 @@ def test_sigterm_stops_like_stop_and_resume_finishes(tmp_path, monkeypatch, caps
 
         return real_run(*args[:3], on_event_and_kill, *args[4:], **kwargs)
 
-    monkeypatch.setattr(cli, "run", run_then_terminate)
+    monkeypatch.setattr(runner, "run", run_then_terminate)
     out = tmp_path / "run"
     assert main(["train", *FAST, "--epochs", "3", "--out", str(out)]) == 128 + signal.SIGTERM
     assert "stopped by SIGTERM after 1 finished epoch(s)" in capsys.readouterr().err
     assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # handlers put back
-    monkeypatch.setattr(cli, "run", real_run)
+    monkeypatch.setattr(runner, "run", real_run)
     assert main(["train", "--resume", str(out)]) == 0
     assert [h["epoch"] for h in load_checkpoint(out / "model.pt").meta["history"]] == [1, 2, 3]
 
@@ -144,7 +144,7 @@ def test_disk_full_at_the_end_saves_the_model_to_a_named_fallback(tmp_path, monk
     def full(folder, write, keep=True):
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(saving, "write_set", full)
+    monkeypatch.setattr(runner, "write_set", full)
     out = tmp_path / "runs" / "run"
     assert main(["train", *FAST, "--epochs", "1", "--out", str(out)]) == 1
     err = capsys.readouterr().err

@@ -11,6 +11,7 @@ from engine.checkpoints import load_checkpoint
 from engine.config import DataConfig, ModelConfig, TrainConfig
 from engine.data.registry import load_dataset
 from engine.errors import TrainingError
+from engine.train import runner
 from engine.train.run import run
 from engine.train.runs import BEST, CONFIG, HISTORY, LAST, RunFolder, load_run, new_run_dir
 
@@ -82,7 +83,7 @@ def test_two_epochs_then_resume_equals_four_straight(digits, tmp_path):
         assert torch.equal(resumed.model.state_dict()[k], v), k
     assert resumed.history[-1]["val_acc"] == straight.history[-1]["val_acc"]
     with pytest.raises(TrainingError, match="already finished all 4 epochs"):
-        load_run(tmp_path / "r")
+        runner.resume(tmp_path / "r")
 
 
 def test_resume_refuses_what_it_cannot_continue(tmp_path):

@@ -11,6 +11,7 @@ from engine import runs_library
 from engine.cli import main
 from engine.config import DataConfig, ModelConfig, TrainConfig
 from engine.errors import TallerError
+from engine.train import tensorboard
 
 
 @pytest.fixture(scope="module")
@@ -73,7 +74,7 @@ def test_tensorboard_scalars_beside_each_run(runs_root):
     pytest.importorskip("tensorboard", reason="TensorBoard is optional: pip install tensorboard")
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-    logs = runs_root / "digits-mlp-1" / runs_library.TENSORBOARD_DIR
+    logs = runs_root / "digits-mlp-1" / tensorboard.TENSORBOARD_DIR
     events = EventAccumulator(str(logs))
     events.Reload()
     assert {"train_loss", "val_loss", "train_acc", "val_acc", "lr"} <= set(events.Tags()["scalars"])
@@ -81,12 +82,12 @@ def test_tensorboard_scalars_beside_each_run(runs_root):
 
 
 def test_without_tensorboard_nothing_is_written(tmp_path, monkeypatch):
-    monkeypatch.setattr(runs_library, "tensorboard_available", lambda: False)
+    monkeypatch.setattr(tensorboard, "tensorboard_available", lambda: False)
     seen = []
-    events, log = runs_library.with_tensorboard(tmp_path, seen.append)
+    events, log = tensorboard.with_tensorboard(tmp_path, seen.append)
     events({"event": "epoch_end", "epoch": 1, "val_acc": 0.5})
     log.close()
-    assert seen and not (tmp_path / runs_library.TENSORBOARD_DIR).exists()
+    assert seen and not (tmp_path / tensorboard.TENSORBOARD_DIR).exists()
 
 
 def test_taller_runs_lists_them_on_the_command_line(runs_root, capsys):

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from engine.errors import DatasetError
 from engine.i18n import _
+from engine.throttle import throttled
 
 MIN_PER_CLASS = 10  # fewer images per class than this rarely trains a useful model
 Item = Path | bytes  # a file to copy, or PNG bytes (a pasted or captured picture)
@@ -71,6 +72,7 @@ def write_gathered(
     partial = target.with_name(f".{target.name}.partial")
     shutil.rmtree(partial, ignore_errors=True)
     total, done = sum(len(items) for items in classes.values()), 0
+    emit = throttled(on_event)
     try:
         for class_name, items in classes.items():
             folder = partial / safe_name(class_name)
@@ -80,8 +82,7 @@ def write_gathered(
                     raise DatasetError(_("Saving the dataset was stopped; nothing was written."))
                 _write_item(item, folder, n)
                 done += 1
-                if on_event is not None:
-                    on_event({"event": "progress", "done": done, "total": total})
+                emit({"event": "progress", "done": done, "total": total})
         partial.rename(target)
     except BaseException:
         shutil.rmtree(partial, ignore_errors=True)

@@ -40,8 +40,19 @@ from typing import Any
 import numpy as np
 
 from engine.checkpoints import atomic_write, plain
-from engine.train.runs import HISTORY_COLUMNS  # the run folder's history.csv and the exports share columns
 
+# The run folder's history.csv (engine.train.runs) and the exported one share these columns.
+HISTORY_COLUMNS = (
+    "fold",
+    "epoch",
+    "phase",
+    "train_loss",
+    "train_acc",
+    "val_loss",
+    "val_acc",
+    "lr",
+    "seconds",
+)
 METRICS_FILES = ("metrics.json", "history.json", "history.csv", "metrics.csv", "metrics.npz")
 SUMMARY_KEYS = (
     "arch",

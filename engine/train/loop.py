@@ -20,6 +20,7 @@ from engine.data.types import Subset
 from engine.errors import NonFiniteLossError, TrainingError
 from engine.freezing import apply_freeze, set_train_mode
 from engine.i18n import _
+from engine.throttle import Throttle
 from engine.train import distributed
 from engine.train.feed import StreamFeeder, device_facts, eval_outputs, gpu_memory_error
 from engine.train.finetune import start_phase_two
@@ -97,7 +98,7 @@ def train_one_epoch(
     losses: list[torch.Tensor] = []
     outputs: list[torch.Tensor] = []
     checked = 0
-    last_report = time.perf_counter()
+    throttle = Throttle(state.progress_interval, started=True)
     for b, (x, y) in enumerate(feeder.batches(perm, bs)):
         if distributed.any_rank(state.should_stop()):  # under DDP every rank stops at the same batch
             raise Stopped
@@ -112,13 +113,12 @@ def train_one_epoch(
             scheduler.step()
         losses.append(loss.detach())
         outputs.append(out.detach())
-        now = time.perf_counter()
-        if now - last_report >= state.progress_interval or b == batches - 1:
-            last_report = now
+        # The same pace bounds the loss checks: each one waits for the device to catch up.
+        if throttle.due(last=b == batches - 1):
             if b == batches - 1 or not distributed.active():  # under DDP: once, at the same batch
                 check_finite(losses, checked, epoch)
                 checked = len(losses)
-            report_progress(state, epoch, b + 1, batches, now, clock)
+            report_progress(state, epoch, b + 1, batches, time.perf_counter(), clock)
     return epoch_metrics(losses, outputs, feeder.labels[perm], bs)
 
 

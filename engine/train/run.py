@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -29,7 +30,7 @@ from engine.models.registry import architecture, head_names
 from engine.train import distributed
 from engine.train.finetune import build_for_run
 from engine.train.loop import fit
-from engine.train.runs import RunFolder, attach_run_folder
+from engine.train.runs import RunFolder, epoch_record
 from engine.train.state import EventCallback, FitState
 
 
@@ -47,6 +48,8 @@ class RunResult:
     test_probabilities: np.ndarray | None = None
     splits: Splits | None = None
     error: str | None = None  # why the run ended early (a non-finite loss); the model is the last good one
+    run_dir: Path | None = None  # the run folder (engine.train.runner)
+    save_error: str | None = None  # its final files could not be written: what happened, where the model is
 
 
 def resolve_device(name: str) -> torch.device:
@@ -110,8 +113,16 @@ def run(
         # Phase two changes which parameters train; DDP fixes that set when it wraps the model.
         raise TrainingError(_("two-phase fine-tuning (--unfreeze-after) runs on one process only for now"))
     state = fit_state(data_cfg, model_cfg, train_cfg, data, on_event, stop)
-    if folder is not None or resume is not None:
-        state = attach_run_folder(state, folder, resume, data_cfg, model_cfg, train_cfg, data)
+    if resume is not None and train_cfg.kfold:
+        raise TrainingError(_("K-Fold runs cannot be resumed; start the run again"))
+    started_at = time.strftime("%Y-%m-%dT%H:%M:%S")
+    about = RunAbout(data_cfg, model_cfg, train_cfg, data, state, folder, started_at)
+    if folder is not None:
+        folder.start(run_meta(about), history=resume["history"] if resume else None)
+        # K-Fold trains one model per fold: its folder gets config and final files, no per-epoch last.pt.
+        if not train_cfg.kfold:
+            state = replace(state, on_snapshot=folder.on_snapshot)
+    state = replace(state, resume=resume)
     splits = split_dataset(data, data_cfg.val_split, data_cfg.seed)
     error, folds = None, []
     if train_cfg.kfold:
@@ -130,14 +141,8 @@ def run(
             precision=state.precision,
         )
     model.cpu().eval()
-    meta = run_meta(data_cfg, model_cfg, train_cfg, data, state.spec, model, history, test, folds, stopped)
+    meta = run_meta(about, model, history, test, folds, stopped)
     meta["seconds"] = time.perf_counter() - started
-    meta["precision"] = state.precision.name  # what autocast computed in; the weights are float32
-    meta["channels_last"] = state.precision.channels_last and precision.is_convolutional(model)
-    if distributed.active():
-        meta["processes"] = distributed.world_size()  # trained with DDP; --batch-size was the global batch
-    if folder is not None:
-        meta["run_dir"] = str(folder.path)  # where last.pt, best.pt and history.csv are
     return RunResult(
         model=model,
         meta=meta,
@@ -276,36 +281,56 @@ def fold_summary(fold_hist: list[dict], fold: int, folds: int, val_indices: np.n
     }
 
 
+@dataclass(frozen=True)
+class RunAbout:
+    """What describes a run before it trains: its settings, data, device and folder."""
+
+    data_cfg: DataConfig
+    model_cfg: ModelConfig
+    train_cfg: TrainConfig
+    data: ImageData
+    state: FitState
+    folder: RunFolder | None
+    created: str
+
+
 def run_meta(
-    data_cfg: DataConfig,
-    model_cfg: ModelConfig,
-    train_cfg: TrainConfig,
-    data: ImageData,
-    spec: InputSpec,
-    model: nn.Module,
-    history: list[dict],
-    test: dict[str, Any] | None,
-    folds: list[dict[str, Any]],
-    stopped: bool,
+    about: RunAbout,
+    model: nn.Module | None = None,
+    history: list[dict] | None = None,
+    test: dict[str, Any] | None = None,
+    folds: list[dict[str, Any]] | None = None,
+    stopped: bool = False,
 ) -> dict[str, Any]:
-    """The metadata saved with the weights: enough to use the model again and to explain the run."""
-    trainable, total = count_parameters(model)
+    """The metadata saved with the weights: enough to use the model again and to explain the run.
+
+    The one builder of it: the run folder's checkpoints get it before training (``model`` None), the
+    final ``model.pt`` with the trained model, its history and test results.
+    """
+    model_cfg, state = about.model_cfg, about.state
+    convolutional = architecture(model_cfg.arch).convolutional
     meta: dict[str, Any] = {
         "arch": model_cfg.arch,
-        "classes": list(data.classes),
-        "spec": spec.to_dict(),
-        "preparation": data.preparation,
-        "dataset": data_cfg.dataset,
-        "frozen": frozen_names(model),
-        "trainable_params": trainable,
-        "total_params": total,
-        "data_config": data_cfg.to_dict(),
+        "classes": list(about.data.classes),
+        "spec": state.spec.to_dict(),
+        "preparation": about.data.preparation,
+        "dataset": about.data_cfg.dataset,
+        "frozen": frozen_names(model) if model is not None else list(model_cfg.frozen),
+        "data_config": about.data_cfg.to_dict(),
         "model_config": model_cfg.to_dict(),
-        "train_config": {k: v for k, v in train_cfg.to_dict().items() if k != "extra"},
-        "history": [{k: v for k, v in h.items() if k != "event"} for h in history],
+        "train_config": {k: v for k, v in about.train_cfg.to_dict().items() if k != "extra"},
+        "history": [epoch_record(h) for h in history or []],
         "stopped": stopped,
-        "created": time.strftime("%Y-%m-%dT%H:%M:%S"),
+        "created": about.created,
+        "precision": state.precision.name,  # what autocast computed in; the weights are float32
+        "channels_last": state.precision.channels_last and convolutional,
     }
+    if model is not None:
+        meta["trainable_params"], meta["total_params"] = count_parameters(model)
+    if distributed.active():
+        meta["processes"] = distributed.world_size()  # trained with DDP; --batch-size was the global batch
+    if about.folder is not None:
+        meta["run_dir"] = str(about.folder.path)  # where last.pt, best.pt and history.csv are
     if test is not None:
         meta["test"] = test
     if folds:

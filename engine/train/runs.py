@@ -14,9 +14,9 @@
     A Taller checkpoint of the epoch with the best validation accuracy so far.
 
 Every file is written atomically (temporary name, fsync, rename), so a kill at any moment leaves
-the previous epoch's files loadable. The command line adds ``model.pt`` and the metrics files at the
-end (``engine.files.write_set``). Lightning's ``version_N`` and Ultralytics' ``trainN`` folders
-are the model.
+the previous epoch's files loadable. The runner (``engine.train.runner``) adds ``model.pt`` and the
+metrics files at the end (``engine.files.write_set``). Lightning's ``version_N`` and Ultralytics'
+``trainN`` folders are the model.
 """
 
 from __future__ import annotations
@@ -25,34 +25,21 @@ import csv
 import json
 import math
 import os
-import time
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import torch
-
-from engine.checkpoints import FORMAT, VERSION, atomic_write, library_versions, plain, read_payload
+from engine.checkpoints import atomic_write, checkpoint_payload, plain, read_payload, save_payload
 from engine.config import DataConfig, ModelConfig, TrainConfig
 from engine.data.registry import folder_path
-from engine.data.types import ImageData
 from engine.errors import CheckpointError, TrainingError
 from engine.i18n import _
-from engine.train.state import FitState
+from engine.report.exports import HISTORY_COLUMNS
 
 RUNS_ROOT = Path("runs")  # relative to the working folder, like Lightning's lightning_logs
 CONFIG, HISTORY, LAST, BEST = "config.json", "history.csv", "last.pt", "best.pt"
-HISTORY_COLUMNS = (
-    "fold",
-    "epoch",
-    "phase",
-    "train_loss",
-    "train_acc",
-    "val_loss",
-    "val_acc",
-    "lr",
-    "seconds",
-)
+MODEL = "model.pt"  # the run's final model, written with the metrics files when it ends
+# What config.json holds: enough to train the run again or resume it, readable without PyTorch.
+CONFIG_KEYS = ("data_config", "model_config", "train_config", "created")
 
 
 def runs_root() -> Path:
@@ -95,8 +82,8 @@ class RunFolder:
     path : Path
         The run's folder (created if needed).
     meta : dict
-        What every checkpoint of the run carries (``arch``, ``classes``, ``spec`` and the rest of
-        ``engine.train.run.run_meta`` that is known before training).
+        What every checkpoint of the run carries (``engine.train.run.run_meta`` of what is known
+        before training: ``arch``, ``classes``, ``spec``, the configurations and the rest).
     """
 
     def __init__(self, path: str | Path, meta: dict[str, Any] | None = None):
@@ -105,17 +92,15 @@ class RunFolder:
         self.best_acc = -math.inf
         self.write_error: str | None = None  # why the last epoch's files could not be written
 
-    def start(
-        self, data_cfg: DataConfig, model_cfg: ModelConfig, train_cfg: TrainConfig, meta: dict[str, Any]
-    ) -> None:
-        """Remember the checkpoint metadata and write ``config.json``."""
+    def start(self, meta: dict[str, Any], history: list[dict[str, Any]] | None = None) -> None:
+        """Remember the checkpoint metadata and write ``config.json`` (its configurations and date).
+
+        ``history`` is what a resumed run finished before, so ``best.pt`` is replaced only by a
+        better epoch.
+        """
         self.meta = dict(meta)
-        config = {
-            "data_config": data_cfg.to_dict(),
-            "model_config": model_cfg.to_dict(),
-            "train_config": {k: v for k, v in train_cfg.to_dict().items() if k != "extra"},
-            "created": time.strftime("%Y-%m-%dT%H:%M:%S"),
-        }
+        self.best_acc = best_accuracy(history or [])
+        config = {key: meta[key] for key in CONFIG_KEYS if key in meta}
         text = json.dumps(plain(config), indent=2)
         atomic_write(self.path / CONFIG, lambda tmp: tmp.write_text(text, encoding="utf-8"))
 
@@ -133,17 +118,9 @@ class RunFolder:
     def write_epoch(self, snapshot: dict[str, Any]) -> None:
         """The three files of one finished epoch."""
         history = snapshot["history"]
-        meta = plain(
-            {
-                **self.meta,
-                "history": [{k: v for k, v in h.items() if k != "event"} for h in history],
-                "stopped": False,
-                "versions": library_versions(),
-            }
-        )
-        weights = {k: v.detach().cpu().clone() for k, v in snapshot["model"].items()}
+        meta = {**self.meta, "history": [epoch_record(h) for h in history], "stopped": False}
+        last = checkpoint_payload(snapshot["model"], meta)
         training = {k: v for k, v in snapshot.items() if k != "model"}
-        last = {"format": FORMAT, "version": VERSION, "meta": meta, "state_dict": weights}
         save_payload(self.path / LAST, {**last, "training": training})
         val_acc = float(history[-1].get("val_acc", math.nan))
         if math.isfinite(val_acc) and val_acc > self.best_acc:
@@ -152,9 +129,9 @@ class RunFolder:
         write_history(self.path / HISTORY, history)
 
 
-def save_payload(path: Path, payload: dict[str, Any]) -> Path:
-    """torch.save a checkpoint dict atomically."""
-    return atomic_write(path, lambda tmp: torch.save(payload, tmp))
+def epoch_record(event: dict[str, Any]) -> dict[str, Any]:
+    """An ``epoch_end`` event as the metadata keeps it (without the event's kind or replay mark)."""
+    return {k: v for k, v in event.items() if k not in ("event", "replayed")}
 
 
 def write_history(path: Path, history: list[dict[str, Any]]) -> Path:
@@ -169,13 +146,13 @@ def write_history(path: Path, history: list[dict[str, Any]]) -> Path:
     return atomic_write(path, write)
 
 
-def load_run(run_dir: str | Path) -> tuple[DataConfig, ModelConfig, TrainConfig, dict[str, Any]]:
-    """The configurations of a run folder and the snapshot to resume it from (its ``last.pt``).
+def read_configs(run_dir: str | Path) -> tuple[DataConfig, ModelConfig, TrainConfig]:
+    """The three configurations in a run folder's ``config.json``.
 
     Raises
     ------
     TrainingError
-        The folder is not a run folder, has no finished epoch, or has already finished every epoch.
+        The folder is not a run folder, or its config.json is damaged.
     """
     run_dir = Path(run_dir)
     if not (run_dir / CONFIG).is_file():
@@ -186,15 +163,29 @@ def load_run(run_dir: str | Path) -> tuple[DataConfig, ModelConfig, TrainConfig,
         )
     try:
         config = json.loads((run_dir / CONFIG).read_text(encoding="utf-8"))
-        data_cfg = DataConfig.from_dict(config["data_config"])
-        model_cfg = ModelConfig.from_dict(config["model_config"])
-        train_cfg = TrainConfig.from_dict(config["train_config"])
+        return (
+            DataConfig.from_dict(config["data_config"]),
+            ModelConfig.from_dict(config["model_config"]),
+            TrainConfig.from_dict(config["train_config"]),
+        )
     except (OSError, ValueError, KeyError, TypeError) as e:
         raise TrainingError(
             _("cannot resume {run_dir}: its {config} is damaged ({e})").format(
                 run_dir=run_dir, config=CONFIG, e=e
             )
         ) from e
+
+
+def load_run(run_dir: str | Path) -> tuple[DataConfig, ModelConfig, TrainConfig, dict[str, Any]]:
+    """The configurations of a run folder and the snapshot to resume it from (its ``last.pt``).
+
+    Raises
+    ------
+    TrainingError
+        The folder is not a run folder or has no finished epoch.
+    """
+    run_dir = Path(run_dir)
+    data_cfg, model_cfg, train_cfg = read_configs(run_dir)
     if not (run_dir / LAST).is_file():
         raise TrainingError(
             _("cannot resume {run_dir}: no epoch finished before it stopped; start it again").format(
@@ -214,12 +205,6 @@ def load_run(run_dir: str | Path) -> tuple[DataConfig, ModelConfig, TrainConfig,
                 run_dir=run_dir, last=LAST
             )
         )
-    if int(training["epoch"]) >= train_cfg.epochs:
-        raise TrainingError(
-            _("{run_dir} already finished all {epochs} epochs; nothing to resume").format(
-                run_dir=run_dir, epochs=train_cfg.epochs
-            )
-        )
     return data_cfg, model_cfg, train_cfg, {**training, "model": payload["state_dict"]}
 
 
@@ -227,41 +212,3 @@ def best_accuracy(history: list[dict[str, Any]]) -> float:
     """The best finite validation accuracy of a history (-inf when there is none)."""
     accs = [float(h.get("val_acc", math.nan)) for h in history]
     return max((a for a in accs if math.isfinite(a)), default=-math.inf)
-
-
-def attach_run_folder(
-    state: FitState,
-    folder: RunFolder | None,
-    resume: dict[str, Any] | None,
-    data_cfg: DataConfig,
-    model_cfg: ModelConfig,
-    train_cfg: TrainConfig,
-    data: ImageData,
-) -> FitState:
-    """``state`` saving each epoch into ``folder`` (config written now) and resuming from ``resume``.
-
-    Raises
-    ------
-    TrainingError
-        K-Fold runs cannot be resumed (each fold is a fresh model; start the run again).
-    """
-    if resume is not None and train_cfg.kfold:
-        raise TrainingError(_("K-Fold runs cannot be resumed; start the run again"))
-    if folder is not None:
-        meta = {
-            "arch": model_cfg.arch,
-            "classes": list(data.classes),
-            "spec": state.spec.to_dict(),
-            "preparation": data.preparation,
-            "dataset": data_cfg.dataset,
-            "frozen": list(model_cfg.frozen),
-            "data_config": data_cfg.to_dict(),
-            "model_config": model_cfg.to_dict(),
-            "train_config": {k: v for k, v in train_cfg.to_dict().items() if k != "extra"},
-            "run_dir": str(folder.path),
-        }
-        folder.start(data_cfg, model_cfg, train_cfg, meta)
-        folder.best_acc = best_accuracy(resume["history"]) if resume else -math.inf
-    # K-Fold trains one model per fold: its folder gets config and final files, no per-epoch last.pt.
-    on_snapshot = folder.on_snapshot if folder is not None and not train_cfg.kfold else None
-    return replace(state, on_snapshot=on_snapshot, resume=resume)

@@ -4,6 +4,8 @@ The training loop reports through ``FitState.on_event`` with plain dicts and nev
 listens (fastai's Recorder, Lightning's hooks). Every event has the key "event":
 
 - ``{"event": "status", "message": str}``
+- ``{"event": "warning", "message": str}``: something a user should know about the run (the data's
+  skipped files, an epoch's files that could not be written); it goes on
 - ``{"event": "progress", "epoch", "epochs", "batch", "batches", "fold", "seconds", "eta"}``, throttled
   to one every ``progress_interval`` seconds plus the last batch of each epoch (1-based counters;
   ``fold`` is 0 without K-Fold).
@@ -34,6 +36,7 @@ from engine.errors import TrainingError
 from engine.freezing import param_groups
 from engine.i18n import _
 from engine.precision import FP32, Precision
+from engine.throttle import PROGRESS_INTERVAL
 
 EventCallback = Callable[[dict[str, Any]], None]
 Scheduler = torch.optim.lr_scheduler.LRScheduler
@@ -57,7 +60,7 @@ class FitState:
     fold: int = 0
     on_event: EventCallback | None = None
     stop: threading.Event | None = None
-    progress_interval: float = 0.1
+    progress_interval: float = PROGRESS_INTERVAL
     device: torch.device = field(default_factory=lambda: torch.device("cpu"))
     precision: Precision = FP32  # autocast dtype and layout, resolved for the device
     # After each finished epoch: called with the snapshot of engine.train.snapshot (a run folder's

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLineEdit, QMessageBox, QPushButton, 
 from engine.checkpoints import read_payload
 from engine.errors import CheckpointError, ConfigError
 from engine.runs_library import CHECKPOINTS, delete_runs, list_runs, run_configs
+from engine.train.request import RunRequest
 from engine.train.runs import runs_root
 from gui.panels.model_export import add_export_action
 from gui.tasks import TaskRunner
@@ -207,9 +208,8 @@ def _delete_job(folders: list[Path], root: Path):
 
 
 def rerun(window, configs) -> bool:
-    """Train again with a run's configurations, in the Training tab."""
-    window.show_panel(window.training_panel)
-    return window.training_panel.start_run(*configs)
+    """Train again with a run's configurations, the way the Train button starts a run."""
+    return window.start_run(RunRequest(*configs))
 
 
 def connect_library(window) -> None:

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 
 from engine.checkpoints import MODELS_DIR
 from engine.formatting import model_line
+from engine.train.request import RunRequest
 from engine.train.runs import runs_root
 from gui.language import duration, percent, short
 from gui.panels.device_status import device_status
@@ -163,10 +164,11 @@ class TrainingPanel(QWidget):
     def is_running(self) -> bool:
         return self.training.is_running() or self.processRun.is_running()
 
-    def start_run(self, data_cfg, model_cfg, train_cfg, data=None) -> bool:
-        """Start ``engine.train.run.run`` in a worker thread; False if a run is going already."""
+    def start_run(self, request: RunRequest) -> bool:
+        """Start the engine's runner on ``request`` in a worker thread; False if a run is going already."""
         if self.is_running():
             return False
+        data_cfg, model_cfg, train_cfg = request.data_cfg, request.model_cfg, request.train_cfg
         self._reset_view(train_cfg.epochs)
         self._train_cfg = train_cfg
         # K-Fold: one curve per fold over the same epochs, and a table that fills as folds end.
@@ -190,7 +192,7 @@ class TrainingPanel(QWidget):
         if self.processControls.processes() > 1:  # the same run as a command on N processes
             return self.processRun.start_for_panel(data_cfg, model_cfg, train_cfg)
         self.training.start(
-            train_job(data_cfg, model_cfg, train_cfg, data),
+            train_job(request),
             on_done=self._on_run_succeeded,
             on_failed=self._on_run_failed,
             on_events=self._events(),
@@ -246,6 +248,11 @@ class TrainingPanel(QWidget):
         self.log(message)
         self.statusMessage.emit(message)
 
+    def _on_warning(self, event: dict) -> None:
+        message = self.tr("Warning: {message}").format(message=event.get("message", ""))
+        self.log(message)
+        self.statusMessage.emit(message)
+
     @Slot(object)
     def _on_progress(self, event: dict) -> None:
         folds = getattr(self._train_cfg, "kfold", 0) or 0
@@ -291,6 +298,9 @@ class TrainingPanel(QWidget):
 
     def _finish(self, result) -> None:
         self.result = self.current = result
+        if getattr(result, "save_error", None):  # the model is still here: Save model keeps it
+            self.messageLabel.show_error(result.save_error)
+            self.log(result.save_error)
         test = result.test or {}
         test_text = ""
         if test.get("accuracy") is not None:
@@ -369,6 +379,7 @@ class TrainingPanel(QWidget):
     def _events(self) -> dict:
         return {
             "status": self._on_status,
+            "warning": self._on_warning,
             "progress": self._on_progress,
             "epoch_end": self._on_epoch,
             "phase": self._on_phase,

@@ -2011,6 +2011,10 @@ Sus modelos y archivos no se podrán recuperar.</numerusform>
         <translation>Deteniendo…</translation>
     </message>
     <message>
+        <source>Warning: {message}</source>
+        <translation>Aviso: {message}</translation>
+    </message>
+    <message>
         <source>Failed</source>
         <translation>Falló</translation>
     </message>
@@ -2235,21 +2239,6 @@ Sus modelos y archivos no se podrán recuperar.</numerusform>
     <message>
         <source>What the model sees: the image resized to {size}, as in training.</source>
         <translation>Lo que ve el modelo: la imagen redimensionada a {size}, como en el entrenamiento.</translation>
-    </message>
-</context>
-<context>
-    <name>run_jobs</name>
-    <message>
-        <source>Saving each epoch in {folder}</source>
-        <translation>Guardando cada época en {folder}</translation>
-    </message>
-    <message>
-        <source>Resuming {folder} at epoch {epoch}</source>
-        <translation>Reanudando {folder} en la época {epoch}</translation>
-    </message>
-    <message>
-        <source>Could not save epochs in {folder}: {reason}. Save model keeps the model.</source>
-        <translation>No se pudieron guardar las épocas en {folder}: {reason}. Guardar modelo conserva el modelo.</translation>
     </message>
 </context>
 <context>

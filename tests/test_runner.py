@@ -1,0 +1,147 @@
+"""The one runner: a locked run folder, honest resume, the same final files for every caller."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from engine.checkpoints import load_checkpoint
+from engine.cli import main
+from engine.config import DataConfig, ModelConfig, TrainConfig
+from engine.data.registry import load_dataset
+from engine.errors import TrainingError
+from engine.train import runner
+from engine.train.lock import RunLock, RunLockedError, lock_path
+from engine.train.request import RunRequest
+
+ROOT = Path(__file__).resolve().parent.parent
+ENV = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONUNBUFFERED": "1"}
+FAST = ["--dataset", "digits", "--model", "mlp", "--precision", "fp32"]
+DIGITS = DataConfig(dataset="digits")
+MLP = ModelConfig(arch="mlp")
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
+
+@pytest.fixture(scope="module")
+def digits():
+    return load_dataset(DIGITS)
+
+
+def stopped_run(folder: Path, digits, epochs=3, stop_at=1, **train) -> None:
+    """A run of ``epochs`` stopped after epoch ``stop_at``, as Stop or Ctrl+C leave it."""
+    stop = threading.Event()
+
+    def on_event(event):
+        if event["event"] == "epoch_end" and event["epoch"] == stop_at:
+            stop.set()
+
+    cfg = TrainConfig(epochs=epochs, precision="fp32", **train)
+    result = runner.start(RunRequest(DIGITS, MLP, cfg, digits), on_event, stop, out=folder)
+    assert result.stopped and len(result.history) == stop_at
+
+
+def test_a_second_writer_is_refused_naming_the_folder_and_the_holder(tmp_path):
+    folder = tmp_path / "run"
+    with RunLock(folder):
+        with pytest.raises(RunLockedError) as refused:
+            RunLock(folder).__enter__()
+        assert str(folder) in refused.value.message and f"process {os.getpid()}" in refused.value.message
+    with RunLock(folder):  # released on the way out: the next run takes it
+        pass
+    assert not lock_path(folder).exists()  # nothing left beside the run
+
+
+def test_a_dead_process_lock_is_taken_over_and_said(tmp_path, digits):
+    folder = tmp_path / "run"
+    lock_path(folder).write_text(json.dumps({"pid": 999_999, "host": "lab-pc"}))  # its process died
+    events = []
+    cfg = TrainConfig(epochs=1, precision="fp32")
+    result = runner.start(RunRequest(DIGITS, MLP, cfg, digits), events.append, out=folder)
+    assert result.test is not None and (folder / "model.pt").is_file()
+    said = [e["message"] for e in events if e["event"] == "status"]
+    assert any("process 999999 on lab-pc" in line for line in said)
+
+
+def test_two_trainings_into_one_out_the_second_stops_at_once(tmp_path, capsys):
+    out = tmp_path / "run"
+    argv = [sys.executable, "main.py", "train", *FAST, "--epochs", "10000", "--out", str(out)]
+    first = subprocess.Popen(
+        argv, cwd=ROOT, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        for line in first.stdout:  # the first is training
+            if line.startswith("epoch 1/"):
+                break
+        assert main(["train", *FAST, "--epochs", "1", "--out", str(out)]) == 1
+        err = capsys.readouterr().err
+        assert f"{out} is being written by another training (process {first.pid}" in err
+        assert "Traceback" not in err
+    finally:
+        first.send_signal(signal.SIGINT)
+        first.communicate(timeout=120)
+    assert first.returncode == 130
+    config = json.loads((out / "config.json").read_text())
+    assert config["train_config"]["epochs"] == 10000  # the first run's own files, intact
+    assert load_checkpoint(out / "model.pt").meta["train_config"]["epochs"] == 10000
+
+
+def test_resume_refuses_other_settings_and_names_each(tmp_path, digits):
+    folder = tmp_path / "run"
+    stopped_run(folder, digits)
+    changes = {("train", "lr"): ("--lr 0.5", 0.5), ("model", "arch"): ("--model cnn", "cnn")}
+    with pytest.raises(TrainingError) as refused:
+        runner.resume(folder, changes=changes)
+    message = refused.value.message
+    assert "--lr 0.5 (the run has 0.001)" in message and "--model cnn (the run has mlp)" in message
+    assert load_checkpoint(folder / "last.pt").meta["history"][-1]["epoch"] == 1  # untouched
+
+
+def test_resume_with_more_epochs_continues_to_the_new_total(tmp_path, digits):
+    folder = tmp_path / "run"
+    stopped_run(folder, digits)
+    events = []
+    same = {("train", "lr"): ("--lr 0.001", 0.001)}  # what the run has already: no change
+    result = runner.resume(folder, events.append, changes={**same, ("train", "epochs"): ("--epochs 4", 4)})
+    assert [h["epoch"] for h in result.history] == [1, 2, 3, 4]
+    replayed = [e for e in events if e["event"] == "epoch_end"]
+    assert [e["epoch"] for e in replayed] == [1, 2, 3, 4] and replayed[0]["epochs"] == 4
+    assert json.loads((folder / "config.json").read_text())["train_config"]["epochs"] == 4
+    assert len(load_checkpoint(folder / "model.pt").meta["history"]) == 4
+
+
+def test_more_epochs_are_refused_when_the_schedule_was_planned_for_fewer(tmp_path, digits):
+    folder = tmp_path / "run"
+    stopped_run(folder, digits, schedule="cosine")
+    with pytest.raises(TrainingError, match="its cosine schedule was planned for 3 epochs"):
+        runner.resume(folder, changes={("train", "epochs"): ("--epochs 6", 6)})
+    with pytest.raises(TrainingError, match="already finished 1 epochs"):
+        runner.resume(folder, changes={("train", "epochs"): ("--epochs 1", 1)})
+
+
+def test_cli_resume_names_the_options_it_will_not_apply(tmp_path, digits, capsys):
+    folder = tmp_path / "run"
+    stopped_run(folder, digits)
+    code = main(["train", "--resume", str(folder), "--model", "cnn", "--epochs", "1", "--lr", "0.5"])
+    err = capsys.readouterr().err
+    assert code == 1 and "--model cnn (the run has mlp)" in err and "--lr 0.5 (the run has 0.001)" in err
+    assert "--epochs 1 (the run has already finished 1 epochs)" in err
+    assert main(["train", "--resume", str(folder), "--out", str(tmp_path / "x")]) == 1
+    assert "--out cannot be used with --resume" in capsys.readouterr().err
+    assert main(["train", "--resume", str(folder), "--device", "cpu"]) == 0  # where it computes may change
+
+
+def test_a_new_run_in_a_used_folder_leaves_none_of_the_old_runs_files(tmp_path, digits):
+    folder = tmp_path / "run"
+    stopped_run(folder, digits, epochs=3, stop_at=2)
+    (folder / "model.pt").unlink()
+    cfg = TrainConfig(epochs=1, precision="fp32", lr=0.0001)
+    runner.start(RunRequest(DIGITS, MLP, cfg, digits), out=folder)
+    for name in ("best.pt", "last.pt", "model.pt"):
+        assert len(load_checkpoint(folder / name).meta["history"]) == 1, name
