@@ -1,8 +1,10 @@
 """The one copy of every formatter a user reads: percentages, numbers, durations, a model in one line.
 
 The CLI, the HTML report and every panel of the window format through these functions, so the same
-value reads the same everywhere. A missing or non-finite value prints as an en dash ("–"), a
-duration as "?", never as "nan".
+value reads the same everywhere, in the language ``engine.i18n.language()`` says (the window sets it
+to its own): Spanish writes a decimal comma, a non-breaking space before the percent sign (RAE) and
+a point between thousands. A missing or non-finite value prints as an en dash ("–"), a duration
+as "?", never as "nan".
 """
 
 from __future__ import annotations
@@ -23,20 +25,43 @@ def finite(value: Any) -> bool:
     return isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
 
 
+def _spanish() -> bool:
+    return language() == "es"
+
+
+def _decimal(text: str) -> str:
+    """A number written with a point, in the language's decimal sign."""
+    return text.replace(".", ",") if _spanish() else text
+
+
 def percent(value: Any, digits: int = 1) -> str:
     """A fraction as a percentage: ``percent(0.9734)`` -> '97.3%', ``percent(0.9734, 2)`` -> '97.34%'.
 
-    In Spanish (``engine.i18n.language()``) as Spanish writes it and the window shows it: '97,3 %'.
+    In Spanish as Spanish writes it and the window shows it: '97,3\u00a0%'.
     """
     if not finite(value):
         return MISSING
-    text = f"{100 * value:.{digits}f}"
-    return f"{text.replace('.', ',')} %" if language() == "es" else f"{text}%"
+    text = _decimal(f"{100 * value:.{digits}f}")
+    return f"{text}\u00a0%" if _spanish() else f"{text}%"
 
 
 def number(value: Any, digits: int = 4) -> str:
-    """A loss or score with a fixed number of decimals: ``number(0.12345)`` -> '0.1235'."""
-    return f"{value:.{digits}f}" if finite(value) else MISSING
+    """A loss or score with a fixed number of decimals: ``number(0.12345)`` -> '0.1235' ('0,1235')."""
+    return _decimal(f"{value:.{digits}f}") if finite(value) else MISSING
+
+
+def short(value: Any, digits: int = 2) -> str:
+    """A rate in ``digits`` significant digits: ``short(0.003)`` -> '0.003', ``short(1e-5)`` -> '1e-05'."""
+    return _decimal(f"{value:.{digits}g}") if finite(value) else MISSING
+
+
+def integer(value: Any) -> str:
+    """A count with its thousands grouped: '1,234,567', in Spanish '1.234.567' (and '1234', as Spanish
+    leaves four digits ungrouped)."""
+    n = int(value)
+    if not _spanish():
+        return f"{n:,}"
+    return f"{n:,}".replace(",", ".") if abs(n) >= 10_000 else str(n)
 
 
 def duration(seconds: Any, clock: bool = False) -> str:
@@ -57,7 +82,7 @@ def duration(seconds: Any, clock: bool = False) -> str:
         s = int(round(seconds))
         return f"{s // 60}:{s % 60:02d}"
     if seconds < 9.95:
-        return f"{seconds:.1f} s"
+        return _decimal(f"{seconds:.1f} s")
     s = int(round(seconds))
     if s < 60:
         return f"{s} s"

@@ -6,8 +6,9 @@ catalogues (``gui/translations/taller_<code>.qm``) are built from ``resources/i1
 ``python -m tools.translations`` and ship inside the ``gui`` package, so an installation needs no build
 step. English has a catalogue too: it holds only the plural forms ("1 run", "2 runs").
 
-Numbers the window shows go through ``number`` and ``percent`` here, which follow the chosen
-language's locale (0,97 in Spanish) where ``engine.formatting`` always writes 0.97.
+Numbers the window shows go through ``engine.formatting`` (re-exported here as ``number``,
+``percent``, ``duration``, ``short`` and ``integer``), which ``install`` sets to the window's language:
+0,97 and 97,3 % in Spanish, as the command line and the report write them.
 """
 
 from __future__ import annotations
@@ -17,8 +18,13 @@ from pathlib import Path
 from PySide6.QtCore import QCoreApplication, QLibraryInfo, QLocale, QSettings, QTranslator
 
 from engine import i18n as engine_i18n
-from engine.formatting import MISSING, finite
-from engine.formatting import duration as plain_duration
+
+# The window formats through the engine's one formatter, in the language install() gave the engine.
+from engine.formatting import duration as duration
+from engine.formatting import integer as integer
+from engine.formatting import number as number
+from engine.formatting import percent as percent
+from engine.formatting import short as short
 from gui.settings import make_settings, read_str
 
 TRANSLATIONS = Path(__file__).resolve().parent / "translations"
@@ -59,17 +65,9 @@ def current() -> str:
 
 
 def _locale_for(code: str) -> QLocale:
-    # The system's own locale when it speaks the chosen language (es_MX keeps its decimal point).
-    system = QLocale.system()
-    wanted = QLocale.Language.Spanish if code == "es" else QLocale.Language.English
-    if system.language() == wanted:
-        locale = QLocale(system.name())
-    elif code == "es":
-        locale = QLocale("es_ES")
-    else:
-        locale = QLocale("en_US")
-    # Decimals without thousands separators, as engine.formatting writes them (spin boxes too);
-    # ``integer`` groups the digits of counts explicitly.
+    # Spin boxes read and write numbers as engine.formatting writes the labels: Spain's decimal comma
+    # for Spanish, a point for English, whatever the region; no thousands separators in decimals.
+    locale = QLocale("es_ES") if code == "es" else QLocale("en_US")
     locale.setNumberOptions(QLocale.NumberOption.OmitGroupSeparator)
     return locale
 
@@ -115,37 +113,6 @@ def ensure_installed() -> str:
     """``install()`` once per process: the window calls it so that tests building it directly
     get the remembered language (and English plurals) as ``taller`` does."""
     return _current["code"] or install()
-
-
-def number(value, digits: int = 4) -> str:
-    """``engine.formatting.number`` in the window's locale: 0.1235, or 0,1235 in Spanish."""
-    return QLocale().toString(float(value), "f", digits) if finite(value) else MISSING
-
-
-def percent(value, digits: int = 1) -> str:
-    """``engine.formatting.percent`` in the window's locale: 97.3%, or 97,3 % in Spanish."""
-    if not finite(value):
-        return MISSING
-    text = QLocale().toString(100 * float(value), "f", digits)
-    return f"{text}\u00a0%" if current() == "es" else f"{text}%"  # Spanish spaces the sign (RAE)
-
-
-def duration(seconds, clock: bool = False) -> str:
-    """``engine.formatting.duration`` with the locale's decimal point ("4,2 s" in Spanish)."""
-    text = plain_duration(seconds, clock)
-    return text.replace(".", QLocale().decimalPoint()) if "." in text else text
-
-
-def short(value, digits: int = 2) -> str:
-    """A rate in ``digits`` significant digits (``f"{value:.2g}"``) in the window's locale: 0.003 / 0,003."""
-    return QLocale().toString(float(value), "g", digits) if finite(value) else MISSING
-
-
-def integer(value) -> str:
-    """A count with grouped digits: 1,234,567 (English) or 1.234.567 (Spanish)."""
-    if current() != "es":
-        return f"{int(value):,}"
-    return QLocale(QLocale().name()).toString(int(value))  # a copy without OmitGroupSeparator
 
 
 def installed() -> str:

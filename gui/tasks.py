@@ -4,9 +4,9 @@ A job is any callable ``fn(on_event, stop)``: it may report plain event dicts th
 (``{"event": "progress", "batch": 3, "batches": 10, ...}``) and should check the
 ``threading.Event`` ``stop`` every batch. Engine calls such as ``engine.train.run`` have that shape.
 
-- ``Worker`` calls the job in its own QThread. It lets at most one "progress" event through per
-  ``PROGRESS_INTERVAL`` (Anki's 0.1 s; the last batch of an epoch always passes) and turns every
-  exception into a message for the user (``error_message``), so nothing is lost in the thread.
+- ``Worker`` calls the job in its own QThread and turns every exception into a message for the user
+  (``error_message``), so nothing is lost in the thread. It passes every event on: the engine's jobs
+  send "progress" at a readable pace already (``engine.throttle``, the one place that throttles).
 - ``Task`` owns a worker and its thread and re-emits everything in the GUI thread.
 - ``run_task(owner, fn, on_done=..., on_failed=..., on_events=...)`` starts a task with callbacks,
   for jobs that may overlap (their results carry a request number the panel checks).
@@ -33,7 +33,6 @@ from __future__ import annotations
 import atexit
 import sys
 import threading
-import time
 import traceback
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
@@ -45,7 +44,6 @@ from engine.errors import describe, user_message
 
 TaskFn = Callable[[Callable[[dict[str, Any]], None], threading.Event], Any]
 EventHandlers = Mapping[str, Callable[[dict[str, Any]], None]]
-PROGRESS_INTERVAL = 0.1  # seconds between "progress" events shown; a bar needs no more
 
 
 def error_message(exc: BaseException) -> str:
@@ -62,7 +60,7 @@ class Worker(QObject):
 
     Signals (emitted in the worker's thread)
     -------
-    eventReceived(dict)   each event of the job, "progress" events throttled
+    eventReceived(dict)   each event of the job
     runFinished(object)   fn's return value
     runFailed(str)        a message for the user
     done()                after runFinished or runFailed
@@ -73,12 +71,10 @@ class Worker(QObject):
     runFailed = Signal(str)
     done = Signal()
 
-    def __init__(self, fn: TaskFn, stop: threading.Event, min_interval: float = PROGRESS_INTERVAL):
+    def __init__(self, fn: TaskFn, stop: threading.Event):
         super().__init__()
         self._fn = fn
         self._stop = stop
-        self._min_interval = min_interval
-        self._last_progress = float("-inf")
 
     @Slot()
     def run(self) -> None:
@@ -96,18 +92,7 @@ class Worker(QObject):
             self.done.emit()
 
     def _on_event(self, event: dict[str, Any]) -> None:
-        if event.get("event") == "progress" and not self._progress_due(event):
-            return
         self.eventReceived.emit(dict(event))
-
-    def _progress_due(self, event: dict[str, Any]) -> bool:
-        # The engine throttles already; this keeps the GUI safe from a chattier job.
-        now = time.monotonic()
-        last_batch = event.get("batch") == event.get("batches")
-        if last_batch or now - self._last_progress >= self._min_interval:
-            self._last_progress = now
-            return True
-        return False
 
 
 # Threads that have not completely finished, with their workers. Held here rather than by the

@@ -174,15 +174,6 @@ def resolve(name: str) -> str:
     return "dark" if system_is_dark() else "light"
 
 
-def current_name() -> str:
-    """The chosen theme ("system", "light" or "dark")."""
-    return _current["name"]
-
-
-def is_dark() -> bool:
-    return _current["resolved"] == "dark"
-
-
 def colours(name: str | None = None) -> dict[str, str]:
     """The colour table of a resolved theme (default: the one applied now)."""
     return THEMES[name or _current["resolved"]]

@@ -59,6 +59,6 @@ def test_model_line_plain_and_as_escaped_rich_text():
 def test_percent_in_spanish_has_a_decimal_comma(monkeypatch):
     """The CLI's and the report's percentages read as the Spanish window shows them."""
     monkeypatch.setattr(i18n, "_chosen", ["es"])
-    assert percent(0.9734) == "97,3 %" and percent(None) == "–"
+    assert percent(0.9734) == "97,3\u00a0%" and percent(None) == "–"
     monkeypatch.setattr(i18n, "_chosen", ["en"])
     assert percent(0.9734) == "97.3%"

@@ -9,7 +9,8 @@ import shiboken6
 from PySide6.QtWidgets import QPushButton, QWidget
 
 from engine.errors import DatasetError
-from gui.tasks import PROGRESS_INTERVAL, Task, TaskRunner, run_task, stop_all
+from engine.throttle import PROGRESS_INTERVAL, throttled
+from gui.tasks import Task, TaskRunner, run_task, stop_all
 from gui.widgets.message_label import MessageLabel
 
 TIMEOUT = 5000
@@ -97,14 +98,15 @@ def test_stop_is_cooperative_and_the_job_returns_what_it_has(qtbot):
     assert not runner.stopping()
 
 
-def test_progress_is_throttled_but_every_other_event_and_the_last_batch_arrive(qtbot):
+def test_engine_progress_is_throttled_once_and_every_other_event_and_the_last_batch_arrive(qtbot):
     batches = 2000
 
-    def job(on_event, stop):
+    def job(on_event, stop):  # an engine job paces its progress through engine.throttle
+        emit = throttled(on_event)
         for batch in range(1, batches + 1):
-            on_event({"event": "progress", "batch": batch, "batches": batches})
+            emit({"event": "progress", "batch": batch, "batches": batches})
             time.sleep(0.0001)  # ~0.2 s in all: a few intervals' worth
-        on_event({"event": "epoch_end", "epoch": 1})
+        emit({"event": "epoch_end", "epoch": 1})
 
     progress, epochs = [], []
     events = {"progress": progress.append, "epoch_end": epochs.append}
@@ -117,6 +119,18 @@ def test_progress_is_throttled_but_every_other_event_and_the_last_batch_arrive(q
     assert 1 <= len(progress) <= took / PROGRESS_INTERVAL + 2
     assert progress[-1]["batch"] == batches  # the bar always reaches its end
     assert epochs == [{"event": "epoch_end", "epoch": 1}]
+
+
+def test_the_window_passes_on_every_event_a_job_sends(qtbot):
+    def job(on_event, stop):
+        for batch in range(1, 51):
+            on_event({"event": "progress", "batch": batch, "batches": 50})
+
+    progress, done = [], []
+    owner = make_owner(qtbot)
+    run_task(owner, job, on_done=done.append, on_events={"progress": progress.append})
+    qtbot.waitUntil(lambda: bool(done), timeout=TIMEOUT)
+    assert [e["batch"] for e in progress] == list(range(1, 51))
 
 
 def test_runner_disables_busy_widgets_and_reports_failures_in_order(qtbot):

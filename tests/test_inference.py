@@ -267,13 +267,10 @@ def test_predictor_from_checkpoint_and_file(tmp_path, monkeypatch):
     versions = checkpoints.library_versions()
     monkeypatch.setattr(checkpoints, "library_versions", lambda: {k: str(v) for k, v in versions.items()})
 
-    try:
-        model = build_model("cnn", DIGIT_SPEC, 10)
-        meta = {"arch": "cnn", "classes": [str(d) for d in range(10)], "spec": DIGIT_SPEC.to_dict()}
-        checkpoints.save_checkpoint(tmp_path / "model.pt", model, {**meta, "preparation": "digit"})
-        predictor = Predictor.from_checkpoint(tmp_path / "model.pt")
-    except NotImplementedError:
-        pytest.skip("models/freezing not implemented yet")
+    model = build_model("cnn", DIGIT_SPEC, 10)
+    meta = {"arch": "cnn", "classes": [str(d) for d in range(10)], "spec": DIGIT_SPEC.to_dict()}
+    checkpoints.save_checkpoint(tmp_path / "model.pt", model, {**meta, "preparation": "digit"})
+    predictor = Predictor.from_checkpoint(tmp_path / "model.pt")
     image = tmp_path / "digit.png"
     draw_digit((280, 280), (60, 40, 180), 14, "7").save(image)
     prediction = predictor.predict(image, top_k=3)

@@ -124,19 +124,6 @@ def decoded_folder(
     return entry.read()
 
 
-class CachedPhotos(Dataset):
-    """Item ``i``: (uint8 tensor, label) read from a decode cache: no decoding at all."""
-
-    def __init__(self, images: CachedImages | torch.Tensor, labels: list[int]):
-        self.images, self.labels = images, list(labels)
-
-    def __len__(self) -> int:
-        return len(self.labels)
-
-    def __getitem__(self, i: int) -> tuple[torch.Tensor, int]:
-        return self.images[i], self.labels[i]
-
-
 class PhotoFiles(Dataset):
     """Item ``i``: (uint8 ``(C, size, size)`` tensor, label) of the i-th file, decoded in a worker.
 
