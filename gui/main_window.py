@@ -168,7 +168,7 @@ class MainWindow(QMainWindow):
     def _connect(self) -> None:
         data, model, training = self.data_panel, self.model_panel, self.training_panel
         training.trainRequested.connect(self.train)
-        training.configs = self.current_configs  # what Copy as command says
+        training.processRun.configs = self.current_configs  # what Copy as command says
         training.lrFinder.set_config_source(self.current_configs, self.data_panel.data_for)
         training.lrFinder.rateChosen.connect(self.model_panel.learningRateSpin.setValue)
         training.runningChanged.connect(self._on_running_changed)

@@ -76,7 +76,6 @@ class TrainingPanel(QWidget):
         self.training.runningChanged.connect(self.runningChanged)
         self.processRun = ProcessRun(self)  # "Run on N processes" and "Copy as command"
         self.processRun.runningChanged.connect(self.runningChanged)
-        self.configs = None  # the window's current_configs(), for Copy as command
         self.files = ModelFiles(self, self.models_dir)
         self.saveAction, self.openAction = self.files.saveAction, self.files.openAction
         self.saveModelButton, self.openModelButton = self.files.saveModelButton, self.files.openModelButton
@@ -150,7 +149,11 @@ class TrainingPanel(QWidget):
         self.trainButton.clicked.connect(self.trainRequested)
         self.stopButton.clicked.connect(self.stop)
         self.resumeButton.clicked.connect(self.resume_run)
-        self.processRun.attach(self)
+        self.processRun.runningChanged.connect(self._update_buttons)
+        self.processRun.failed.connect(self._on_run_failed)
+        self.processRun.logged.connect(self.log)
+        self.processRun.notice.connect(self.messageLabel.show_message)
+        self.processRun.modelReady.connect(self._on_process_model)
         self.saveAction.triggered.connect(self.save_model)
         self.openAction.triggered.connect(self.open_model)
         self.files.busyChanged.connect(self._update_buttons)
@@ -188,7 +191,7 @@ class TrainingPanel(QWidget):
         )
         self.trainingProgress.setFormat(self.tr("Starting…"))
         if self.processControls.processes() > 1:  # the same run as a command on N processes
-            return self.processRun.start_for_panel(data_cfg, model_cfg, train_cfg)
+            return self.processRun.start_for_panel(data_cfg, model_cfg, train_cfg, self._events())
         self.training.start(
             train_job(data_cfg, model_cfg, train_cfg, data),
             on_done=self._on_run_succeeded,
@@ -288,6 +291,11 @@ class TrainingPanel(QWidget):
         self.statusMessage.emit(self.tr("Training failed"))
         self._update_buttons()
         self.runFailed.emit(message)
+
+    @Slot(str)
+    def _on_process_model(self, path: str) -> None:
+        self.trainingProgress.setValue(1000)
+        self.files.open(path)  # shown here, in Evaluation and in Runs, like a file the user opened
 
     def _finish(self, result) -> None:
         self.result = self.current = result
