@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, Slot
 
-from gui.panels.starting_point import IMAGENET, RANDOM
+from gui.layers.starting_point import IMAGENET, RANDOM
 
 
 class LayerLinks(QObject):

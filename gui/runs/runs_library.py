@@ -18,8 +18,8 @@ from engine.checkpoints import read_payload
 from engine.errors import CheckpointError, ConfigError
 from engine.runs_library import CHECKPOINTS, delete_runs, list_runs, run_configs
 from engine.train.runs import runs_root
-from gui.panels.model_export import add_export_action
 from gui.tasks import TaskRunner
+from gui.training.model_export import add_export_action
 
 
 def run_folder(record: dict[str, Any]) -> Path | None:

@@ -1,20 +1,20 @@
 """The window's panels, built once PyTorch is loaded (``MainWindow.build_panels`` imports this).
 
-Importing this module imports every panel and with them the engine; ``gui.main_window`` defers it
-so the window can show before PyTorch has loaded (``gui.panels.window_loading``).
+Importing this module imports every panel and with them the engine; ``gui.window.main_window`` defers it
+so the window can show before PyTorch has loaded (``gui.window.loading``).
 """
 
 from __future__ import annotations
 
-from gui.panels.data_panel import DataPanel
-from gui.panels.evaluation_panel import EvaluationPanel
-from gui.panels.finetune_panel import FineTunePanel
-from gui.panels.inference_panel import InferencePanel
-from gui.panels.model_panel import ModelPanel
-from gui.panels.runs_library import connect_library
-from gui.panels.runs_panel import RunsPanel
-from gui.panels.training_panel import TrainingPanel
-from gui.panels.window_links import LayerLinks
+from gui.data.data_panel import DataPanel
+from gui.evaluation.evaluation_panel import EvaluationPanel
+from gui.layers.finetune_panel import FineTunePanel
+from gui.model.model_panel import ModelPanel
+from gui.runs.runs_library import connect_library
+from gui.runs.runs_panel import RunsPanel
+from gui.training.training_panel import TrainingPanel
+from gui.try_it.inference_panel import InferencePanel
+from gui.window.wiring import LayerLinks
 
 __all__ = ["connect_library", "connect_panels", "make_panels"]
 

@@ -28,13 +28,13 @@ from engine.checkpoints import MODELS_DIR
 from engine.formatting import model_line
 from engine.train.runs import runs_root
 from gui.language import duration, percent, short
-from gui.panels.device_status import device_status
-from gui.panels.lr_finder import LrFinder
-from gui.panels.model_files import ModelFiles
-from gui.panels.process_run import ProcessRun
-from gui.panels.run_jobs import resume_job, train_job
-from gui.panels.run_lines import epoch_line, fold_line, phase_line, progress
 from gui.tasks import TaskRunner, stop_all
+from gui.training.device_status import device_status
+from gui.training.lr_finder import LrFinder
+from gui.training.model_files import ModelFiles
+from gui.training.process_run import ProcessRun
+from gui.training.run_jobs import resume_job, train_job
+from gui.training.run_lines import epoch_line, fold_line, phase_line, progress
 from gui.widgets.epoch_curves import EpochCurves
 from gui.widgets.kfold_view import KFoldTable
 from gui.widgets.message_label import MessageLabel

@@ -14,10 +14,10 @@ from PySide6.QtGui import QAction, QActionGroup, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import QMenu, QMessageBox, QScrollArea, QWidget
 
 from gui import language
-from gui.panels.gather_dialog import GatherDialog
-from gui.panels.window_help import ReadmeDialog, show_about, show_shortcuts
+from gui.data.gather_dialog import GatherDialog
 from gui.theme import THEME_NAMES
 from gui.widgets.page_scroll import PageScroll
+from gui.window.help import ReadmeDialog, show_about, show_shortcuts
 
 
 def scrolling(panel: QWidget) -> QScrollArea:

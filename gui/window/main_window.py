@@ -29,13 +29,13 @@ from PySide6.QtWidgets import (
 
 from engine.errors import ConfigError
 from gui.language import ensure_installed
-from gui.panels import window_loading as loading
-from gui.panels import window_menus as frame
-from gui.panels.forms_column import forms_column
-from gui.panels.next_step import NextStepBar
 from gui.settings import make_settings, read_str
 from gui.tasks import Task, run_task, stop_all
 from gui.theme import THEME_NAMES, apply_theme
+from gui.window import loading
+from gui.window import menus as frame
+from gui.window.forms_column import forms_column
+from gui.window.next_step import NextStepBar
 
 if TYPE_CHECKING:
     from engine.config import DataConfig, ModelConfig, TrainConfig
@@ -118,7 +118,7 @@ class MainWindow(QMainWindow):
         if self.ready:
             return
         # deferred: every panel imports the engine and PyTorch (seconds): the window shows first
-        from gui.panels import window_panels as panels
+        from gui.window import panels
 
         panels.make_panels(self, self._models_dir)
         self._build()
