@@ -1,8 +1,8 @@
 """The window's frame: menus (File, View → Theme, Help), window-wide keys, scrolling tab pages,
 fitting the screen and the question before quitting.
 
-``build_menus(window)`` is called once by the main window; other panels add their own items to
-``window.fileMenu`` (e.g. *Export model…*).
+``build_menus(window)`` is called once by the main window; ``gui.window.wiring`` adds the items that
+join two panels to ``window.fileMenu`` (*Export model as ONNX…*).
 """
 
 from __future__ import annotations

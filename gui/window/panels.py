@@ -1,7 +1,8 @@
 """The window's panels, built once PyTorch is loaded (``MainWindow.build_panels`` imports this).
 
-Importing this module imports every panel and with them the engine; ``gui.window.main_window`` defers it
-so the window can show before PyTorch has loaded (``gui.window.loading``).
+Importing this module imports every panel and with them the engine; ``gui.window.main_window``
+defers it so the window can show before PyTorch has loaded (``gui.window.loading``). How the panels
+are connected to each other is ``gui.window.wiring``.
 """
 
 from __future__ import annotations
@@ -10,13 +11,9 @@ from gui.data.data_panel import DataPanel
 from gui.evaluation.evaluation_panel import EvaluationPanel
 from gui.layers.finetune_panel import FineTunePanel
 from gui.model.model_panel import ModelPanel
-from gui.runs.runs_library import connect_library
 from gui.runs.runs_panel import RunsPanel
 from gui.training.training_panel import TrainingPanel
 from gui.try_it.inference_panel import InferencePanel
-from gui.window.wiring import LayerLinks
-
-__all__ = ["connect_library", "connect_panels", "make_panels"]
 
 
 def make_panels(window, models_dir) -> None:
@@ -28,16 +25,3 @@ def make_panels(window, models_dir) -> None:
     window.evaluation_panel = EvaluationPanel()
     window.runs_panel = RunsPanel()
     window.inference_panel = InferencePanel(models_dir)
-
-
-def connect_panels(window) -> None:
-    """What one panel tells another: runs and models to Evaluate, Runs and Try it; Layers links."""
-    evaluation, runs, inference = window.evaluation_panel, window.runs_panel, window.inference_panel
-    window.layerLinks = LayerLinks(window)  # the Layers tab follows the Data and Model forms
-    window.runFinished.connect(evaluation.show_run)
-    window.runFinished.connect(runs.add_result)
-    window.modelLoaded.connect(evaluation.set_model)
-    window.modelLoaded.connect(runs.add_checkpoint)
-    window.dataLoaded.connect(evaluation.set_data)
-    window.modelChanged.connect(inference.use_source)
-    window.training_panel.modelSaved.connect(inference.on_model_saved)
