@@ -67,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ["TALLER_SETTINGS"] = str(tmp / "settings.ini")  # leave the user's settings alone
     app = QApplication.instance() or QApplication([])
     from gui.app import apply_style
-    from gui.main_window import MainWindow
+    from gui.window.main_window import MainWindow
 
     apply_style(app)
     window = MainWindow(models_dir=tmp / "models")

@@ -96,7 +96,7 @@ def main() -> int:
     from PySide6.QtWidgets import QApplication
 
     app = QApplication.instance() or QApplication([])
-    from gui.panels.inference_panel import DEBOUNCE_MS, InferencePanel
+    from gui.try_it.inference_panel import DEBOUNCE_MS, InferencePanel
 
     model, meta, source = get_model(args.model)
     if args.threads:

@@ -18,9 +18,9 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 from engine.errors import describe
 from gui.language import install as install_language
-from gui.main_window import MainWindow
 from gui.settings import make_settings, read_str
 from gui.theme import apply_theme
+from gui.window.main_window import MainWindow
 
 RESOURCES = Path(__file__).resolve().parent.parent / "resources"
 ICON = RESOURCES / "taller.svg"

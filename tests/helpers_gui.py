@@ -10,7 +10,7 @@ def open_window(qtbot, tmp_path, arch="mlp", epochs=2, batch_size=None, timeout=
 
     Waiting for the preview to finish lets a run reuse its data instead of loading it again.
     """
-    from gui.main_window import MainWindow  # deferred: torch and every panel, after conftest's setup
+    from gui.window.main_window import MainWindow  # deferred: torch and every panel, after conftest's setup
 
     window = MainWindow(models_dir=tmp_path / "models")
     qtbot.addWidget(window)

@@ -17,8 +17,8 @@ from engine.train.loop import validate
 from engine.train.run import run
 from engine.train.snapshot import capture, restore
 from engine.train.state import FitState
-from gui.panels import model_panel
-from gui.panels.device_status import device_status
+from gui.model import model_panel
+from gui.training.device_status import device_status
 
 
 def test_gradscaler_state_is_saved_and_restored():

@@ -11,7 +11,7 @@ from engine.config import DataConfig, ModelConfig, TrainConfig
 from engine.data import registry
 from engine.data.cache import cache_size
 from engine.train.run import run
-from gui.panels.data_panel import IMAGE_SIZES, DataPanel
+from gui.data.data_panel import IMAGE_SIZES, DataPanel
 from gui.tasks import run_task
 
 

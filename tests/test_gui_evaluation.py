@@ -15,8 +15,8 @@ from PySide6.QtCore import Qt
 
 from engine.config import DataConfig, ModelConfig, TrainConfig
 from engine.data.registry import folder_key
-from gui.panels.evaluation_panel import EvaluationPanel
-from gui.panels.runs_panel import RunsPanel
+from gui.evaluation.evaluation_panel import EvaluationPanel
+from gui.runs.runs_panel import RunsPanel
 from gui.widgets.confusion_view import ConfusionMatrixView
 from gui.widgets.kfold_view import FoldCurves, KFoldTable
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from engine.config import DataConfig, ModelConfig, TrainConfig
-from gui.panels.runs_panel import RunsPanel
+from gui.runs.runs_panel import RunsPanel
 
 nbformat = pytest.importorskip("nbformat")  # the test extra
 

@@ -15,8 +15,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QWidget
 from torch import nn
 
-from gui.main_window import MainWindow
 from gui.tasks import Task
+from gui.window.main_window import MainWindow
 from tests.helpers_gui import RUN_TIMEOUT, open_window
 
 TIMEOUT = 5000

@@ -10,9 +10,9 @@ from PySide6.QtWidgets import QComboBox, QDoubleSpinBox, QPushButton, QSpinBox, 
 
 from engine.config import ConfigError
 from engine.data.registry import folder_key
-from gui.main_window import MainWindow
 from gui.settings import make_settings
 from gui.tasks import Task
+from gui.window.main_window import MainWindow
 
 OPERATED = {
     "datasetCombo": QComboBox,

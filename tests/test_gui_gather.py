@@ -9,7 +9,7 @@ from PySide6.QtGui import QDragEnterEvent, QDropEvent, QGuiApplication, QImage
 from PySide6.QtWidgets import QApplication
 
 from engine.data.gather import write_gathered
-from gui.panels.gather_dialog import GatherDialog
+from gui.data.gather_dialog import GatherDialog
 from tests.test_gui_training import RUN_TIMEOUT, make_window
 
 LEFT = Qt.MouseButton.LeftButton

@@ -25,8 +25,8 @@ from engine.data.registry import folder_key, load_dataset  # noqa: E402
 from engine.data.transforms import normalise  # noqa: E402
 from engine.data.types import InputSpec  # noqa: E402
 from engine.models.build import build_model  # noqa: E402
-from gui.panels.inference_panel import InferencePanel  # noqa: E402
-from gui.panels.model_picker import DEFAULT_MODEL, TRAINED  # noqa: E402
+from gui.try_it.inference_panel import InferencePanel  # noqa: E402
+from gui.try_it.model_picker import DEFAULT_MODEL, TRAINED  # noqa: E402
 
 
 def _ellipse(cx, cy, rx, ry, n=20):
@@ -396,7 +396,7 @@ def test_default_model_is_used_when_nothing_was_trained(qtbot, tmp_path, digit_m
 def test_inline_prediction_thread_count_is_restored_even_on_error():
     import torch
 
-    from gui.panels.inference_jobs import single_torch_thread
+    from gui.try_it.inference_jobs import single_torch_thread
 
     before = torch.get_num_threads()
     with pytest.raises(RuntimeError):

@@ -253,7 +253,7 @@ def test_english_plural_forms(qtbot):
 
 
 def test_language_menu_remembers_the_choice_for_the_next_start(qtbot, tmp_path):
-    from gui.main_window import MainWindow  # deferred: torch and every panel
+    from gui.window.main_window import MainWindow  # deferred: torch and every panel
 
     window = MainWindow(models_dir=tmp_path / "models", load_preview=False)
     qtbot.addWidget(window)

@@ -21,10 +21,10 @@ from engine.data.types import InputSpec
 from engine.freezing import apply_freeze, count_parameters
 from engine.models.build import build_model
 from engine.train.run import run
-from gui.panels.finetune_panel import FineTunePanel, frozen_leaves
-from gui.panels.layer_tree import LayerTreePanel, summary_text
-from gui.panels.layer_tree_view import COL_PARAMS, COL_SHAPE, COL_TRAIN, COL_TYPE
-from gui.panels.starting_point import CHECKPOINT, IMAGENET
+from gui.layers.finetune_panel import FineTunePanel, frozen_leaves
+from gui.layers.layer_tree import LayerTreePanel, summary_text
+from gui.layers.layer_tree_view import COL_PARAMS, COL_SHAPE, COL_TRAIN, COL_TYPE
+from gui.layers.starting_point import CHECKPOINT, IMAGENET
 from gui.widgets.curve_plot import add_phase_marker
 
 DIGITS = DataConfig(dataset="digits")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 
 from engine.models import registry
-from gui.panels.model_panel import ModelPanel
+from gui.model.model_panel import ModelPanel
 from tests.helpers_models import EFFICIENTNET
 
 

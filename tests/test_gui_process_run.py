@@ -9,7 +9,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 
 from engine.cli_args import build_parser, configs_from_args
-from gui.main_window import MainWindow
+from gui.window.main_window import MainWindow
 from tests.helpers_gui import open_window
 
 LEFT = Qt.MouseButton.LeftButton

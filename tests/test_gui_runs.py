@@ -15,7 +15,7 @@ from engine.train import runner
 from engine.train.request import RunRequest
 from engine.train.run import run
 from engine.train.runs import LAST, RunFolder
-from gui.panels.runs_table import COLUMNS
+from gui.runs.runs_table import COLUMNS
 from tests.test_gui_training import RUN_TIMEOUT, curve_points, make_window
 
 

@@ -14,8 +14,8 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 from engine import export_onnx
 from engine.cli import main
-from gui.main_window import MainWindow
-from gui.panels import model_export
+from gui.training import model_export
+from gui.window.main_window import MainWindow
 from tests.test_gui_training import RUN_TIMEOUT
 
 

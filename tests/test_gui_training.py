@@ -7,7 +7,7 @@ from pathlib import Path
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog
 
-from gui.main_window import MainWindow
+from gui.window.main_window import MainWindow
 from tests.helpers_gui import RUN_TIMEOUT, open_window
 
 LEFT = Qt.MouseButton.LeftButton

@@ -13,11 +13,11 @@ from PySide6.QtWidgets import QApplication, QMessageBox, QScrollArea, QWidget
 from engine.config import ConfigError
 from gui import theme
 from gui.app import make_app, open_window
-from gui.main_window import MainWindow
-from gui.panels.evaluation_panel import EvaluationPanel
-from gui.panels.window_help import ReadmeDialog, about_text, shortcuts_html
-from gui.panels.window_menus import fit_to_screen
+from gui.evaluation.evaluation_panel import EvaluationPanel
 from gui.settings import make_settings
+from gui.window.help import ReadmeDialog, about_text, shortcuts_html
+from gui.window.main_window import MainWindow
+from gui.window.menus import fit_to_screen
 from tests.test_gui_training import RUN_TIMEOUT, make_window
 
 ROOT = Path(__file__).resolve().parent.parent

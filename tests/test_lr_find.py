@@ -14,8 +14,8 @@ from engine.config import DataConfig, ModelConfig, TrainConfig
 from engine.errors import TrainingError
 from engine.train.lr_find import lr_find, suggest
 from engine.train.run import run
-from gui.main_window import MainWindow
-from gui.panels.lr_finder import LrFinder
+from gui.training.lr_finder import LrFinder
+from gui.window.main_window import MainWindow
 
 TIMEOUT = 180_000  # a shared 2-core machine
 CONFIGS = (DataConfig(dataset="digits"), ModelConfig(arch="mlp"), TrainConfig(device="cpu"))

@@ -18,7 +18,7 @@ from engine.data import mnist_sample
 from engine.data.framing import ink_bbox
 from engine.data.registry import DATASETS, clear_cache, load_dataset
 from engine.errors import DatasetError
-from gui.panels.data_panel import DataPanel
+from gui.data.data_panel import DataPanel
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -205,7 +205,7 @@ def test_the_form_has_the_precision_choice_in_advanced(qtbot, tmp_path):
     # Qt only for this test: the window's form sends the same TrainConfig field as --precision.
     from PySide6.QtCore import QSettings  # deferred: the engine tests above run without Qt
 
-    from gui.panels.model_panel import ModelPanel  # deferred: as above
+    from gui.model.model_panel import ModelPanel  # deferred: as above
 
     panel = ModelPanel()
     qtbot.addWidget(panel)

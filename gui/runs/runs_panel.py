@@ -28,8 +28,8 @@ from engine.codegen.notebook import write_code
 from engine.errors import CheckpointError
 from engine.formatting import finite
 from engine.report.style import FOLD_COLOURS
-from gui.panels.runs_library import RunsLibraryBar
-from gui.panels.runs_table import RunsTable, default_name, run_row, write_csv
+from gui.runs.runs_library import RunsLibraryBar
+from gui.runs.runs_table import RunsTable, default_name, run_row, write_csv
 from gui.tasks import TaskRunner, stop_all
 from gui.widgets.curve_plot import RunsPlot
 from gui.widgets.message_label import MessageLabel

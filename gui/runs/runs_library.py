@@ -2,7 +2,7 @@
 
 The engine finds and deletes run folders (``engine.runs_library``); this bar reads them in a worker,
 adds one row per run to the Runs panel's table, and asks before deleting anything. *Open* and *Run
-again* are signals the main window routes to the Training panel (``connect_library``).
+again* are signals the window routes to the Training panel (``gui.window.wiring``).
 """
 
 from __future__ import annotations
@@ -17,9 +17,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLineEdit, QMessageBox, QPushButton, 
 from engine.checkpoints import read_payload
 from engine.errors import CheckpointError, ConfigError
 from engine.runs_library import CHECKPOINTS, delete_runs, list_runs, run_configs
-from engine.train.request import RunRequest
 from engine.train.runs import runs_root
-from gui.panels.model_export import add_export_action
 from gui.tasks import TaskRunner
 
 
@@ -205,18 +203,3 @@ def _delete_job(folders: list[Path], root: Path):
         return delete_runs(folders, root)
 
     return job
-
-
-def rerun(window, configs) -> bool:
-    """Train again with a run's configurations, the way the Train button starts a run."""
-    return window.start_run(RunRequest(*configs))
-
-
-def connect_library(window) -> None:
-    """Route the Runs tab's Open / Run again to the Training panel, list the runs on disk, and add
-    *Export model as ONNX…* to the File menu."""
-    library = window.runs_panel.library
-    library.openRequested.connect(window.training_panel.open_model)
-    library.rerunRequested.connect(partial(rerun, window))
-    library.load(runs_root(), window.training_panel.models_dir)
-    add_export_action(window)

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QListWidget, QVBox
 
 from gui import theme
 from gui.language import percent
-from gui.panels.inference_jobs import TOP_K
+from gui.try_it.inference_jobs import TOP_K
 from gui.widgets.image_grid import to_qimage
 from gui.widgets.probability_bars import ProbabilityPlot
 

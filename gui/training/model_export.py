@@ -8,9 +8,11 @@ stays in the menu and says what to install.
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
-from PySide6.QtCore import QCoreApplication, QLocale, QObject, Slot
+from PySide6.QtCore import QCoreApplication, QLocale, QObject, Signal, Slot
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QFileDialog, QWidget
 
@@ -24,15 +26,25 @@ class ModelExporter(QObject):
 
     Parameters
     ----------
+    current_model
+        Returns the model to export (a RunResult or LoadedCheckpoint: ``.model``, ``.meta``) or None.
     window
-        The main window: ``current_model()`` gives the model, ``training_panel.messageLabel`` and
-        ``statusBar()`` show the outcome.
+        The main window: it holds the action and parents the file dialog.
+
+    Signals
+    -------
+    message(str, str)        how it went: text and role ("ok", "error"), for a message label
+    statusMessage(str, int)  text for the status bar and for how many ms (0: until the next one)
     """
 
-    def __init__(self, window: QWidget):
+    message = Signal(str, str)
+    statusMessage = Signal(str, int)
+
+    def __init__(self, current_model: Callable[[], Any], window: QWidget):
         super().__init__(window)
         self.setObjectName("modelExporter")
         self.window = window
+        self.current_model = current_model
         self.runner = TaskRunner(self, "onnxExportTask")
         self.action = QAction(self.tr("Export model as ONNX…"), window, objectName="exportModelAction")
         self.action.setStatusTip(self.tr("Write the current model as an ONNX file other tools can run"))
@@ -53,7 +65,7 @@ class ModelExporter(QObject):
                     packages=", ".join(missing), hint=INSTALL_HINT
                 )
             )
-        current = self.window.current_model()
+        current = self.current_model()
         if current is None:
             return self._say(self.tr("Train or open a model first: there is no model to export yet."))
         if self.runner.is_running():
@@ -71,7 +83,7 @@ class ModelExporter(QObject):
                 return False
         # A copy: the worker moves it to the CPU and runs it while the window keeps using its own.
         loaded = LoadedCheckpoint(model=copy.deepcopy(current.model), meta=meta, path=Path(path))
-        self.window.statusBar().showMessage(self.tr("Exporting to {file}…").format(file=Path(path).name))
+        self.statusMessage.emit(self.tr("Exporting to {file}…").format(file=Path(path).name), 0)
         return self.runner.start(_export_job(loaded, Path(path)), on_done=self._on_done, on_failed=self._say)
 
     def _on_done(self, result: OnnxExport | None) -> None:
@@ -96,9 +108,8 @@ class ModelExporter(QObject):
         return False
 
     def _show(self, message: str, role: str) -> None:
-        label = self.window.training_panel.messageLabel
-        label.show_error(message) if role == "error" else label.show_message(message, role=role)
-        self.window.statusBar().showMessage(message.splitlines()[0], 10000)
+        self.message.emit(message, role)
+        self.statusMessage.emit(message.splitlines()[0], 10000)
 
     @Slot(bool)
     def _on_running_changed(self, running: bool) -> None:
@@ -116,18 +127,3 @@ def _export_job(loaded: LoadedCheckpoint, out: Path):
         return export_in_child(loaded, out, stop=stop)
 
     return job
-
-
-def add_export_action(window: QWidget) -> ModelExporter:
-    """Put *Export model as ONNX…* in the window's File menu; returns its owner."""
-    exporter = ModelExporter(window)
-    menu = window.fileMenu
-    actions = menu.actions()
-    save = window.training_panel.saveAction
-    after = actions.index(save) + 1 if save in actions else len(actions)
-    if after < len(actions):  # right below Save model
-        menu.insertAction(actions[after], exporter.action)
-    else:
-        menu.addAction(exporter.action)
-    window.modelExporter = exporter
-    return exporter

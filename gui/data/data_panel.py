@@ -29,8 +29,8 @@ from engine.config import DataConfig
 from engine.data import registry
 from engine.data.registry import FOLDER, folder_key
 from engine.i18n import gettext
-from gui.panels.data_feed import DataFeed
-from gui.panels.data_preview import DataPreview, preview_samples
+from gui.data.data_feed import DataFeed
+from gui.data.data_preview import DataPreview, preview_samples
 from gui.settings import read_int, read_str
 from gui.tasks import TaskRunner
 from gui.widgets.message_label import MessageLabel

@@ -31,13 +31,13 @@ from PySide6.QtWidgets import (
 from engine.errors import ConfigError
 from engine.train.request import RunRequest
 from gui.language import ensure_installed
-from gui.panels import window_loading as loading
-from gui.panels import window_menus as frame
-from gui.panels.forms_column import forms_column
-from gui.panels.next_step import NextStepBar
 from gui.settings import make_settings, read_str
 from gui.tasks import Task, run_task, stop_all
 from gui.theme import THEME_NAMES, apply_theme
+from gui.window import loading
+from gui.window import menus as frame
+from gui.window.forms_column import forms_column
+from gui.window.next_step import NextStepBar
 
 if TYPE_CHECKING:
     from engine.config import DataConfig, ModelConfig, TrainConfig
@@ -120,14 +120,14 @@ class MainWindow(QMainWindow):
         if self.ready:
             return
         # deferred: every panel imports the engine and PyTorch (seconds): the window shows first
-        from gui.panels import window_panels as panels
+        from gui.window import panels, wiring
 
         panels.make_panels(self, self._models_dir)
         self._build()
         self._connect()
-        panels.connect_panels(self)  # panel to panel, the Layers tab's links included
+        wiring.connect_panels(self)  # panel to panel, the Layers tab's links included
         self._restore()
-        panels.connect_library(self)  # the Runs table as it was (run folders, saved models); File > Export
+        wiring.connect_library(self)  # the Runs table as it was (run folders, saved models); File > Export
         self.ready = True
         if self._load_preview:
             self.data_panel.reload()
@@ -142,14 +142,6 @@ class MainWindow(QMainWindow):
         self.add_panel(self.evaluation_panel, self.tr("4 · Evaluate"))
         self.add_panel(self.runs_panel, self.tr("Runs"))
         self.add_panel(self.inference_panel, self.tr("5 · Try it"))
-        self.add_config_overrides(
-            model=self.finetune_panel.model_overrides, train=self.finetune_panel.train_overrides
-        )
-        for name, plot in (
-            ("loss_curves", self.training_panel.lossPlot),
-            ("accuracy_curves", self.training_panel.accuracyPlot),
-        ):
-            self.evaluation_panel.add_export_plot(name, plot)
         self.splitter = QSplitter(Qt.Orientation.Horizontal, objectName="mainSplitter")
         self.nextStep = NextStepBar()
         right = QWidget(objectName="tabsColumn")
@@ -168,13 +160,9 @@ class MainWindow(QMainWindow):
         )
 
     def _connect(self) -> None:
-        data, model, training = self.data_panel, self.model_panel, self.training_panel
+        # The window's own connections; panel to panel is gui.window.wiring.
+        data, training = self.data_panel, self.training_panel
         training.trainRequested.connect(self.train)
-        training.configs = self.current_configs  # what Copy as command says
-        training.lrFinder.set_config_source(self.current_configs, self.data_panel.data_for)
-        training.lrFinder.rateChosen.connect(self.model_panel.learningRateSpin.setValue)
-        training.runningChanged.connect(self._on_running_changed)
-        model.splitChanged.connect(data.set_split)
         data.dataLoaded.connect(self.dataLoaded)
         training.runningChanged.connect(self.runningChanged)
         training.runFinished.connect(self.runFinished)
@@ -282,13 +270,6 @@ class MainWindow(QMainWindow):
         return self.training_panel.start_run(request)
 
     # ---- reactions ----------------------------------------------------------------------------
-    @Slot(bool)
-    def _on_running_changed(self, running: bool) -> None:
-        # The configs are captured at start; locking the forms makes that visible.
-        self.model_panel.setEnabled(not running)
-        self.finetune_panel.setEnabled(not running)
-        self.data_panel.set_inputs_enabled(not running)
-
     @Slot(str)
     def _show_status(self, message: str) -> None:
         self.statusBar().showMessage(message, 8000)

@@ -12,7 +12,7 @@ from pathlib import Path
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QSignalBlocker, Qt, Signal, Slot
 from PySide6.QtWidgets import QFileDialog, QLabel, QPushButton, QSizePolicy, QTabWidget, QVBoxLayout, QWidget
 
-from gui.panels.dataset_saver import DatasetSaver
+from gui.try_it.dataset_saver import DatasetSaver
 from gui.widgets.drawing_canvas import DrawingCanvas
 from gui.widgets.image_drop import ImageDropArea
 

@@ -75,28 +75,41 @@ class ProcessControls(QWidget):
 class ProcessRun(QObject):
     """One training run in a child process, reported as the engine's events.
 
+    It knows nothing of the Training panel: the panel connects these signals to its own slots, as it
+    does a ``ModelFiles``'s, and passes its event handlers to ``start_for_panel``.
+
     Signals
     -------
     event(dict)            an engine event (a JSON line of the child's output)
     finished(str)          the child ended; the run folder (its model.pt may be missing if no epoch ended)
-    failed(str)            the child failed: its error message
+    failed(str)            the run did not start, failed, or ended before an epoch did: the message
     runningChanged(bool)   the child started (True) or ended (False)
+    logged(str)            a line for the run's log
+    modelReady(str)        the model.pt of a run that ended with at least one epoch, to open
+    notice(str, str)       text and role ("ok", "error") for the panel's message (Copy as command)
     """
 
     event = Signal(object)
     finished = Signal(str)
     failed = Signal(str)
     runningChanged = Signal(bool)
+    logged = Signal(str)
+    modelReady = Signal(str)
+    notice = Signal(str, str)
 
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
         self.controls = ProcessControls()
-        self.panel = None  # the Training panel it reports to (``attach``)
+        self.configs = None  # the window's current_configs(), for Copy as command
         self.process: QProcess | None = None
         self.run_dir: Path | None = None
         self._stopping = False
         self._buffer = b""
         self._errors: list[str] = []
+        self._handlers: dict = {}  # event name -> the panel's handler, as a TaskRunner's on_events
+        self.controls.copyButton.clicked.connect(self.copy_command)
+        self.event.connect(self._on_event)
+        self.finished.connect(self._on_finished_run)
 
     def is_running(self) -> bool:
         return self.process is not None
@@ -203,45 +216,37 @@ class ProcessRun(QObject):
             self.failed.emit(error)
 
     # ---- the Training panel's side ------------------------------------------------------------
-    def attach(self, panel) -> None:
-        """Report to the Training ``panel``: its curves, progress bar, log, message and files."""
-        self.panel = panel
-        self.controls.copyButton.clicked.connect(self.copy_command)
-        self.runningChanged.connect(panel._update_buttons)
-        self.event.connect(self._on_event)
-        self.finished.connect(self._on_finished_run)
-        self.failed.connect(panel._on_run_failed)
-
     @Slot()
     def copy_command(self) -> str | None:
-        """Put the ``main.py train`` line of the panel's forms on the clipboard; returns it."""
+        """Put the ``main.py train`` line of the forms (``configs``) on the clipboard; returns it."""
         try:
-            data_cfg, model_cfg, train_cfg = self.panel.configs()
+            data_cfg, model_cfg, train_cfg = self.configs()
             args = self.arguments(data_cfg, model_cfg, train_cfg, self.controls.processes())
         except (TypeError, ValueError) as e:  # ConfigError is a ValueError; no forms attached: TypeError
-            self.panel.messageLabel.show_error(str(e))
+            self.notice.emit(str(e), "error")
             return None
         text = command_line(args)
         QGuiApplication.clipboard().setText(text)
-        self.panel.messageLabel.show_message(self.tr("Copied: {command}").format(command=text), role="ok")
+        self.notice.emit(self.tr("Copied: {command}").format(command=text), "ok")
         return text
 
-    def start_for_panel(self, data_cfg, model_cfg, train_cfg) -> bool:
-        """Train's path when more than one process is chosen."""
+    def start_for_panel(self, data_cfg, model_cfg, train_cfg, on_events: dict) -> bool:
+        """Train's path when more than one process is chosen; ``on_events`` maps event names to
+        handlers, as ``TaskRunner.start``'s does."""
         processes = self.controls.processes()
+        self._handlers = on_events
         try:
             self.start(data_cfg, model_cfg, train_cfg, processes)
         except (ValueError, OSError) as e:  # a setting the command line cannot say; no run folder
-            self.panel._on_run_failed(str(e))
+            self.failed.emit(str(e))
             return False
-        folder = str(self.run_dir)
-        self.panel.log(self.tr("Running on %n process(es) in {folder}", "", processes).format(folder=folder))
-        self.panel._update_buttons()
+        line = self.tr("Running on %n process(es) in {folder}", "", processes)
+        self.logged.emit(line.format(folder=str(self.run_dir)))
         return True
 
     @Slot(object)
     def _on_event(self, event: dict) -> None:
-        handler = self.panel._events().get(event.get("event"))
+        handler = self._handlers.get(event.get("event"))
         if handler is not None:
             handler(event)
 
@@ -249,8 +254,7 @@ class ProcessRun(QObject):
     def _on_finished_run(self, run_dir: str) -> None:
         model = Path(run_dir) / "model.pt"
         if not model.is_file():
-            self.panel._on_run_failed(self.tr("The run ended before an epoch finished: nothing was saved"))
+            self.failed.emit(self.tr("The run ended before an epoch finished: nothing was saved"))
             return
-        self.panel.trainingProgress.setValue(1000)
-        self.panel.log(self.tr("Finished: {folder}").format(folder=run_dir))
-        self.panel.files.open(model)  # shown here, in Evaluation and in Runs, like a file the user opened
+        self.logged.emit(self.tr("Finished: {folder}").format(folder=run_dir))
+        self.modelReady.emit(str(model))

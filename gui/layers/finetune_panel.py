@@ -33,8 +33,8 @@ from torch import nn
 from engine.checkpoints import MODELS_DIR
 from engine.config import ConfigError, TrainConfig
 from engine.data.types import InputSpec
-from gui.panels.layer_tree import LayerTreePanel
-from gui.panels.starting_point import RANDOM, StartingPoint
+from gui.layers.layer_tree import LayerTreePanel
+from gui.layers.starting_point import RANDOM, StartingPoint
 from gui.settings import read_bool, read_float, read_int, read_str
 from gui.tasks import stop_all
 from gui.widgets.message_label import MessageLabel

@@ -34,7 +34,7 @@ from engine.freezing import apply_freeze, count_parameters, frozen_names, layer_
 from engine.models import registry as architectures
 from engine.models.build import build_model
 from gui.language import integer, percent
-from gui.panels.layer_tree_view import LayerTreeView
+from gui.layers.layer_tree_view import LayerTreeView
 from gui.settings import read_bool, read_str
 from gui.tasks import run_task, stop_all
 from gui.widgets.message_label import MessageLabel

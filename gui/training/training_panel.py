@@ -29,13 +29,13 @@ from engine.formatting import model_line
 from engine.train.request import RunRequest
 from engine.train.runs import runs_root
 from gui.language import duration, percent, short
-from gui.panels.device_status import device_status
-from gui.panels.lr_finder import LrFinder
-from gui.panels.model_files import ModelFiles
-from gui.panels.process_run import ProcessRun
-from gui.panels.run_jobs import resume_job, train_job
-from gui.panels.run_lines import epoch_line, fold_line, phase_line, progress
 from gui.tasks import TaskRunner, stop_all
+from gui.training.device_status import device_status
+from gui.training.lr_finder import LrFinder
+from gui.training.model_files import ModelFiles
+from gui.training.process_run import ProcessRun
+from gui.training.run_jobs import resume_job, train_job
+from gui.training.run_lines import epoch_line, fold_line, phase_line, progress
 from gui.widgets.epoch_curves import EpochCurves
 from gui.widgets.kfold_view import KFoldTable
 from gui.widgets.message_label import MessageLabel
@@ -77,7 +77,6 @@ class TrainingPanel(QWidget):
         self.training.runningChanged.connect(self.runningChanged)
         self.processRun = ProcessRun(self)  # "Run on N processes" and "Copy as command"
         self.processRun.runningChanged.connect(self.runningChanged)
-        self.configs = None  # the window's current_configs(), for Copy as command
         self.files = ModelFiles(self, self.models_dir)
         self.saveAction, self.openAction = self.files.saveAction, self.files.openAction
         self.saveModelButton, self.openModelButton = self.files.saveModelButton, self.files.openModelButton
@@ -151,7 +150,11 @@ class TrainingPanel(QWidget):
         self.trainButton.clicked.connect(self.trainRequested)
         self.stopButton.clicked.connect(self.stop)
         self.resumeButton.clicked.connect(self.resume_run)
-        self.processRun.attach(self)
+        self.processRun.runningChanged.connect(self._update_buttons)
+        self.processRun.failed.connect(self._on_run_failed)
+        self.processRun.logged.connect(self.log)
+        self.processRun.notice.connect(self.messageLabel.show_message)
+        self.processRun.modelReady.connect(self._on_process_model)
         self.saveAction.triggered.connect(self.save_model)
         self.openAction.triggered.connect(self.open_model)
         self.files.busyChanged.connect(self._update_buttons)
@@ -190,7 +193,7 @@ class TrainingPanel(QWidget):
         )
         self.trainingProgress.setFormat(self.tr("Starting…"))
         if self.processControls.processes() > 1:  # the same run as a command on N processes
-            return self.processRun.start_for_panel(data_cfg, model_cfg, train_cfg)
+            return self.processRun.start_for_panel(data_cfg, model_cfg, train_cfg, self._events())
         self.training.start(
             train_job(request),
             on_done=self._on_run_succeeded,
@@ -295,6 +298,11 @@ class TrainingPanel(QWidget):
         self.statusMessage.emit(self.tr("Training failed"))
         self._update_buttons()
         self.runFailed.emit(message)
+
+    @Slot(str)
+    def _on_process_model(self, path: str) -> None:
+        self.trainingProgress.setValue(1000)
+        self.files.open(path)  # shown here, in Evaluation and in Runs, like a file the user opened
 
     def _finish(self, result) -> None:
         self.result = self.current = result

@@ -2,7 +2,7 @@
 
 It shows the test results of the last run, or of any model evaluated on the dataset shown in the
 Data panel ("Evaluate on …", computed in a worker thread), and exports the report. The matrix,
-tables and galleries are drawn by ``EvaluationResults`` (``gui/panels/evaluation_results.py``).
+tables and galleries are drawn by ``EvaluationResults`` (``gui/evaluation/evaluation_results.py``).
 """
 
 from __future__ import annotations
@@ -27,8 +27,8 @@ from PySide6.QtWidgets import (
 from engine.evaluation import ModelEvaluation, evaluate_model
 from engine.formatting import dataset_name
 from engine.report.html import write_report
+from gui.evaluation.evaluation_results import EvaluationResults
 from gui.language import number, percent
-from gui.panels.evaluation_results import EvaluationResults
 from gui.tasks import TaskRunner, stop_all
 from gui.widgets.message_label import MessageLabel
 

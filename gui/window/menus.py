@@ -1,8 +1,8 @@
 """The window's frame: menus (File, View → Theme, Help), window-wide keys, scrolling tab pages,
 fitting the screen and the question before quitting.
 
-``build_menus(window)`` is called once by the main window; other panels add their own items to
-``window.fileMenu`` (e.g. *Export model…*).
+``build_menus(window)`` is called once by the main window; ``gui.window.wiring`` adds the items that
+join two panels to ``window.fileMenu`` (*Export model as ONNX…*).
 """
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ from PySide6.QtGui import QAction, QActionGroup, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import QMenu, QMessageBox, QScrollArea, QWidget
 
 from gui import language
-from gui.panels.gather_dialog import GatherDialog
-from gui.panels.window_help import ReadmeDialog, show_about, show_shortcuts
+from gui.data.gather_dialog import GatherDialog
 from gui.theme import THEME_NAMES
 from gui.widgets.page_scroll import PageScroll
+from gui.window.help import ReadmeDialog, show_about, show_shortcuts
 
 
 def scrolling(panel: QWidget) -> QScrollArea:

@@ -1,10 +1,10 @@
 """The Inference panel: draw a digit or drop an image file and see what the model says.
 
 The model: the one just trained (``set_model``) or a checkpoint picked in ``modelPicker``
-(``gui.panels.model_picker``). Its metadata decides the preparation and the class names: digit
+(``gui.try_it.model_picker``). Its metadata decides the preparation and the class names: digit
 models get the drawing canvas, other models the image drop area (both stay available as tabs).
 Preparation is the engine's (``engine.predict.Predictor``, as ``main.py predict``); the results
-column (``gui.panels.prediction_view``) shows bars, top class, top-k and the input the model saw.
+column (``gui.try_it.prediction_view``) shows bars, top class, top-k and the input the model saw.
 
 Latency: a stroke's prediction runs right after the stroke is painted (a new stroke cancels one
 not yet run). Small models on small inputs (``inference_jobs.fits_inline``: the digit CNN and MLP)
@@ -25,12 +25,12 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QToolButton, QVBoxLayout, QWi
 from engine.errors import InferenceError
 from engine.formatting import model_line
 from engine.predict import Predictor
-from gui.panels.dataset_saver import DEFAULT_DATASET
-from gui.panels.inference_inputs import CANVAS, FILE, InputTabs
-from gui.panels.inference_jobs import Outcome, Request, compute, fits_inline, single_torch_thread
-from gui.panels.model_picker import TRAINED, ModelPicker
-from gui.panels.prediction_view import PredictionView
 from gui.tasks import TaskRunner, error_message, stop_all
+from gui.try_it.dataset_saver import DEFAULT_DATASET
+from gui.try_it.inference_inputs import CANVAS, FILE, InputTabs
+from gui.try_it.inference_jobs import Outcome, Request, compute, fits_inline, single_torch_thread
+from gui.try_it.model_picker import TRAINED, ModelPicker
+from gui.try_it.prediction_view import PredictionView
 from gui.widgets.image_drop import FileDropMixin
 from gui.widgets.message_label import MessageLabel
 
