@@ -209,12 +209,8 @@ def test_a_reopened_checkpoint_shows_its_saved_metrics_until_evaluated(qtbot, re
     assert panel.show_cell(3, 5) == [] and panel.cellGallery.count() == 0
 
 
-def test_export_writes_report_files_and_live_plot_pngs(qtbot, result, tmp_path):
+def test_export_writes_report_files_with_each_chart_drawn_once(qtbot, result, tmp_path):
     panel = shown_panel(qtbot, result)
-    runs = RunsPanel()
-    qtbot.addWidget(runs)
-    runs.add_run(result.meta)
-    panel.add_export_plot("runs_plot", runs.runsPlot)
     assert panel.exportButton.isEnabled()
     with qtbot.waitSignal(panel.exported, timeout=TIMEOUT) as exported:
         assert panel.export(tmp_path / "out")
@@ -222,8 +218,9 @@ def test_export_writes_report_files_and_live_plot_pngs(qtbot, result, tmp_path):
     assert exported.args[0] == str(out / "report.html")
     names = {p.name for p in out.iterdir()}
     assert {"report.html", "metrics.json", "metrics.csv", "history.csv", "metrics.npz", "curves.png"} <= names
-    assert {"confusion.png", "confusion_view.png", "runs_plot.png"} <= names
-    for png in ("confusion_view.png", "runs_plot.png", "curves.png", "confusion.png"):
+    charts = {name for name in names if name.endswith(".png")}
+    assert charts == {"curves.png", "confusion.png", "per_class.png"}  # matplotlib's, no screenshots
+    for png in charts:
         with Image.open(out / png) as img:
             assert img.format == "PNG" and img.width > 100
     assert json.loads((out / "metrics.json").read_text())["test"]["accuracy"] == result.test["accuracy"]

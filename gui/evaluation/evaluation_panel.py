@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from pyqtgraph.exporters import ImageExporter
 from PySide6.QtCore import Qt, QUrl, Signal, Slot
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
@@ -55,7 +54,6 @@ class EvaluationPanel(QWidget):
         self._result: dict[str, Any] | None = None
         self.evaluation = TaskRunner(self, "evaluationTask")
         self.exporting = TaskRunner(self, "reportTask")
-        self._export_plots: dict[str, Any] = {}
         self._report_path: str | None = None
         self._build()
         for runner in (self.evaluation, self.exporting):
@@ -209,11 +207,6 @@ class EvaluationPanel(QWidget):
         """List the test images of one confusion cell (worst first); returns their test indices."""
         return self.results.show_cell(true, pred)
 
-    def add_export_plot(self, name: str, plot_widget) -> None:
-        """Also export this live pyqtgraph plot as ``<name>.png`` (e.g. the Training panel's curves)."""
-        self._export_plots[name] = plot_widget
-
-    @Slot()
     def evaluate(self) -> bool:
         """Test the current model on the current data's test split, in a worker thread."""
         if self.evaluation.is_running() or self._model is None or self._data is None:
@@ -250,15 +243,8 @@ class EvaluationPanel(QWidget):
             if not folder:
                 return False
         folder = Path(folder)
-        try:
-            self._export_live_plots(folder)
-        except OSError as e:
-            self.messageLabel.show_error(
-                self.tr("Cannot write to {folder}: {reason}. Choose another folder.").format(
-                    folder=folder, reason=e.strerror or e
-                )
-            )
-            return False
+        # The report's matplotlib charts are the one drawing of curves and confusion matrix that
+        # leaves the window (no screenshots of the live plots beside them).
         self.statusMessage.emit(self.tr("Writing the report to {folder}…").format(folder=folder))
         return self.exporting.start(
             _report_job(folder, self._result), on_done=self._on_exported, on_failed=self._on_failed
@@ -294,13 +280,6 @@ class EvaluationPanel(QWidget):
                 )
             )
         self.infoLabel.setText(" · ".join(parts))
-
-    def _export_live_plots(self, folder: Path) -> None:
-        folder.mkdir(parents=True, exist_ok=True)
-        self.confusionView.export_png(str(folder / "confusion_view.png"))
-        for name, widget in self._export_plots.items():
-            item = widget.getPlotItem() if hasattr(widget, "getPlotItem") else widget
-            ImageExporter(item).export(str(folder / f"{name}.png"))
 
     # ---- worker reactions ---------------------------------------------------------------------
     @Slot(object)

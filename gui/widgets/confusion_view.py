@@ -11,7 +11,6 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from pyqtgraph.exporters import ImageExporter
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QPointF, Qt, Signal
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QCheckBox, QGraphicsRectItem, QHBoxLayout, QLabel, QVBoxLayout, QWidget
@@ -156,18 +155,11 @@ class ConfusionMatrixView(QWidget):
     def clear(self) -> None:
         self.set_matrix(np.zeros((0, 0)), [])
 
-    def matrix(self) -> np.ndarray:
-        """The counts shown (a copy)."""
-        return self._counts.copy()
-
     def classes(self) -> list[str]:
         return list(self._classes)
 
     def is_normalised(self) -> bool:
         return self.normaliseCheck.isChecked()
-
-    def set_normalised(self, on: bool) -> None:
-        self.normaliseCheck.setChecked(on)
 
     def values(self) -> np.ndarray:
         """What the cells show: counts, or row shares when normalised."""
@@ -215,12 +207,6 @@ class ConfusionMatrixView(QWidget):
     def hover_at(self, pos: QPointF | None) -> None:
         cell = None if pos is None else self.cell_at(pos)
         self.plot.setToolTip(self._describe(*cell) if cell else "")
-
-    def export_png(self, path: str) -> None:
-        """Save the heatmap as drawn (pyqtgraph's ImageExporter)."""
-        exporter = ImageExporter(self.plot.getPlotItem())
-        exporter.parameters()["width"] = max(600, int(self.plot.width()) * 2)
-        exporter.export(str(path))
 
     # ---- drawing ------------------------------------------------------------------------------
     def _describe(self, true: int, pred: int) -> str:

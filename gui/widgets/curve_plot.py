@@ -139,9 +139,6 @@ class CurvePlot(pg.PlotWidget):
         """A dashed vertical line, e.g. where fine-tuning unfroze layers."""
         self._markers.append(add_phase_marker(self, x, label))
 
-    def point_count(self) -> int:
-        return len(self._x)
-
 
 class RunsPlot(pg.PlotWidget):
     """Several runs' curves of one metric: validation solid with dots, train dashed, a colour per run."""

@@ -99,10 +99,6 @@ class GatherGrid(QListWidget):
         """Add the image files among ``paths`` (folders searched); returns how many."""
         return self.add_items(list(image_files(paths)))
 
-    def set_items(self, items: list[Path | bytes]) -> None:
-        self.clear()
-        self.add_items(items)
-
     def items(self) -> list[Path | bytes]:
         return [self.item(i).data(ITEM_ROLE) for i in range(self.count())]
 

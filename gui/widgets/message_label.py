@@ -56,9 +56,6 @@ class MessageLabel(QLabel):
         """``show_message(text, "error")``, for connecting to a task's ``failed`` signal."""
         self.show_message(text, "error")
 
-    def clear_message(self) -> None:
-        self.show_message("")
-
     def role(self) -> str:
         return str(self.property("role") or "")
 

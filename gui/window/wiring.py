@@ -28,8 +28,6 @@ def connect_panels(window) -> None:
     finetune, evaluation = window.finetune_panel, window.evaluation_panel
     runs, inference = window.runs_panel, window.inference_panel
     window.add_config_overrides(model=finetune.model_overrides, train=finetune.train_overrides)
-    for name, plot in (("loss_curves", training.lossPlot), ("accuracy_curves", training.accuracyPlot)):
-        evaluation.add_export_plot(name, plot)
     training.processRun.configs = window.current_configs  # what Copy as command says
     training.lrFinder.set_config_source(window.current_configs, data.data_for)
     training.lrFinder.rateChosen.connect(model.learningRateSpin.setValue)

@@ -420,10 +420,6 @@
         <translation>Exportar el informe a una carpeta</translation>
     </message>
     <message>
-        <source>Cannot write to {folder}: {reason}. Choose another folder.</source>
-        <translation>No se puede escribir en {folder}: {reason}. Elige otra carpeta.</translation>
-    </message>
-    <message>
         <source>Writing the report to {folder}…</source>
         <translation>Escribiendo el informe en {folder}…</translation>
     </message>
