@@ -165,6 +165,7 @@ def fit_state(
     return FitState(
         spec=model_spec(data, model_cfg),
         cfg=train_cfg,
+        seed=data_cfg.seed,
         head=tuple(head_names(model_cfg.arch)),
         frozen=tuple(model_cfg.frozen),
         freeze_bn_stats=model_cfg.freeze_bn_stats,
@@ -183,7 +184,7 @@ def run_single(
     model_cfg: ModelConfig, data: ImageData, splits: Splits, state: FitState
 ) -> tuple[nn.Module, list[dict], bool, str | None]:
     """Train one model on the train split; returns (model, history, stopped, error)."""
-    torch.manual_seed(state.cfg.seed)
+    torch.manual_seed(state.seed)
     model = build_for_run(model_cfg, len(data.classes), state.spec)
     message = _("Training {arch} on {n} images on {device} ({precision})").format(
         arch=model_cfg.arch, n=len(splits.train), device=state.device, precision=state.precision.describe()
@@ -217,14 +218,14 @@ def run_kfold(
     pool_images = concat([splits.train.images, splits.val.images])  # in memory or streamed
     pool_labels = torch.cat([splits.train.labels, splits.val.labels])
     try:
-        folds = evaluation.kfold_indices(pool_labels.numpy(), base.cfg.kfold, base.cfg.seed)
+        folds = evaluation.kfold_indices(pool_labels.numpy(), base.cfg.kfold, base.seed)
     except ValueError as e:
         raise TrainingError(str(e)) from e
     results, best = [], None
     history: list[dict] = []
     for i, (tr, va) in enumerate(folds, start=1):
         state = replace(base, fold=i, frozen=tuple(model_cfg.frozen))
-        torch.manual_seed(base.cfg.seed + i)
+        torch.manual_seed(base.seed + i)
         model = build_for_run(model_cfg, len(data.classes), base.spec)
         tr_t, va_t = torch.as_tensor(tr), torch.as_tensor(va)
         try:
@@ -301,7 +302,7 @@ def run_meta(
         "total_params": total,
         "data_config": data_cfg.to_dict(),
         "model_config": model_cfg.to_dict(),
-        "train_config": {k: v for k, v in train_cfg.to_dict().items() if k != "extra"},
+        "train_config": train_cfg.to_dict(),
         "history": [{k: v for k, v in h.items() if k != "event"} for h in history],
         "stopped": stopped,
         "created": time.strftime("%Y-%m-%dT%H:%M:%S"),

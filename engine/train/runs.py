@@ -113,7 +113,7 @@ class RunFolder:
         config = {
             "data_config": data_cfg.to_dict(),
             "model_config": model_cfg.to_dict(),
-            "train_config": {k: v for k, v in train_cfg.to_dict().items() if k != "extra"},
+            "train_config": train_cfg.to_dict(),
             "created": time.strftime("%Y-%m-%dT%H:%M:%S"),
         }
         text = json.dumps(plain(config), indent=2)
@@ -257,7 +257,7 @@ def attach_run_folder(
             "frozen": list(model_cfg.frozen),
             "data_config": data_cfg.to_dict(),
             "model_config": model_cfg.to_dict(),
-            "train_config": {k: v for k, v in train_cfg.to_dict().items() if k != "extra"},
+            "train_config": train_cfg.to_dict(),
             "run_dir": str(folder.path),
         }
         folder.start(data_cfg, model_cfg, train_cfg, meta)
