@@ -4,7 +4,7 @@ Everything a run needs is here so that the window, the command line and the test
 same objects; ``to_dict``/``from_dict`` give the plain form that goes into checkpoints and JSON.
 Each field's default, range and choices come from ``engine.settings``' table (one entry per field);
 what is checked here is only what ties fields together (a resize and its crop, unfreezing before
-the last epoch) or asks a registry (a dataset name, an architecture).
+the last epoch, one starting point) or a dataset name (a registry key or any ``folder:PATH``).
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ from engine import settings
 from engine.data import registry as data_registry
 from engine.errors import ConfigError
 from engine.i18n import _
-from engine.models.registry import ARCHITECTURES
 from engine.settings import DEFAULTS
 
 __all__ = ["ConfigError", "DataConfig", "ModelConfig", "TrainConfig"]  # ConfigError: where callers look
@@ -89,12 +88,6 @@ class ModelConfig:
     freeze_bn_stats: bool = DEFAULTS["freeze_bn_stats"]
 
     def __post_init__(self):
-        if self.arch not in ARCHITECTURES:
-            raise ConfigError(
-                _("unknown model {arch!r}; choose one of {architectures}").format(
-                    arch=self.arch, architectures=", ".join(ARCHITECTURES)
-                )
-            )
         settings.check("model", self)
         if self.pretrained and self.init_checkpoint:
             raise ConfigError(_("choose either ImageNet weights or a checkpoint to start from, not both"))

@@ -131,7 +131,7 @@ class Setting:
 
     def check(self, value: Any) -> str | None:
         """Why ``value`` is refused, or None when it is accepted."""
-        if value is None and self.default is None or value in self.off:
+        if (value is None and self.default is None) or value in self.off:
             return None
         if value is None:
             return _("{name} needs a value").format(name=gettext(self.label))
@@ -302,11 +302,11 @@ def check(config: str, obj: object) -> None:
 
 
 def run_values(configs: Mapping[str, Mapping[str, Any] | None]) -> dict[str, Any]:
-    """All of a run's values by name, from its saved configs (``{"data": {...}, ...}``); what an older
-    run did not save reads as today's default. An older run's training seed (both configs held one)
-    yields to the data's, which split the data."""
+    """All of a run's values by name, from its saved configs (``{"data": {...}, ...}``). What an older
+    run did not save reads as today's default; what it saved that no config holds now is left out
+    (its training seed: the data's seed split its data, and is the run's)."""
     values = dict(DEFAULTS)
-    for config in ("train", "model", "data"):
+    for config in CONFIGS:
         known = {s.name for s in of_config(config)}
         values.update({k: v for k, v in (configs.get(config) or {}).items() if k in known})
     return values
