@@ -27,6 +27,7 @@ import contextlib
 import statistics
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -164,8 +165,8 @@ def accuracy(seeds: list[int], epochs: int, finetune: bool) -> dict[str, list[fl
         runs.append(("finetune", model_cfg, two_phase, seeds[0]))
     for name, model_cfg, extra, seed in runs:
         for choice in ("fp32", "auto"):
-            cfg = TrainConfig(epochs=max(2, epochs), seed=seed, device="cpu", precision=choice, **extra)
-            result = run(data_cfg, model_cfg, cfg, data=data)
+            cfg = TrainConfig(epochs=max(2, epochs), device="cpu", precision=choice, **extra)
+            result = run(replace(data_cfg, seed=seed), model_cfg, cfg, data=data)
             out.setdefault(f"{name}_{choice}", []).append(result.test["accuracy"])
             print(f"  {name} seed {seed} {choice}: test accuracy {result.test['accuracy']:.4f}", flush=True)
     return out

@@ -84,7 +84,7 @@ def main() -> None:
         flush=True,
     )
 
-    train_cfg = TrainConfig(epochs=args.epochs, seed=args.seed, batch_size=128, lr=2e-3, schedule="onecycle")
+    train_cfg = TrainConfig(epochs=args.epochs, batch_size=128, lr=2e-3, schedule="onecycle")
     result = run(data_cfg, ModelConfig(arch="cnn"), train_cfg, on_event=print_event, data=data)
 
     pred = predict(result.model, data.test_images, data.spec)

@@ -39,7 +39,7 @@ ROUNDS = 5
 
 def engine_run(train: Subset, val: Subset, spec) -> float:
     model = build_model("mlp", spec, 10)
-    state = FitState(spec=spec, cfg=TrainConfig(epochs=EPOCHS, batch_size=BATCH, seed=0))
+    state = FitState(spec=spec, cfg=TrainConfig(epochs=EPOCHS, batch_size=BATCH), seed=0)
     started = time.perf_counter()
     fit(model, train, val, state)
     return time.perf_counter() - started

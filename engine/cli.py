@@ -21,7 +21,6 @@ import numpy as np
 from engine import evaluation, precision
 from engine.checkpoints import load_checkpoint
 from engine.cli_args import (
-    COMMAND_OPTIONS,
     add_process_options,
     add_run_options,
     build_parser,
@@ -38,6 +37,7 @@ from engine.predict import Predictor
 from engine.progress import TerminalProgress, say, track
 from engine.runs_library import list_runs
 from engine.saving import stop_on_signals, stopped_message
+from engine.settings import CONFIGS, SETTINGS
 from engine.train import distributed, runner
 from engine.train.lr_find import lr_find
 from engine.train.request import RunRequest
@@ -162,19 +162,19 @@ def resume_changes(args: argparse.Namespace) -> dict[tuple[str, str], tuple[str,
                     "its own layers"
                 ).format(option=option)
             )
-    configs = dict(zip(("data", "model", "train"), configs_from_args(args), strict=True))
+    configs = dict(zip(CONFIGS, configs_from_args(args), strict=True))
     changes = {}
-    for option, kind, name, form in COMMAND_OPTIONS:
-        if option.lstrip("-").replace("-", "_") not in typed:
+    for setting in SETTINGS:
+        if not setting.option or setting.dest not in typed:
             continue
-        value = getattr(configs[kind], name)
-        if form == "list":
-            said = " ".join([option, *value])
-        elif form in ("flag", "not"):
-            said = option
+        value = getattr(configs[setting.config], setting.name)
+        if setting.form == "list":
+            said = " ".join([setting.option, *value])
+        elif setting.form in ("flag", "not"):
+            said = setting.option
         else:
-            said = f"{option} {value}"
-        changes[(kind, name)] = (said, value)
+            said = f"{setting.option} {value}"
+        changes[(setting.config, setting.name)] = (said, value)
     return changes
 
 

@@ -2,28 +2,28 @@
 
 Everything a run needs is here so that the window, the command line and the tests build the
 same objects; ``to_dict``/``from_dict`` give the plain form that goes into checkpoints and JSON.
+Each field's default, range and choices come from ``engine.settings``' table (one entry per field);
+what is checked here is only what ties fields together (a resize and its crop, unfreezing before
+the last epoch, one starting point) or a dataset name (a registry key or any ``folder:PATH``).
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, fields
 from typing import Any
 
+from engine import settings
 from engine.data import registry as data_registry
-from engine.data.folder_stream import LOADERS
 from engine.errors import ConfigError
 from engine.i18n import _
-from engine.models.registry import ARCHITECTURES
-from engine.precision import PRECISIONS
+from engine.settings import DEFAULTS
 
-OPTIMIZERS = ("adam", "sgd")
-SCHEDULES = ("none", "step", "cosine", "onecycle")
-MAX_BATCH = 65_536  # larger batches are a typo: no device here holds one
-# "mps" is Apple's GPU, where PyTorch has it; "auto" picks CUDA when usable, else the CPU.
-DEVICES = ("auto", "cpu", "cuda", "mps")
+__all__ = ["ConfigError", "DataConfig", "ModelConfig", "TrainConfig"]  # ConfigError: where callers look
 
 
 def _from_dict(cls, data: dict[str, Any]):
+    """``cls`` from a saved dict; keys it no longer has are dropped (an older run's training seed,
+    the old ``extra``), so a config.json or checkpoint of any earlier version loads."""
     known = {f.name for f in fields(cls)}
     kwargs = {k: (tuple(v) if isinstance(v, list) else v) for k, v in data.items() if k in known}
     return cls(**kwargs)
@@ -35,22 +35,23 @@ class DataConfig:
 
     ``dataset`` is a key of ``engine.data.registry.DATASETS`` or ``"folder:PATH"``. ``image_size``
     applies to image folders (all images are resized to it); ``None`` keeps each built-in
-    dataset's own size.
+    dataset's own size. ``seed`` is the run's one seed: it generates the synthetic datasets and
+    splits the data, and the run seeds the weights and the shuffling with it as well.
     """
 
-    dataset: str = "digits"
-    data_dir: str = "data"
-    val_split: float = 0.2
-    seed: int = 0
-    augment: bool = False
-    image_size: int | None = None
-    download: bool = False
+    dataset: str = DEFAULTS["dataset"]
+    data_dir: str = DEFAULTS["data_dir"]
+    val_split: float = DEFAULTS["val_split"]
+    seed: int = DEFAULTS["seed"]
+    augment: bool = DEFAULTS["augment"]
+    image_size: int | None = DEFAULTS["image_size"]
+    download: bool = DEFAULTS["download"]
     # Image folders: "memory", "stream" (decoded from disk per batch) or "auto" (memory when it fits).
-    loader: str = "auto"
-    cache: bool = True  # a streamed folder's decoded pixels kept in the decode cache for later epochs
+    loader: str = DEFAULTS["loader"]
+    cache: bool = DEFAULTS["cache"]  # a streamed folder's decoded pixels kept for later epochs
     # Image folders: scale the shorter side to this, then crop the centre image_size x image_size
     # (ImageNet weights' own preprocessing; set by the run for pretrained models); None: squash.
-    resize: int | None = None
+    resize: int | None = DEFAULTS["resize"]
 
     def __post_init__(self):
         if not data_registry.is_known(self.dataset):
@@ -59,24 +60,9 @@ class DataConfig:
                     dataset=self.dataset, usage=data_registry.usage()
                 )
             )
-        if not 0.0 < self.val_split < 0.9:
-            raise ConfigError(
-                _("validation split must be between 0 and 0.9, not {val_split}").format(
-                    val_split=self.val_split
-                )
-            )
-        if self.loader not in LOADERS:
-            raise ConfigError(
-                _("loader must be one of {choices}, not {loader!r}").format(
-                    choices=", ".join(LOADERS), loader=self.loader
-                )
-            )
+        settings.check("data", self)
         if self.resize is not None and (self.image_size is None or self.resize < self.image_size):
             raise ConfigError(_("a resize needs an image size no larger than it (the centre crop)"))
-        if self.image_size is not None and not 8 <= self.image_size <= 512:
-            raise ConfigError(
-                _("image size must be between 8 and 512, not {image_size}").format(image_size=self.image_size)
-            )
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -95,19 +81,14 @@ class ModelConfig:
     ``init_checkpoint`` starts from a model saved earlier in Taller (transfer learning).
     """
 
-    arch: str = "cnn"
-    pretrained: bool = False
-    init_checkpoint: str | None = None
-    frozen: tuple[str, ...] = ()
-    freeze_bn_stats: bool = True
+    arch: str = DEFAULTS["arch"]
+    pretrained: bool = DEFAULTS["pretrained"]
+    init_checkpoint: str | None = DEFAULTS["init_checkpoint"]
+    frozen: tuple[str, ...] = DEFAULTS["frozen"]
+    freeze_bn_stats: bool = DEFAULTS["freeze_bn_stats"]
 
     def __post_init__(self):
-        if self.arch not in ARCHITECTURES:
-            raise ConfigError(
-                _("unknown model {arch!r}; choose one of {architectures}").format(
-                    arch=self.arch, architectures=", ".join(ARCHITECTURES)
-                )
-            )
+        settings.check("model", self)
         if self.pretrained and self.init_checkpoint:
             raise ConfigError(_("choose either ImageNet weights or a checkpoint to start from, not both"))
 
@@ -130,69 +111,31 @@ class TrainConfig:
     multiplied by ``finetune_lr_factor``. ``backbone_lr_factor`` < 1 gives pretrained layers a
     smaller learning rate than the new head. ``precision`` is resolved for the device by
     ``engine.precision.resolve`` (``auto``: bfloat16 on CPUs that have it, float16 on CUDA).
+    The seed is the data's (``DataConfig.seed``).
     """
 
-    optimizer: str = "adam"
-    lr: float = 1e-3
-    weight_decay: float = 0.0
-    momentum: float = 0.9
-    epochs: int = 5
-    batch_size: int = 64
-    schedule: str = "none"
-    seed: int = 0
-    device: str = "auto"
-    precision: str = "auto"
-    unfreeze_after: int | None = None
-    unfreeze: tuple[str, ...] = ()
-    finetune_lr_factor: float = 0.1
-    backbone_lr_factor: float = 1.0
-    kfold: int = 0
-    label_smoothing: float = 0.0
-    extra: dict[str, Any] = field(default_factory=dict, compare=False)
+    optimizer: str = DEFAULTS["optimizer"]
+    lr: float = DEFAULTS["lr"]
+    weight_decay: float = DEFAULTS["weight_decay"]
+    momentum: float = DEFAULTS["momentum"]
+    epochs: int = DEFAULTS["epochs"]
+    batch_size: int = DEFAULTS["batch_size"]
+    schedule: str = DEFAULTS["schedule"]
+    device: str = DEFAULTS["device"]
+    precision: str = DEFAULTS["precision"]
+    unfreeze_after: int | None = DEFAULTS["unfreeze_after"]
+    unfreeze: tuple[str, ...] = DEFAULTS["unfreeze"]
+    finetune_lr_factor: float = DEFAULTS["finetune_lr_factor"]
+    backbone_lr_factor: float = DEFAULTS["backbone_lr_factor"]
+    kfold: int = DEFAULTS["kfold"]
+    label_smoothing: float = DEFAULTS["label_smoothing"]
 
     def __post_init__(self):
-        checks = [
-            (
-                self.optimizer in OPTIMIZERS,
-                _("optimizer must be one of {choices}").format(choices=", ".join(OPTIMIZERS)),
-            ),
-            (
-                self.schedule in SCHEDULES,
-                _("schedule must be one of {choices}").format(choices=", ".join(SCHEDULES)),
-            ),
-            (self.device in DEVICES, _("device must be one of {choices}").format(choices=", ".join(DEVICES))),
-            (
-                self.precision in PRECISIONS,
-                _("precision must be one of {choices}").format(choices=", ".join(PRECISIONS)),
-            ),
-            (0 < self.lr <= 10, _("learning rate must be in (0, 10], not {lr}").format(lr=self.lr)),
-            (self.weight_decay >= 0, _("weight decay cannot be negative")),
-            (0 <= self.momentum < 1, _("momentum must be in [0, 1)")),
-            (
-                1 <= self.epochs <= 10_000,
-                _("epochs must be between 1 and 10000, not {epochs}").format(epochs=self.epochs),
-            ),
-            (
-                1 <= self.batch_size <= MAX_BATCH,
-                _("batch size must be 1..{most}, not {size}").format(most=MAX_BATCH, size=self.batch_size),
-            ),
-            (self.kfold == 0 or 2 <= self.kfold <= 10, _("K-Fold needs K between 2 and 10 (0 = off)")),
-            (0 < self.finetune_lr_factor <= 1, _("fine-tune learning-rate factor must be in (0, 1]")),
-            (0 < self.backbone_lr_factor <= 1, _("backbone learning-rate factor must be in (0, 1]")),
-            (0 <= self.label_smoothing < 1, _("label smoothing must be in [0, 1)")),
-        ]
-        if self.unfreeze_after is not None:
-            checks.append(
-                (
-                    1 <= self.unfreeze_after < self.epochs,
-                    _("unfreeze after must be between 1 and epochs - 1 ({most})").format(
-                        most=self.epochs - 1
-                    ),
-                )
+        settings.check("train", self)
+        if self.unfreeze_after is not None and not self.unfreeze_after < self.epochs:
+            raise ConfigError(
+                _("unfreeze after must be between 1 and epochs - 1 ({most})").format(most=self.epochs - 1)
             )
-        for ok, message in checks:
-            if not ok:
-                raise ConfigError(message)
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)

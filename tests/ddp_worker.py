@@ -28,10 +28,10 @@ def main(out: Path) -> None:
     train_cfg = TrainConfig(epochs=2, batch_size=64, device="cpu", precision="fp32")
     result = run(data_cfg, ModelConfig(arch="mlp"), train_cfg)
     n = len(result.splits.train)
-    orders = [distributed.epoch_order(n, torch.Generator(), train_cfg.seed, e).tolist() for e in (1, 2)]
+    orders = [distributed.epoch_order(n, torch.Generator(), data_cfg.seed, e).tolist() for e in (1, 2)]
     draws = []  # dropout/augmentation draws of epoch 3, asked twice (a resumed run repeats an epoch)
     for _ in range(2):
-        distributed.epoch_order(n, torch.Generator(), train_cfg.seed, 3)
+        distributed.epoch_order(n, torch.Generator(), data_cfg.seed, 3)
         draws.append(torch.rand(4).tolist())
     weights = {k: v.detach().clone() for k, v in result.model.state_dict().items()}
     rank = distributed.rank()

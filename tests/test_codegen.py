@@ -86,7 +86,7 @@ def meta_of(**changes):
         "preparation": "digit",
         "data_config": DataConfig().to_dict(),
         "model_config": ModelConfig().to_dict(),
-        "train_config": {k: v for k, v in TrainConfig().to_dict().items() if k != "extra"},
+        "train_config": TrainConfig().to_dict(),
     }
     meta.update(changes)
     return meta
@@ -103,7 +103,7 @@ def test_every_model_kfold_and_option_gives_code_that_compiles(arch):
         preparation="image",
         data_config=DataConfig(dataset="cifar10", augment=True).to_dict(),
         model_config=ModelConfig(arch=arch, frozen=("features",) if arch == "vgg16" else ()).to_dict(),
-        train_config={k: v for k, v in train.to_dict().items() if k != "extra"},
+        train_config=train.to_dict(),
         precision="bf16",
     )
     source = run_source(meta)

@@ -19,7 +19,7 @@ def meta(dataset="digits"):
         "preparation": "digit",
         "data_config": DataConfig(dataset=dataset).to_dict(),
         "model_config": ModelConfig().to_dict(),
-        "train_config": {k: v for k, v in TrainConfig(epochs=3).to_dict().items() if k != "extra"},
+        "train_config": TrainConfig(epochs=3).to_dict(),
         "history": [{"epoch": 1, "train_loss": 1.0, "val_loss": 1.0, "train_acc": 0.5, "val_acc": 0.5}],
         "test": {"accuracy": 0.9},
     }

@@ -104,7 +104,7 @@ def test_run_again_trains_with_the_same_configuration(qtbot, tmp_path, cli_runs)
         qtbot.mouseClick(window.runs_panel.library.rerunButton, Qt.MouseButton.LeftButton)
     meta = finished.args[0].meta
     assert (meta["arch"], meta["dataset"], len(meta["history"])) == ("mlp", "digits", 1)
-    assert meta["train_config"]["seed"] == 0 and meta["train_config"]["precision"] == "fp32"
+    assert meta["data_config"]["seed"] == 0 and meta["train_config"]["precision"] == "fp32"
     assert Path(meta["run_dir"]).name == "digits-mlp-2"  # a new folder beside the first
 
 

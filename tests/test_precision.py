@@ -60,7 +60,7 @@ def test_float32_channels_last_trains_like_nchw_and_is_recorded(
     monkeypatch.setattr(precision, "is_x86", lambda: True)
     results = {}
     for name in ("fp32", "auto"):
-        cfg = TrainConfig(epochs=1, seed=0, device="cpu", precision=name)
+        cfg = TrainConfig(epochs=1, device="cpu", precision=name)
         results[name] = run(DIGITS, ModelConfig(arch="cnn"), cfg, data=digits)
     plain, auto = results["fp32"], results["auto"]
     assert (plain.meta["precision"], plain.meta["channels_last"]) == ("fp32", False)
@@ -132,7 +132,7 @@ def test_bf16_matches_fp32_accuracy_and_is_recorded(digits, one_torch_thread, tm
     """One seed of the CNN on the built-in digits; the bench runs three seeds and five epochs."""
     results = {}
     for name in ("fp32", "bf16"):
-        cfg = TrainConfig(epochs=2, seed=0, device="cpu", precision=name)
+        cfg = TrainConfig(epochs=2, device="cpu", precision=name)
         results[name] = run(DIGITS, ModelConfig(arch="cnn"), cfg, data=digits)
     fp32, bf16 = results["fp32"], results["bf16"]
     assert fp32.meta["precision"] == "fp32" and bf16.meta["precision"] == "bf16"

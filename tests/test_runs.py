@@ -15,14 +15,12 @@ from engine.train import runner
 from engine.train.run import run
 from engine.train.runs import BEST, CONFIG, HISTORY, LAST, RunFolder, load_run, new_run_dir
 
-DIGITS = DataConfig(dataset="digits", augment=True)
+DIGITS = DataConfig(dataset="digits", augment=True, seed=3)
 MODEL = ModelConfig(arch="mlp")  # with dropout: the torch RNG state must come back too
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 # SGD with momentum and a cosine schedule: resuming must restore optimizer and schedule state too,
 # and augmentation draws from the loop's generator, so its state must come back as well.
-TRAIN = TrainConfig(
-    epochs=4, seed=3, optimizer="sgd", lr=0.05, schedule="cosine", batch_size=128, precision="fp32"
-)
+TRAIN = TrainConfig(epochs=4, optimizer="sgd", lr=0.05, schedule="cosine", batch_size=128, precision="fp32")
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +51,7 @@ def test_new_run_dirs_count_up_and_never_reuse_a_folder(tmp_path):
 
 def test_run_folder_holds_config_history_last_and_best(digits, tmp_path):
     folder = RunFolder(tmp_path / "run")
-    result = run(DIGITS, MODEL, TrainConfig(epochs=2, seed=0, precision="fp32"), data=digits, folder=folder)
+    result = run(DIGITS, MODEL, TrainConfig(epochs=2, precision="fp32"), data=digits, folder=folder)
     config = json.loads((folder.path / CONFIG).read_text())
     assert config["model_config"]["arch"] == "mlp" and config["train_config"]["epochs"] == 2
     rows = list(csv.reader((folder.path / HISTORY).open()))

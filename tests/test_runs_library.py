@@ -32,7 +32,7 @@ def test_cli_runs_are_listed_oldest_first_with_their_history(runs_root):
     assert [r.name for r in runs] == ["digits-mlp-1", "digits-mlp-2"]
     assert all(r.checkpoint.name == "model.pt" for r in runs)
     assert [len(r.meta["history"]) for r in runs] == [2, 2]
-    assert runs[1].meta["train_config"]["seed"] == 1
+    assert runs[1].meta["data_config"]["seed"] == 1
 
 
 def test_a_run_can_be_run_again_with_its_configuration(runs_root):
@@ -40,7 +40,7 @@ def test_a_run_can_be_run_again_with_its_configuration(runs_root):
     data_cfg, model_cfg, train_cfg = runs_library.run_configs(run.meta)
     assert isinstance(data_cfg, DataConfig) and data_cfg.dataset == "digits"
     assert isinstance(model_cfg, ModelConfig) and model_cfg.arch == "mlp"
-    assert isinstance(train_cfg, TrainConfig) and (train_cfg.epochs, train_cfg.seed) == (2, 1)
+    assert isinstance(train_cfg, TrainConfig) and (train_cfg.epochs, data_cfg.seed) == (2, 1)
 
 
 def test_a_folder_without_a_finished_epoch_is_named_not_fatal(tmp_path):

@@ -1,6 +1,7 @@
 """Training engine: it learns, stops within a batch, is reproducible, survives NaN, two phases, K-Fold."""
 
 import threading
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -26,9 +27,7 @@ def digits():
 
 def test_short_fit_on_digits_learns(digits):
     events = []
-    result = run(
-        DIGITS, ModelConfig(arch="cnn"), TrainConfig(epochs=2, seed=0), on_event=events.append, data=digits
-    )
+    result = run(DIGITS, ModelConfig(arch="cnn"), TrainConfig(epochs=2), on_event=events.append, data=digits)
     assert [h["epoch"] for h in result.history] == [1, 2]
     assert result.history[-1]["val_acc"] > 0.8  # chance is 0.1
     assert result.test["accuracy"] > 0.8
@@ -78,7 +77,7 @@ def test_stop_takes_effect_within_one_batch(digits):
 
 def test_same_seed_same_history_other_seed_differs(digits):
     def losses(seed):
-        r = run(DIGITS, ModelConfig(arch="mlp"), TrainConfig(epochs=2, seed=seed), data=digits)
+        r = run(replace(DIGITS, seed=seed), ModelConfig(arch="mlp"), TrainConfig(epochs=2), data=digits)
         return [(h["train_loss"], h["val_loss"], h["val_acc"]) for h in r.history]
 
     assert losses(3) == losses(3)

@@ -139,7 +139,7 @@ def context(meta: dict[str, Any]) -> dict[str, Any]:
         "created": meta.get("created", "an earlier day"),
         "expected": test.get("accuracy"),
         "stopped_after": len(meta.get("history") or []) if meta.get("stopped") else None,
-        "seed": int(train_cfg.get("seed", 0)),
+        "seed": int(data_cfg["seed"]),
         "classes": list(meta["classes"]),
         "data": data_context(meta),
         "val_split": float(data_cfg.get("val_split", 0.2)),

@@ -10,31 +10,13 @@ from typing import Any
 
 import numpy as np
 
+from engine import settings
 from engine.formatting import dataset_name, duration, number, percent
 from engine.i18n import N_, _, gettext, language
 from engine.report.charts import phase_markers
 
 CLASSES_LISTED = 30
 AVERAGE_NAMES = {"macro": N_("macro"), "weighted": N_("weighted")}
-# The hyper-parameters' names as a reader knows them (the course's words in Spanish); others as named.
-HYPER_NAMES = {
-    "optimizer": N_("optimizer"),
-    "lr": N_("learning rate"),
-    "weight_decay": N_("weight decay"),
-    "momentum": N_("momentum"),
-    "epochs": N_("epochs"),
-    "batch_size": N_("batch size"),
-    "schedule": N_("learning-rate schedule"),
-    "seed": N_("seed"),
-    "device": N_("device"),
-    "precision": N_("numeric precision"),
-    "unfreeze_after": N_("unfreeze after epoch"),
-    "unfreeze": N_("layers to unfreeze"),
-    "finetune_lr_factor": N_("fine-tuning learning-rate factor"),
-    "backbone_lr_factor": N_("backbone learning-rate factor"),
-    "kfold": N_("K-Fold cross-validation folds"),
-    "label_smoothing": N_("label smoothing"),
-}
 
 
 def page_context(
@@ -55,7 +37,7 @@ def page_context(
         "dataset_rows": _dataset_rows(meta, metrics, evaluated_on),
         "model_rows": _model_rows(meta),
         "frozen": [str(n) for n in _frozen(meta)],
-        "hyper_rows": [(_hyper_name(k), _value(v)) for k, v in (meta.get("train_config") or {}).items()],
+        "hyper_rows": _hyper_rows(meta),
         "curves": figures.get("curves") if meta.get("history") else None,
         "markers": [label for _, label in phase_markers(list(meta.get("history") or []))],
         "kfold": _kfold(meta.get("kfold")),
@@ -225,8 +207,10 @@ def _versions(meta: dict[str, Any]) -> str:
     return _("Written by Taller") + (f" · {libs}" if libs else "")
 
 
-def _hyper_name(key: str) -> str:
-    return gettext(HYPER_NAMES[key]) if key in HYPER_NAMES else key.replace("_", " ")
+def _hyper_rows(meta: dict[str, Any]) -> list[tuple[str, str]]:
+    """The settings the run used, named as the table names them (no momentum for Adam, ...)."""
+    values = settings.run_values({c: meta.get(f"{c}_config") for c in settings.CONFIGS})
+    return [(gettext(s.label), _value(values[s.name])) for s in settings.used_in_run(values)]
 
 
 def _value(v: Any) -> str:

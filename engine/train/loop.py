@@ -90,7 +90,7 @@ def train_one_epoch(
     set_train_mode(distributed.unwrap(model), state.frozen, state.freeze_bn_stats)
     bs = distributed.local_batch(state.cfg.batch_size)  # under DDP: this process's share
     # Under DDP: this rank's shard from a DistributedSampler (set_epoch); else the generator's order.
-    perm = distributed.epoch_order(len(feeder), generator, state.cfg.seed + state.fold, epoch)
+    perm = distributed.epoch_order(len(feeder), generator, state.seed + state.fold, epoch)
     perm = perm.to(state.device)
     batches = math.ceil(len(perm) / bs)
     # Only references per batch: reducing loss and accuracy every batch would add half a dozen
@@ -213,7 +213,7 @@ def fit(model: nn.Module, train: Subset, val: Subset, state: FitState) -> tuple[
     Returns the history (one ``epoch_end`` event per finished epoch) and whether the user stopped.
     On a non-finite loss the weights of the last good epoch are restored before the error propagates.
     """
-    generator = seed_everything(state.cfg.seed + state.fold)
+    generator = seed_everything(state.seed + state.fold)
     model.to(state.device)
     with state.precision.layout(model):
         return fit_epochs(model, train, val, state, generator)

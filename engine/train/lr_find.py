@@ -103,13 +103,13 @@ def _range_test(data_cfg, model_cfg, train_cfg, data, on_event, stop, start_lr, 
     """The test itself, on a fresh model built and frozen as the run would build it."""
     state = fit_state(data_cfg, model_cfg, train_cfg, data, on_event, stop)
     train = split_dataset(data, data_cfg.val_split, data_cfg.seed).train
-    torch.manual_seed(train_cfg.seed)
+    torch.manual_seed(data_cfg.seed)
     model = build_for_run(model_cfg, len(data.classes), state.spec).to(state.device)
     try:
         apply_freeze(model, state.frozen)
     except ValueError as e:
         raise TrainingError(str(e)) from e
-    generator = torch.Generator().manual_seed(train_cfg.seed)
+    generator = torch.Generator().manual_seed(data_cfg.seed)
     feeder = make_feeder(train, state, generator)
     optimizer = make_optimizer(model, train_cfg, start_lr, state.head)
     ratios = [g["lr"] / start_lr for g in optimizer.param_groups]  # the backbone's factor stays

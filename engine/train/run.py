@@ -170,6 +170,7 @@ def fit_state(
     return FitState(
         spec=model_spec(data, model_cfg),
         cfg=train_cfg,
+        seed=data_cfg.seed,
         head=tuple(head_names(model_cfg.arch)),
         frozen=tuple(model_cfg.frozen),
         freeze_bn_stats=model_cfg.freeze_bn_stats,
@@ -188,7 +189,7 @@ def run_single(
     model_cfg: ModelConfig, data: ImageData, splits: Splits, state: FitState
 ) -> tuple[nn.Module, list[dict], bool, str | None]:
     """Train one model on the train split; returns (model, history, stopped, error)."""
-    torch.manual_seed(state.cfg.seed)
+    torch.manual_seed(state.seed)
     model = build_for_run(model_cfg, len(data.classes), state.spec)
     message = _("Training {arch} on {n} images on {device} ({precision})").format(
         arch=model_cfg.arch, n=len(splits.train), device=state.device, precision=state.precision.describe()
@@ -222,14 +223,14 @@ def run_kfold(
     pool_images = concat([splits.train.images, splits.val.images])  # in memory or streamed
     pool_labels = torch.cat([splits.train.labels, splits.val.labels])
     try:
-        folds = evaluation.kfold_indices(pool_labels.numpy(), base.cfg.kfold, base.cfg.seed)
+        folds = evaluation.kfold_indices(pool_labels.numpy(), base.cfg.kfold, base.seed)
     except ValueError as e:
         raise TrainingError(str(e)) from e
     results, best = [], None
     history: list[dict] = []
     for i, (tr, va) in enumerate(folds, start=1):
         state = replace(base, fold=i, frozen=tuple(model_cfg.frozen))
-        torch.manual_seed(base.cfg.seed + i)
+        torch.manual_seed(base.seed + i)
         model = build_for_run(model_cfg, len(data.classes), base.spec)
         tr_t, va_t = torch.as_tensor(tr), torch.as_tensor(va)
         try:
@@ -318,7 +319,7 @@ def run_meta(
         "frozen": frozen_names(model) if model is not None else list(model_cfg.frozen),
         "data_config": about.data_cfg.to_dict(),
         "model_config": model_cfg.to_dict(),
-        "train_config": {k: v for k, v in about.train_cfg.to_dict().items() if k != "extra"},
+        "train_config": about.train_cfg.to_dict(),
         "history": [epoch_record(h) for h in history or []],
         "stopped": stopped,
         "created": about.created,

@@ -52,6 +52,7 @@ class FitState:
 
     spec: InputSpec
     cfg: TrainConfig
+    seed: int = 0  # the data's seed (DataConfig.seed): weights, shuffling and augmentation draw from it
     head: tuple[str, ...] = ()
     frozen: tuple[str, ...] = ()
     freeze_bn_stats: bool = True

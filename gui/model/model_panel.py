@@ -1,7 +1,9 @@
 """The Model panel: architecture and the hyper-parameters of a run.
 
-Spin-box ranges keep values inside what the engine accepts; anything else the engine rejects comes
-back as ConfigError text, shown by ``show_error``.
+Its controls are those of ``engine.settings``' table placed in the "model" form: spin-box ranges
+come from the table, so values stay inside what the engine accepts, and the values are remembered
+under the table's keys (``SettingFields``). Anything else the engine rejects comes back as
+ConfigError text, shown by ``show_error``.
 """
 
 from __future__ import annotations
@@ -10,27 +12,26 @@ import torch
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QSettings, Qt, Signal, Slot
 from PySide6.QtGui import QStandardItemModel
 from PySide6.QtWidgets import (
-    QAbstractSpinBox,
     QCheckBox,
     QComboBox,
-    QDoubleSpinBox,
     QFormLayout,
     QHBoxLayout,
     QLabel,
-    QSpinBox,
     QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
-from engine.config import DataConfig, ModelConfig, TrainConfig
+from engine.config import ModelConfig, TrainConfig
 from engine.i18n import gettext
 from engine.models import registry as architectures
 from engine.models.weights import weights_available
 from engine.precision import PRECISION_LABELS, cpu_has_native_bf16, is_x86
+from engine.settings import BY_NAME
 from gui.language import listing
-from gui.settings import read_bool, read_float, read_int, read_str
+from gui.settings import read_bool
 from gui.widgets.message_label import MessageLabel
+from gui.widgets.setting_fields import SettingFields
 
 # The combos' labels, translated when shown (context "ModelPanel"; the precision labels are the engine's).
 OPTIMIZER_LABELS = {"adam": "Adam", "sgd": QT_TRANSLATE_NOOP("ModelPanel", "SGD with momentum")}
@@ -104,41 +105,34 @@ class ModelPanel(QWidget):
         self._on_arch_changed()
 
     def _build(self) -> None:
-        defaults_m, defaults_t = ModelConfig(), TrainConfig()
+        self.fields = fields = SettingFields()
         self.modelCombo = _combo(
             "modelCombo", architectures.labels(), self.tr("The network that learns from the images")
         )
         for i, entry in enumerate(architectures.ARCHITECTURES.values()):
             self.modelCombo.setItemData(i, gettext(entry.hint), Qt.ItemDataRole.ToolTipRole)
-        self.pretrainedCheck = QCheckBox(self.tr("Start from ImageNet weights"), objectName="pretrainedCheck")
+        fields.add("arch", self.modelCombo)
+        self.pretrainedCheck = fields.add(
+            "pretrained", QCheckBox(self.tr("Start from ImageNet weights"), objectName="pretrainedCheck")
+        )
         self.weightsLabel = MessageLabel("weightsLabel", hide_when_empty=False, selectable=False)
         self.weightsLabel.setWordWrap(False)  # a short note beside the check box
         self.optimizerCombo = _combo(
             "optimizerCombo", OPTIMIZER_LABELS, self.tr("How the weights are updated")
         )
-        self.learningRateSpin = QDoubleSpinBox(objectName="learningRateSpin")
-        self.learningRateSpin.setDecimals(5)
-        self.learningRateSpin.setRange(0.00001, 10.0)
-        self.learningRateSpin.setStepType(QAbstractSpinBox.StepType.AdaptiveDecimalStepType)
-        self.learningRateSpin.setValue(defaults_t.lr)
-        self.learningRateSpin.setToolTip(
-            self.tr("Step size of each update; 0.001 suits Adam, 0.01–0.1 suits SGD")
+        fields.add("optimizer", self.optimizerCombo)
+        self.learningRateSpin = fields.spin(
+            "lr", self.tr("Step size of each update; 0.001 suits Adam, 0.01–0.1 suits SGD")
         )
-        self.epochsSpin = self._spin(
-            "epochsSpin", 1, 1000, defaults_t.epochs, self.tr("Passes over the training images")
+        self.epochsSpin = fields.spin("epochs", self.tr("Passes over the training images"))
+        self.batchSizeSpin = fields.spin("batch_size", self.tr("Images per update"))
+        self.momentumSpin = fields.spin("momentum")
+        self.weightDecaySpin = fields.spin("weight_decay")
+        self.labelSmoothingSpin = fields.spin("label_smoothing")
+        self.valSplitSpin = fields.spin(
+            "val_split", self.tr("Share of the training images held back to check the model on")
         )
-        self.batchSizeSpin = self._spin(
-            "batchSizeSpin", 1, 4096, defaults_t.batch_size, self.tr("Images per update")
-        )
-        self.valSplitSpin = QDoubleSpinBox(objectName="valSplitSpin")
-        self.valSplitSpin.setRange(1.0, 80.0)
-        self.valSplitSpin.setDecimals(0)
-        self.valSplitSpin.setSuffix(" %")
-        self.valSplitSpin.setValue(100 * DataConfig().val_split)
-        self.valSplitSpin.setToolTip(self.tr("Share of the training images held back to check the model on"))
-        self.seedSpin = self._spin(
-            "seedSpin", 0, 2_147_483_647, defaults_t.seed, self.tr("Same seed, same run")
-        )
+        self.seedSpin = fields.spin("seed", self.tr("Same seed, same run"))
         self.deviceCombo = _combo("deviceCombo", DEVICE_LABELS, self.tr("Where the computation runs"))
         if not cuda_available():
             item = self.deviceCombo.model().item(self.deviceCombo.findData("cuda"))
@@ -147,25 +141,25 @@ class ModelPanel(QWidget):
                 item.setText(self.tr("GPU (not found)"))
         if mps_available():  # Apple's GPU: offered only where this PyTorch can use it
             self.deviceCombo.addItem(self.tr("Apple GPU (MPS)"), "mps")
-        self.precisionCombo = _combo("precisionCombo", PRECISION_LABELS, precision_tip())
-        self.augmentCheck = QCheckBox(self.tr("Augment images"), objectName="augmentCheck")
-        self.augmentCheck.setToolTip(
-            self.tr("Small random shifts (and flips where they make sense) each epoch")
+        fields.add("device", self.deviceCombo)
+        self.precisionCombo = fields.add(
+            "precision", _combo("precisionCombo", PRECISION_LABELS, precision_tip())
+        )
+        self.augmentCheck = fields.add(
+            "augment",
+            QCheckBox(self.tr("Augment images"), objectName="augmentCheck"),
+            self.tr("Small random shifts (and flips where they make sense) each epoch"),
         )
         self.scheduleCombo = _combo(
             "scheduleCombo", SCHEDULE_LABELS, self.tr("How the learning rate changes over the run")
         )
-        # 1 shows as "Off": K-Fold needs K >= 2, and a spin box cannot skip from 0 to 2.
-        self.kfoldSpin = self._spin(
-            "kfoldSpin",
-            1,
-            10,
-            1,
-            self.tr("K-Fold cross-validation: train K models, each validated on another fold"),
+        fields.add("schedule", self.scheduleCombo)
+        # Its lowest step shows as "Off": K-Fold needs K >= 2, and a spin box cannot skip from 0 to 2.
+        self.kfoldSpin = fields.spin(
+            "kfold", self.tr("K-Fold cross-validation: train K models, each validated on another fold")
         )
         self.kfoldSpin.setSpecialValueText(self.tr("Off"))
         self.errorLabel = MessageLabel("configErrorLabel", selectable=False)
-        self.modelCombo.setCurrentIndex(self.modelCombo.findData(defaults_m.arch))
 
         pretrained_row = QWidget()
         row = QHBoxLayout(pretrained_row)
@@ -186,12 +180,17 @@ class ModelPanel(QWidget):
         self.advancedToggle.setText(self.tr("Advanced"))
         self.advancedToggle.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         self.advancedToggle.setAutoRaise(True)
-        self.advancedToggle.setToolTip(self.tr("Optimizer, schedule, validation share, seed, device, K-Fold"))
+        self.advancedToggle.setToolTip(
+            self.tr("Optimizer, regularisation, schedule, validation share, seed, device, K-Fold")
+        )
         self.advancedGroup = QWidget(objectName="advancedGroup")
         self.advancedLayout = QFormLayout(self.advancedGroup)
         self.advancedLayout.setContentsMargins(12, 0, 0, 0)
         for text, widget in (
             (self.tr("Optimizer"), self.optimizerCombo),
+            (self.tr("Momentum"), self.momentumSpin),
+            (self.tr("Weight decay"), self.weightDecaySpin),
+            (self.tr("Label smoothing"), self.labelSmoothingSpin),
             (self.tr("LR schedule"), self.scheduleCombo),
             (self.tr("Validation"), self.valSplitSpin),
             (self.tr("Seed"), self.seedSpin),
@@ -210,29 +209,10 @@ class ModelPanel(QWidget):
         layout.addWidget(self.errorLabel)
 
         self.modelCombo.currentIndexChanged.connect(self._on_arch_changed)
-        combos = (self.modelCombo, self.optimizerCombo, self.deviceCombo, self.scheduleCombo)
-        for combo in (*combos, self.precisionCombo):
-            combo.currentIndexChanged.connect(self._changed)
-        for spin in (
-            self.learningRateSpin,
-            self.epochsSpin,
-            self.batchSizeSpin,
-            self.valSplitSpin,
-            self.seedSpin,
-            self.kfoldSpin,
-        ):
-            spin.valueChanged.connect(self._changed)
-        for check in (self.pretrainedCheck, self.augmentCheck):
-            check.toggled.connect(self._changed)
+        fields.on_change(self._changed)
         self.valSplitSpin.valueChanged.connect(self._emit_split)
         self.seedSpin.valueChanged.connect(self._emit_split)
-
-    def _spin(self, name: str, low: int, high: int, value: int, tip: str) -> QSpinBox:
-        spin = QSpinBox(objectName=name)
-        spin.setRange(low, high)
-        spin.setValue(value)
-        spin.setToolTip(tip)
-        return spin
+        fields.follow_use()
 
     @staticmethod
     def _label(text: str, buddy: QWidget) -> QLabel:
@@ -256,40 +236,27 @@ class ModelPanel(QWidget):
         return self.modelCombo.currentData()
 
     def val_split(self) -> float:
-        return round(self.valSplitSpin.value() / 100.0, 4)
+        return self.fields.value("val_split")
+
+    def _config_values(self, config: str) -> dict:
+        return {name: v for name, v in self.fields.values().items() if BY_NAME[name].config == config}
 
     def data_overrides(self) -> dict:
         """The DataConfig fields this panel owns: validation share, seed, augmentation."""
-        return {
-            "val_split": self.val_split(),
-            "seed": self.seedSpin.value(),
-            "augment": self.augmentCheck.isChecked(),
-        }
+        return self._config_values("data")
 
     def model_config(self, **overrides) -> ModelConfig:
         """The ModelConfig shown; raises ConfigError with a message for the user."""
         pretrained = self.pretrainedCheck.isChecked() and self.pretrainedCheck.isEnabled()
-        return ModelConfig(**{"arch": self.arch(), "pretrained": pretrained, **overrides})
+        return ModelConfig(**{**self._config_values("model"), "pretrained": pretrained, **overrides})
 
     def train_config(self, **overrides) -> TrainConfig:
         """The TrainConfig shown; raises ConfigError with a message for the user."""
-        fields = {
-            "optimizer": self.optimizerCombo.currentData(),
-            "lr": self.learningRateSpin.value(),
-            "epochs": self.epochsSpin.value(),
-            "batch_size": self.batchSizeSpin.value(),
-            "schedule": self.scheduleCombo.currentData(),
-            "seed": self.seedSpin.value(),
-            "device": self.deviceCombo.currentData(),
-            "precision": self.precisionCombo.currentData(),
-            "kfold": self.kfold(),
-        }
-        return TrainConfig(**{**fields, **overrides})
+        return TrainConfig(**{**self._config_values("train"), **overrides})
 
     def kfold(self) -> int:
         """K of K-Fold cross-validation, 0 when off."""
-        k = self.kfoldSpin.value()
-        return 0 if k < 2 else k
+        return self.fields.value("kfold")
 
     def show_error(self, message: str) -> None:
         """Explain a rejected value next to the form (empty text hides it)."""
@@ -299,6 +266,7 @@ class ModelPanel(QWidget):
     @Slot()
     def _changed(self) -> None:
         self.show_error("")
+        self.fields.follow_use()
         self.configChanged.emit()
 
     @Slot()
@@ -333,39 +301,9 @@ class ModelPanel(QWidget):
 
     # ---- settings -----------------------------------------------------------------------------
     def save_settings(self, settings: QSettings) -> None:
-        settings.setValue("model/arch", self.arch())
-        settings.setValue("model/pretrained", self.pretrainedCheck.isChecked())
-        settings.setValue("train/optimizer", self.optimizerCombo.currentData())
-        settings.setValue("train/lr", self.learningRateSpin.value())
-        settings.setValue("train/epochs", self.epochsSpin.value())
-        settings.setValue("train/batchSize", self.batchSizeSpin.value())
-        settings.setValue("train/valSplit", self.val_split())
-        settings.setValue("train/seed", self.seedSpin.value())
-        settings.setValue("train/device", self.deviceCombo.currentData())
-        settings.setValue("train/precision", self.precisionCombo.currentData())
-        settings.setValue("train/augment", self.augmentCheck.isChecked())
-        settings.setValue("train/schedule", self.scheduleCombo.currentData())
-        settings.setValue("train/kfold", self.kfold())
+        self.fields.save(settings)
         settings.setValue("model/advancedOpen", self.advancedToggle.isChecked())
 
     def restore_settings(self, settings: QSettings) -> None:
-        for combo, key in (
-            (self.modelCombo, "model/arch"),
-            (self.optimizerCombo, "train/optimizer"),
-            (self.deviceCombo, "train/device"),
-            (self.precisionCombo, "train/precision"),
-            (self.scheduleCombo, "train/schedule"),
-        ):
-            index = combo.findData(read_str(settings, key, combo.currentData()))
-            item = combo.model().item(index) if index >= 0 else None
-            if item is not None and item.isEnabled():  # e.g. a GPU that is not in this machine
-                combo.setCurrentIndex(index)
-        self.pretrainedCheck.setChecked(read_bool(settings, "model/pretrained", False))
-        self.learningRateSpin.setValue(read_float(settings, "train/lr", self.learningRateSpin.value()))
-        self.epochsSpin.setValue(read_int(settings, "train/epochs", self.epochsSpin.value()))
-        self.batchSizeSpin.setValue(read_int(settings, "train/batchSize", self.batchSizeSpin.value()))
-        self.valSplitSpin.setValue(100 * read_float(settings, "train/valSplit", self.val_split()))
-        self.seedSpin.setValue(read_int(settings, "train/seed", self.seedSpin.value()))
-        self.augmentCheck.setChecked(read_bool(settings, "train/augment", False))
-        self.kfoldSpin.setValue(max(1, read_int(settings, "train/kfold", 0)))
+        self.fields.restore(settings)
         self.set_advanced_open(read_bool(settings, "model/advancedOpen", False))

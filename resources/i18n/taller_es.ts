@@ -1397,12 +1397,24 @@ El modelo en uso no ha cambiado.</translation>
         <translation>Avanzado</translation>
     </message>
     <message>
-        <source>Optimizer, schedule, validation share, seed, device, K-Fold</source>
-        <translation>Optimizador, programación, parte de validación, semilla, dispositivo, K-Fold</translation>
+        <source>Optimizer, regularisation, schedule, validation share, seed, device, K-Fold</source>
+        <translation>Optimizador, regularización, programación, parte de validación, semilla, dispositivo, K-Fold</translation>
     </message>
     <message>
         <source>Optimizer</source>
         <translation>Optimizador</translation>
+    </message>
+    <message>
+        <source>Momentum</source>
+        <translation>Momento</translation>
+    </message>
+    <message>
+        <source>Weight decay</source>
+        <translation>Decaimiento de pesos</translation>
+    </message>
+    <message>
+        <source>Label smoothing</source>
+        <translation>Suavizado de etiquetas</translation>
     </message>
     <message>
         <source>LR schedule</source>
