@@ -26,9 +26,10 @@ from engine.cli_args import (
     build_parser,
     configs_from_args,
 )
-from engine.cli_output import print_metrics, print_runs
+from engine.cli_output import print_metrics, print_runs, print_test_accuracy
 from engine.data.registry import load_dataset
 from engine.errors import CliError, describe, user_message
+from engine.formatting import accuracy_interval
 from engine.i18n import _
 from engine.progress import TerminalProgress, say, track
 from engine.runs_library import run_summaries
@@ -149,9 +150,10 @@ def report_run(args: argparse.Namespace, result: RunResult, signals: list[int]) 
         raise CliError(_("no test accuracy: the run ended before an epoch finished"))
     if args.events == "jsonl":
         saved = {"event": "saved", "run_dir": str(out), "test_accuracy": result.test["accuracy"]}
+        saved["test_accuracy_ci"] = accuracy_interval(result.test["accuracy"], result.test.get("n"))
         JsonEvents().on_event(saved)
     print(_("saved {path}").format(path=out / MODEL))
-    print(f"test_accuracy={result.test['accuracy']:.4f}")
+    print_test_accuracy(result.test)
     if result.folds:
         kf = result.meta["kfold"]
         print(f"kfold_val_accuracy_mean={kf['val_acc_mean']:.4f} std={kf['val_acc_std']:.4f}")
@@ -231,7 +233,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     print_metrics(result.metrics)
     if args.report:
         write_report(args.report, result)
-    print(f"test_accuracy={result.metrics['accuracy']:.4f}")
+    print_test_accuracy(result.metrics)
     return 0
 
 
