@@ -145,3 +145,20 @@ def test_a_new_run_in_a_used_folder_leaves_none_of_the_old_runs_files(tmp_path, 
     runner.start(RunRequest(DIGITS, MLP, cfg, digits), out=folder)
     for name in ("best.pt", "last.pt", "model.pt"):
         assert len(load_checkpoint(folder / name).meta["history"]) == 1, name
+
+
+def test_pretrained_without_the_weights_is_an_error_before_any_data_loads(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))  # an empty torch cache
+    loaded = []
+    monkeypatch.setattr(runner, "load_dataset", lambda cfg: loaded.append(cfg))
+    out = tmp_path / "run"
+    code = main(["train", "--dataset", "digits", "--model", "resnet18", "--pretrained", "--out", str(out)])
+    err = capsys.readouterr().err
+    assert code == 1 and "ImageNet weights for ResNet-18 are not on this computer" in err
+    assert "import-weights resnet18" in err and not loaded  # said at once, never a random start
+
+
+def test_every_run_says_where_its_weights_start(tmp_path, digits):
+    events = []
+    runner.start(RunRequest(DIGITS, MLP, TrainConfig(epochs=1, precision="fp32"), digits), events.append)
+    assert "Starting from random weights" in [e.get("message") for e in events]
