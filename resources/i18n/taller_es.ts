@@ -133,7 +133,7 @@
     </message>
     <message>
         <source>Loading</source>
-        <translation>Cargando</translation>
+        <translation>Lectura</translation>
     </message>
     <message>
         <source>Dataset</source>
