@@ -454,6 +454,18 @@
         <source>Report written to {path}</source>
         <translation>Informe escrito en {path}</translation>
     </message>
+    <message>
+        <source>Train a model or open one first</source>
+        <translation>Primero entrena un modelo o abre uno</translation>
+    </message>
+    <message>
+        <source>Choose data in 1 · Data first</source>
+        <translation>Primero elige datos en 1 · Datos</translation>
+    </message>
+    <message>
+        <source>This {model} model</source>
+        <translation>Este modelo {model}</translation>
+    </message>
 </context>
 <context>
     <name>EvaluationResults</name>
