@@ -252,15 +252,25 @@ def check_compatible(
     """Raise CheckpointError saying what differs between a checkpoint and what the caller needs."""
     problems = []
     if arch is not None and meta["arch"] != arch:
-        problems.append(f"it is a {meta['arch']} model, not {arch}")
+        problems.append(_("it is a {arch} model, not {expected}").format(arch=meta["arch"], expected=arch))
     if classes is not None and len(meta["classes"]) != len(classes):
-        problems.append(f"it has {len(meta['classes'])} classes, the data has {len(classes)}")
+        problems.append(
+            _("it has {n} classes, the data has {m}").format(n=len(meta["classes"]), m=len(classes))
+        )
     elif classes is not None and list(meta["classes"]) != list(classes):
-        problems.append("its class names differ from the data's: " + _diff_names(meta["classes"], classes))
+        problems.append(
+            _("its class names differ from the data's: {diff}").format(
+                diff=_diff_names(meta["classes"], classes)
+            )
+        )
     if spec is not None:
         theirs = InputSpec.from_dict(meta["spec"])
         if theirs.shape != spec.shape:
-            problems.append(f"it takes input {_shape(theirs.shape)}, the data is {_shape(spec.shape)}")
+            problems.append(
+                _("it takes input {theirs}, the data is {ours}").format(
+                    theirs=_shape(theirs.shape), ours=_shape(spec.shape)
+                )
+            )
     if problems:
         raise CheckpointError(
             _("{name} does not fit: {problems}").format(name=name, problems="; ".join(problems))
@@ -276,8 +286,10 @@ def _diff_names(theirs: list[str], ours: list[str]) -> str:
     only_theirs = [c for c in theirs if c not in ours][:3]
     only_ours = [c for c in ours if c not in theirs][:3]
     if not only_theirs and not only_ours:
-        return "same names in another order"
-    return f"checkpoint only {only_theirs}, data only {only_ours}"
+        return _("same names in another order")
+    return _("the model only {theirs}, the data only {ours}").format(
+        theirs=", ".join(only_theirs) or "–", ours=", ".join(only_ours) or "–"
+    )
 
 
 def load_checkpoint(

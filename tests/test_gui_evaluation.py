@@ -186,20 +186,24 @@ def test_evaluate_runs_in_a_worker_and_gives_the_runs_own_test_results(qtbot, re
     assert panel.misclassifiedGallery.count() > 0 and panel.evaluateButton.isEnabled()
 
 
-def test_evaluating_on_data_with_other_classes_says_what_differs(qtbot, result, tmp_path):
+def test_evaluate_on_data_with_other_classes_is_disabled_saying_why_and_keeps_the_results(
+    qtbot, result, tmp_path
+):
     from engine.data.registry import load_dataset
     from tests.helpers_data import write_image_folder
 
     root = write_image_folder(tmp_path / "pets", n_per_class=8, size=28, mode="L", with_corrupt=False)
     pets = load_dataset(DataConfig(dataset=folder_key(root), image_size=28))
-    panel = EvaluationPanel()
-    qtbot.addWidget(panel)
-    panel.set_model(result)
+    panel = shown_panel(qtbot, result)
+    shown = panel.accuracyLabel.text()
+    assert shown
     panel.set_data(pets)
-    panel.evaluate()
+    assert not panel.evaluateButton.isEnabled()
+    assert "10 classes, the data has 3" in panel.evaluateButton.toolTip()
+    panel.evaluate()  # asked anyway (no click can): it fails beside the results, never wiping them
     qtbot.waitUntil(lambda: not panel.is_busy(), timeout=TIMEOUT)
     assert "10 classes, the data has 3" in panel.messageLabel.text()
-    assert panel.evaluateButton.isEnabled()
+    assert panel.accuracyLabel.text() == shown and panel.perClassTable.rowCount() == 12
 
 
 def test_a_reopened_checkpoint_shows_its_saved_metrics_until_evaluated(qtbot, result):

@@ -107,13 +107,17 @@ def test_out_of_range_values_cannot_be_entered(qtbot, tmp_path):
     window.current_configs()  # the clamped values are all valid
 
 
-def test_pretrained_only_for_models_that_have_imagenet_weights(qtbot, tmp_path):
+def test_pretrained_only_for_models_whose_imagenet_weights_are_here(qtbot, tmp_path, monkeypatch):
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))  # an empty torch cache
     window = make_window(qtbot, tmp_path, wait_for_data=False)
     m = window.model_panel
     m.modelCombo.setCurrentIndex(m.modelCombo.findData("cnn"))
-    assert not m.pretrainedCheck.isEnabled()
+    assert not m.pretrainedCheck.isEnabled() and m.importWeightsButton.isHidden()
     m.modelCombo.setCurrentIndex(m.modelCombo.findData("resnet18"))
-    assert m.pretrainedCheck.isEnabled()
+    # Not here: the box cannot be ticked (a ticked box would train from random weights unsaid).
+    assert not m.pretrainedCheck.isEnabled() and not m.pretrainedCheck.isChecked()
+    assert "are not on this computer" in m.weightsLabel.text() and m.weightsLabel.wordWrap()
+    assert not m.importWeightsButton.isHidden()
 
 
 def test_config_error_is_explained_in_the_window(qtbot, tmp_path, monkeypatch):

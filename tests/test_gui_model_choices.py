@@ -32,6 +32,6 @@ def test_a_new_registry_entry_appears_in_the_model_combo(qtbot, monkeypatch, tmp
     assert combo_items(panel.modelCombo)[EFFICIENTNET.key] == "EfficientNet-B0"
     panel.modelCombo.setCurrentIndex(panel.modelCombo.findData(EFFICIENTNET.key))
     assert panel.arch() == EFFICIENTNET.key
-    assert panel.pretrainedCheck.isEnabled()  # it has ImageNet weights (not on this machine)
-    assert "not on this machine" in panel.weightsLabel.text()
-    assert "import-weights efficientnet" in panel.pretrainedCheck.toolTip()
+    assert not panel.pretrainedCheck.isEnabled()  # it has ImageNet weights, not on this machine
+    assert "EfficientNet-B0 are not on this computer" in panel.weightsLabel.text()
+    assert not panel.importWeightsButton.isHidden()

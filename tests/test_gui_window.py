@@ -44,3 +44,24 @@ def test_pretrained_check_and_starting_point_agree(qtbot, tmp_path):
     assert not window.model_panel.pretrainedCheck.isChecked()
     _, model_cfg, _ = window.current_configs()
     assert not model_cfg.pretrained and model_cfg.init_checkpoint is None
+
+
+def test_imagenet_weights_imported_in_the_window_tick_the_box_and_the_run_uses_them(
+    qtbot, tmp_path, monkeypatch
+):
+    import torch
+    import torchvision
+
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))  # an empty torch cache
+    window = make_window(qtbot, tmp_path, arch="resnet18", epochs=1)
+    model = window.model_panel
+    assert not model.pretrainedCheck.isEnabled()
+    weights = tmp_path / "resnet18-downloaded.pth"
+    torch.save(torchvision.models.resnet18().state_dict(), weights)  # torchvision's shapes
+    with qtbot.waitSignal(model.weightsImported, timeout=60_000):
+        assert model.weights.ask_import(weights)
+    assert model.pretrainedCheck.isEnabled() and model.pretrainedCheck.isChecked()
+    assert "are on this computer" in model.weightsLabel.text() and model.importWeightsButton.isHidden()
+    assert window.finetune_panel.start() == "imagenet"  # the Layers tab says the same
+    _, model_cfg, _ = window.current_configs()
+    assert model_cfg.pretrained

@@ -166,3 +166,20 @@ def test_a_small_photo_folder_from_random_weights_gets_the_imagenet_hint(tmp_pat
         RunRequest(DIGITS, MLP, train, digits), on_event, threading.Event(), out=tmp_path / "digit-run"
     )
     assert not any("ImageNet" in line for line in said)
+
+
+def test_pretrained_without_the_weights_is_an_error_before_any_data_loads(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))  # an empty torch cache
+    loaded = []
+    monkeypatch.setattr(runner, "load_dataset", lambda cfg: loaded.append(cfg))
+    out = tmp_path / "run"
+    code = main(["train", "--dataset", "digits", "--model", "resnet18", "--pretrained", "--out", str(out)])
+    err = capsys.readouterr().err
+    assert code == 1 and "ImageNet weights for ResNet-18 are not on this computer" in err
+    assert "import-weights resnet18" in err and not loaded  # said at once, never a random start
+
+
+def test_every_run_says_where_its_weights_start(tmp_path, digits):
+    events = []
+    runner.start(RunRequest(DIGITS, MLP, TrainConfig(epochs=1, precision="fp32"), digits), events.append)
+    assert "Starting from random weights" in [e.get("message") for e in events]

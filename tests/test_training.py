@@ -207,3 +207,50 @@ def test_run_with_nan_loss_returns_the_last_good_model_and_the_reason(digits, mo
     assert len(result.history) == 1 and result.stopped
     assert all(torch.isfinite(v.float()).all() for v in result.model.state_dict().values())
     assert result.test is not None  # the kept model is evaluated like any other
+
+
+class _Tripwire(nn.Module):
+    """Asks to stop as the batch passes it: forward (``when="forward"``) or in the backward pass."""
+
+    def __init__(self, stop: threading.Event, when: str):
+        super().__init__()
+        self.stop, self.when = stop, when
+
+    def forward(self, x):
+        if self.when == "forward":
+            self.stop.set()
+            return x
+        return _SetOnBackward.apply(x, self.stop)
+
+
+class _SetOnBackward(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, stop):
+        ctx.stop = stop
+        return x.view_as(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        ctx.stop.set()
+        return grad, None
+
+
+@pytest.mark.parametrize("when", ["forward", "backward"])
+def test_stop_ends_a_batch_at_the_next_layer_not_the_next_batch(digits, when):
+    """One batch of a big model on a CPU takes seconds: Stop must not wait for its end."""
+    splits = split_dataset(digits)
+    stop = threading.Event()
+    first, last = nn.Linear(28 * 28, 32), nn.Linear(32, 10)
+    model = nn.Sequential(nn.Flatten(), first, nn.ReLU(inplace=True), _Tripwire(stop, when), last)
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    ran_after = []
+    last.register_forward_hook(lambda *_: ran_after.append("last"))
+    state = FitState(spec=digits.spec, cfg=TrainConfig(epochs=2, precision="fp32"), stop=stop)
+    history, stopped = fit(model, splits.train, splits.val, state)
+    assert stopped and history == []
+    if when == "forward":
+        assert ran_after == []  # the layer after the request never ran
+    else:
+        assert first.weight.grad is None  # the backward pass stopped before the first layer's part
+    for k, v in model.state_dict().items():
+        assert torch.equal(v, before[k]), k  # no optimizer step: the weights of the last finished one

@@ -59,6 +59,18 @@ def weights_available(arch: str) -> bool:
     return supports_pretrained(arch) and _find_weights(arch) is not None
 
 
+def require_weights(arch: str) -> None:
+    """Raise the missing-weights error now, before any work, when ``arch``'s ImageNet weights are not here.
+
+    Raises
+    ------
+    ModelError
+        The weights are not in the local torch cache: where they belong and how to import them.
+    """
+    if supports_pretrained(arch) and _find_weights(arch) is None:
+        raise _missing_weights_error(arch)
+
+
 def _missing_weights_error(arch: str) -> ModelError:
     path = weights_path(arch)
     return ModelError(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import math
 import time
+from contextlib import nullcontext
 
 import torch
 from torch import nn
@@ -24,6 +25,7 @@ from engine.throttle import Throttle
 from engine.train import distributed
 from engine.train.feed import StreamFeeder, device_facts, eval_outputs, gpu_memory_error
 from engine.train.finetune import start_phase_two
+from engine.train.interrupt import stop_between_layers
 from engine.train.snapshot import capture, restore
 from engine.train.state import FitState, Scheduler, Stopped, make_optimizer, make_scheduler, seed_everything
 
@@ -249,10 +251,13 @@ def fit_epochs(
             history = restore(state.resume, model, optimizer, scheduler, generator, scaler)
         good = copy.deepcopy(model.state_dict())
         started = time.perf_counter()
+        # Under DDP the ranks stop together at a batch boundary (the loop's collective check).
+        interrupt = nullcontext() if distributed.active() else stop_between_layers(model, state)
         try:
-            train_loss, train_acc = train_one_epoch(
-                net, feeder, optimizer, scheduler, criterion, state, epoch, generator, clock, scaler
-            )
+            with interrupt:
+                train_loss, train_acc = train_one_epoch(
+                    net, feeder, optimizer, scheduler, criterion, state, epoch, generator, clock, scaler
+                )
         except Stopped:
             return history, True
         except NonFiniteLossError as e:

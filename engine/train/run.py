@@ -113,6 +113,7 @@ def run(
         # Phase two changes which parameters train; DDP fixes that set when it wraps the model.
         raise TrainingError(_("two-phase fine-tuning (--unfreeze-after) runs on one process only for now"))
     state = fit_state(data_cfg, model_cfg, train_cfg, data, on_event, stop)
+    state.emit({"event": "status", "message": starting_point(model_cfg)})
     if resume is not None and train_cfg.kfold:
         raise TrainingError(_("K-Fold runs cannot be resumed; start the run again"))
     started_at = time.strftime("%Y-%m-%dT%H:%M:%S")
@@ -155,6 +156,15 @@ def run(
         splits=splits,
         error=error,
     )
+
+
+def starting_point(model_cfg: ModelConfig) -> str:
+    """The sentence saying where the run's weights start: a run never starts elsewhere unsaid."""
+    if model_cfg.pretrained:
+        return _("Starting from ImageNet weights")
+    if model_cfg.init_checkpoint:
+        return _("Starting from the model in {path}").format(path=model_cfg.init_checkpoint)
+    return _("Starting from random weights")
 
 
 def fit_state(

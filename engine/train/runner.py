@@ -40,6 +40,7 @@ from engine.freezing import preset as freeze_preset
 from engine.i18n import _
 from engine.models import registry as architectures
 from engine.models.build import build_model
+from engine.models.weights import require_weights
 from engine.report.exports import METRICS_FILES, write_metrics
 from engine.train import distributed
 from engine.train.lock import RunLock
@@ -157,6 +158,8 @@ class _Events:
 def prepared(request: RunRequest, events: _Events) -> RunRequest:
     """The request with its data loaded (and warned about) and its freeze preset resolved."""
     distributed.local_batch(request.train_cfg.batch_size)  # an uneven split of the global batch: refused now
+    if request.model_cfg.pretrained:
+        require_weights(request.model_cfg.arch)  # before the data loads: it may take a minute
     data = request.data
     if data is None:
         events.status(_("Loading {dataset}…").format(dataset=request.data_cfg.dataset))

@@ -60,6 +60,7 @@ class DataFeed(QWidget):
         self.feedLabel = QLabel(objectName="feedLabel")
         self.feedLabel.setWordWrap(True)
         self.cacheLabel = QLabel(objectName="cacheLabel")
+        self.cacheLabel.setWordWrap(True)  # "Decode cache: 1.2 GB on disk" must not widen the column
         self.removeCacheButton = QPushButton(self.tr("Remove"), objectName="removeCacheButton")
         self.removeCacheButton.setToolTip(
             self.tr("Delete the decoded pictures kept on disk; streamed folders decode again next time")

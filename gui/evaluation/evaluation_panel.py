@@ -23,6 +23,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from engine.checkpoints import check_compatible
+from engine.errors import CheckpointError
 from engine.evaluation import ModelEvaluation, evaluate_model
 from engine.formatting import accuracy_text, dataset_name, interval_note
 from engine.report.html import write_report
@@ -68,9 +70,10 @@ class EvaluationPanel(QWidget):
         self.infoLabel.setProperty("role", "caption")
         self.messageLabel = MessageLabel("evaluationMessage", selectable=False)
         self.evaluateButton = QPushButton(self.tr("Evaluate on current data"), objectName="evaluateButton")
-        self.evaluateButton.setToolTip(
-            self.tr("Test the current model on the test part of the dataset chosen in the Data panel")
+        self._evaluate_tip = self.tr(
+            "Test the current model on the test part of the dataset chosen in the Data panel"
         )
+        self.evaluateButton.setToolTip(self._evaluate_tip)
         self.stopButton = QPushButton(self.tr("Stop"), objectName="stopEvaluationButton")
         self.stopButton.hide()
         self.exportButton = QPushButton(self.tr("Export…"), objectName="exportButton")
@@ -308,8 +311,7 @@ class EvaluationPanel(QWidget):
 
     @Slot(str)
     def _on_evaluation_failed(self, message: str) -> None:
-        # The old results belong to another model or dataset: they go with the failure.
-        self.clear()
+        # The results on screen stay: a failed evaluation says why beside them, it does not wipe them.
         self._on_failed(message)
 
     @Slot(str)
@@ -330,9 +332,26 @@ class EvaluationPanel(QWidget):
         if self._report_path:
             QDesktopServices.openUrl(QUrl.fromLocalFile(self._report_path))
 
+    def _why_not_evaluate(self) -> str | None:
+        """Why Evaluate cannot work now (no model, no data, a model made for other data), or None."""
+        if self._model is None:
+            return self.tr("Train a model or open one first")
+        if self._data is None:
+            return self.tr("Choose data in 1 · Data first")
+        meta = getattr(self._model, "meta", None) or {}
+        name = self.tr("This {model} model").format(model=meta.get("arch", "?"))
+        try:
+            check_compatible(meta, classes=list(self._data.classes), spec=self._data.spec, name=name)
+        except CheckpointError as e:
+            return e.message
+        return None
+
     def _update_buttons(self, *_) -> None:
         running = self.evaluation.is_running()
-        self.evaluateButton.setEnabled(not running and self._model is not None and self._data is not None)
+        why_not = self._why_not_evaluate()
+        # Disabled with its reason, rather than a click that fails and wipes the results shown.
+        self.evaluateButton.setEnabled(not running and why_not is None)
+        self.evaluateButton.setToolTip(why_not or self._evaluate_tip)
         self.evaluateButton.setVisible(not running)
         self.stopButton.setVisible(running)
         self.stopButton.setEnabled(running and not self.evaluation.stopping())

@@ -15,7 +15,6 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QFormLayout,
-    QHBoxLayout,
     QLabel,
     QToolButton,
     QVBoxLayout,
@@ -25,10 +24,9 @@ from PySide6.QtWidgets import (
 from engine.config import ModelConfig, TrainConfig
 from engine.i18n import gettext
 from engine.models import registry as architectures
-from engine.models.weights import weights_available
 from engine.precision import PRECISION_LABELS, cpu_has_native_bf16, is_x86
 from engine.settings import BY_NAME
-from gui.language import listing
+from gui.model.imagenet_weights import ImageNetWeights
 from gui.settings import read_bool
 from gui.widgets.message_label import MessageLabel
 from gui.widgets.setting_fields import SettingFields
@@ -112,11 +110,10 @@ class ModelPanel(QWidget):
         for i, entry in enumerate(architectures.ARCHITECTURES.values()):
             self.modelCombo.setItemData(i, gettext(entry.hint), Qt.ItemDataRole.ToolTipRole)
         fields.add("arch", self.modelCombo)
-        self.pretrainedCheck = fields.add(
-            "pretrained", QCheckBox(self.tr("Start from ImageNet weights"), objectName="pretrainedCheck")
-        )
-        self.weightsLabel = MessageLabel("weightsLabel", hide_when_empty=False, selectable=False)
-        self.weightsLabel.setWordWrap(False)  # a short note beside the check box
+        self.weights = ImageNetWeights()
+        self.pretrainedCheck = fields.add("pretrained", self.weights.check)
+        self.weightsLabel, self.importWeightsButton = self.weights.note, self.weights.importButton
+        self.weightsImported, self.statusMessage = self.weights.imported, self.weights.statusMessage
         self.optimizerCombo = _combo(
             "optimizerCombo", OPTIMIZER_LABELS, self.tr("How the weights are updated")
         )
@@ -161,17 +158,11 @@ class ModelPanel(QWidget):
         self.kfoldSpin.setSpecialValueText(self.tr("Off"))
         self.errorLabel = MessageLabel("configErrorLabel", selectable=False)
 
-        pretrained_row = QWidget()
-        row = QHBoxLayout(pretrained_row)
-        row.setContentsMargins(0, 0, 0, 0)
-        row.addWidget(self.pretrainedCheck)
-        row.addStretch(1)
-        row.addWidget(self.weightsLabel)
         # The main form holds what a newcomer changes; the rest folds away under "Advanced".
         main = QFormLayout()
         main.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         main.addRow(self._label(self.tr("Model"), self.modelCombo), self.modelCombo)
-        main.addRow(pretrained_row)
+        main.addRow(self.weights)
         main.addRow(self._label(self.tr("Epochs"), self.epochsSpin), self.epochsSpin)
         main.addRow(self._label(self.tr("Learning rate"), self.learningRateSpin), self.learningRateSpin)
         main.addRow(self._label(self.tr("Batch size"), self.batchSizeSpin), self.batchSizeSpin)
@@ -276,27 +267,7 @@ class ModelPanel(QWidget):
     @Slot()
     def _on_arch_changed(self) -> None:
         arch = self.arch()
-        can_pretrain = architectures.supports_pretrained(arch)
-        self.pretrainedCheck.setEnabled(can_pretrain)
-        if not can_pretrain:
-            self.weightsLabel.show_message("")
-            self.pretrainedCheck.setToolTip(
-                self.tr("Only {models} come with ImageNet weights").format(
-                    models=listing([architectures.label(k) for k in architectures.pretrainable()])
-                )
-            )
-        else:
-            available = weights_available(arch)
-            if available:
-                self.weightsLabel.show_message(self.tr("✓ weights on this machine"), "ok")
-                tip = self.tr("Start from weights learned on ImageNet (faster, better with few images)")
-            else:
-                self.weightsLabel.show_message(self.tr("✗ weights not on this machine"), "warning")
-                tip = self.tr(
-                    "ImageNet weights are not on this machine; import them with "
-                    "`python main.py import-weights {arch} FILE`, or train from scratch"
-                ).format(arch=arch)
-            self.pretrainedCheck.setToolTip(tip)
+        self.weights.set_arch(arch)
         self.archChanged.emit(arch)
 
     # ---- settings -----------------------------------------------------------------------------
@@ -306,4 +277,5 @@ class ModelPanel(QWidget):
 
     def restore_settings(self, settings: QSettings) -> None:
         self.fields.restore(settings)
+        self.weights.set_arch(self.arch())  # a box ticked last time stays ticked only if the weights are here
         self.set_advanced_open(read_bool(settings, "model/advancedOpen", False))

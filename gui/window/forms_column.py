@@ -1,13 +1,17 @@
 """The window's left column: 1 · Data and 2 · Model, with *New dataset…*, in a scroll area.
 
-The column is as narrow as its forms; it scrolls vertically when the window is short (1280x720).
+The column is as narrow as its forms; it scrolls vertically when the window is short (1280x720),
+never sideways. Its width follows what its forms need as they change (an image folder chosen, a
+longer language): a column wider than its scroll area was cut at the right edge with no scroll bar,
+and a focus change scrolled it sideways. Combo boxes ask for a few characters, not their longest
+item, and elide the rest (their list shows every item whole).
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QCoreApplication, Qt
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QGroupBox, QPushButton, QScrollArea, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QGroupBox, QPushButton, QScrollArea, QVBoxLayout, QWidget
 
 
 def group(title: str, panel: QWidget) -> QGroupBox:
@@ -42,9 +46,33 @@ def forms_column(window) -> QScrollArea:
     forms.addWidget(data_box)
     forms.addWidget(group(QCoreApplication.translate("forms_column", "2 · Model"), window.model_panel))
     forms.addStretch(1)
-    scroll = QScrollArea(objectName="formsScroll", widgetResizable=True)
-    scroll.setWidget(column)
-    scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-    bar = scroll.verticalScrollBar().sizeHint().width()
-    scroll.setMinimumWidth(column.minimumSizeHint().width() + bar + 4)
-    return scroll
+    for combo in column.findChildren(QComboBox):
+        combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        combo.setMinimumContentsLength(COMBO_CHARACTERS)
+    return FormsScroll(column)
+
+
+COMBO_CHARACTERS = 12  # what a combo box of the column asks room for; longer items are elided
+
+
+class FormsScroll(QScrollArea):
+    """The column in a scroll area that is always as wide as the column needs (never scrolled sideways)."""
+
+    def __init__(self, column: QWidget):
+        super().__init__(objectName="formsScroll", widgetResizable=True)
+        self.setWidget(column)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        column.installEventFilter(self)  # its layout changed: a wider form may need more room
+        self.fit_width()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt's name
+        if watched is self.widget() and event.type() == QEvent.Type.LayoutRequest:
+            self.fit_width()
+        return super().eventFilter(watched, event)
+
+    def fit_width(self) -> None:
+        """Room for the column's minimum width beside the vertical scroll bar."""
+        bar = self.verticalScrollBar().sizeHint().width()
+        need = self.widget().minimumSizeHint().width() + bar + 2 * self.frameWidth()
+        if need != self.minimumWidth():
+            self.setMinimumWidth(need)

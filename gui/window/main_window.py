@@ -168,7 +168,15 @@ class MainWindow(QMainWindow):
         training.runFinished.connect(self.runFinished)
         training.modelLoaded.connect(self.modelLoaded)
         training.modelChanged.connect(self.modelChanged)
-        for panel in (data, training, self.evaluation_panel, self.runs_panel, self.inference_panel):
+        panels = (
+            data,
+            self.model_panel,
+            training,
+            self.evaluation_panel,
+            self.runs_panel,
+            self.inference_panel,
+        )
+        for panel in panels:
             panel.statusMessage.connect(self._show_status)
         self.runFinished.connect(self._on_run_finished)
         # A settings message goes away when its cause may have: another dataset or value.

@@ -34,6 +34,7 @@ def connect_panels(window) -> None:
     training.runningChanged.connect(partial(lock_forms, window))
     model.splitChanged.connect(data.set_split)
     window.layerLinks = LayerLinks(window)  # the Layers tab follows the Data and Model forms
+    model.weightsImported.connect(window.layerLinks.update_layers)  # ImageNet is a starting point now
     window.runFinished.connect(evaluation.show_run)
     window.runFinished.connect(runs.add_result)
     window.modelLoaded.connect(evaluation.set_model)

@@ -133,7 +133,7 @@
     </message>
     <message>
         <source>Loading</source>
-        <translation>Cargando</translation>
+        <translation>Lectura</translation>
     </message>
     <message>
         <source>Dataset</source>
@@ -453,6 +453,18 @@
     <message>
         <source>Report written to {path}</source>
         <translation>Informe escrito en {path}</translation>
+    </message>
+    <message>
+        <source>Train a model or open one first</source>
+        <translation>Primero entrena un modelo o abre uno</translation>
+    </message>
+    <message>
+        <source>Choose data in 1 · Data first</source>
+        <translation>Primero elige datos en 1 · Datos</translation>
+    </message>
+    <message>
+        <source>This {model} model</source>
+        <translation>Este modelo {model}</translation>
     </message>
 </context>
 <context>
@@ -787,6 +799,49 @@ pérdida: {loss}</translation>
 or use “Open image…”</source>
         <translation>Suelta aquí un archivo de imagen
 o usa «Abrir imagen…»</translation>
+    </message>
+</context>
+<context>
+    <name>ImageNetWeights</name>
+    <message>
+        <source>Start from ImageNet weights</source>
+        <translation>Partir de los pesos de ImageNet</translation>
+    </message>
+    <message>
+        <source>Import weights…</source>
+        <translation>Importar pesos…</translation>
+    </message>
+    <message>
+        <source>Copy an ImageNet weights file you have (torchvision&apos;s .pth, e.g. from another computer) into this computer&apos;s torch cache</source>
+        <translation>Copia un archivo de pesos de ImageNet que tengas (el .pth de torchvision, p. ej. de otro ordenador) en la caché de torch de este ordenador</translation>
+    </message>
+    <message>
+        <source>Only {models} come with ImageNet weights</source>
+        <translation>Solo {models} tienen pesos de ImageNet</translation>
+    </message>
+    <message>
+        <source>✓ ImageNet weights for {model} are on this computer</source>
+        <translation>✓ Los pesos de ImageNet de {model} están en este ordenador</translation>
+    </message>
+    <message>
+        <source>Start from weights learned on ImageNet (faster, better with few images)</source>
+        <translation>Partir de pesos aprendidos en ImageNet (más rápido, mejor con pocas imágenes)</translation>
+    </message>
+    <message>
+        <source>ImageNet weights for {model} are not on this computer, so this model starts from random weights. Import a copy you have to start from them.</source>
+        <translation>Los pesos de ImageNet de {model} no están en este ordenador, así que este modelo parte de pesos aleatorios. Importa una copia que tengas para partir de ellos.</translation>
+    </message>
+    <message>
+        <source>Import ImageNet weights for {model}</source>
+        <translation>Importar pesos de ImageNet para {model}</translation>
+    </message>
+    <message>
+        <source>PyTorch weights (*.pth *.pt);;All files (*)</source>
+        <translation>Pesos de PyTorch (*.pth *.pt);;Todos los archivos (*)</translation>
+    </message>
+    <message>
+        <source>Imported ImageNet weights to {path}</source>
+        <translation>Pesos de ImageNet importados en {path}</translation>
     </message>
 </context>
 <context>
@@ -1317,10 +1372,6 @@ El modelo en uso no ha cambiado.</translation>
         <translation>La red que aprende de las imágenes</translation>
     </message>
     <message>
-        <source>Start from ImageNet weights</source>
-        <translation>Partir de los pesos de ImageNet</translation>
-    </message>
-    <message>
         <source>How the weights are updated</source>
         <translation>Cómo se actualizan los pesos</translation>
     </message>
@@ -1435,26 +1486,6 @@ El modelo en uso no ha cambiado.</translation>
     <message>
         <source>Precision</source>
         <translation>Precisión numérica</translation>
-    </message>
-    <message>
-        <source>Only {models} come with ImageNet weights</source>
-        <translation>Solo {models} traen pesos de ImageNet</translation>
-    </message>
-    <message>
-        <source>✓ weights on this machine</source>
-        <translation>✓ pesos en este equipo</translation>
-    </message>
-    <message>
-        <source>Start from weights learned on ImageNet (faster, better with few images)</source>
-        <translation>Partir de pesos aprendidos con ImageNet (más rápido, mejor con pocas imágenes)</translation>
-    </message>
-    <message>
-        <source>✗ weights not on this machine</source>
-        <translation>✗ pesos no disponibles en este equipo</translation>
-    </message>
-    <message>
-        <source>ImageNet weights are not on this machine; import them with `python main.py import-weights {arch} FILE`, or train from scratch</source>
-        <translation>Los pesos de ImageNet no están en este equipo; impórtalos con `python main.py import-weights {arch} ARCHIVO`, o entrena desde cero</translation>
     </message>
 </context>
 <context>
