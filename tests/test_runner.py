@@ -160,7 +160,7 @@ def test_a_small_photo_folder_from_random_weights_gets_the_imagenet_hint(tmp_pat
     train = TrainConfig(epochs=1, precision="fp32")
     request = RunRequest(DataConfig(dataset=f"folder:{photos}"), MLP, train, data)
     runner.start(request, on_event, threading.Event(), out=tmp_path / "photo-run")
-    assert any("24 training photos" in line and "ImageNet weights (ResNet-18" in line for line in said)
+    assert any("24 photos" in line and "ImageNet weights (ResNet-18" in line for line in said)
     said.clear()  # digits are not photos: no hint
     runner.start(
         RunRequest(DIGITS, MLP, train, digits), on_event, threading.Event(), out=tmp_path / "digit-run"

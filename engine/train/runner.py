@@ -53,7 +53,7 @@ from engine.train.tensorboard import with_tensorboard
 SKIPPED_SHOWN = 5  # unreadable files named one by one; the rest are counted
 # A photo folder smaller than this, trained from random weights, gets the hint that ImageNet weights
 # help: transfer learning's gain is largest where there are too few photos to learn features from.
-SMALL_PHOTO_SET = 2000
+SMALL_PHOTO_SET = 2000  # every photo of the folder: training, validation and test
 # How a run is read, or where it computes: a resumed run may change these and still be the same run.
 RESUME_MAY_CHANGE = {
     ("data", "data_dir"),
@@ -193,12 +193,14 @@ def pretrained_hint(data: ImageData, model_cfg: ModelConfig) -> str | None:
     """The hint that ImageNet weights would help: for a small folder of photos and random weights."""
     random_start = not (model_cfg.pretrained or model_cfg.init_checkpoint)
     photos = is_folder(data.name) and data.preparation == "image"
-    n = len(data.train_labels)
+    n = sum(
+        len(labels) for labels in (data.train_labels, data.val_labels, data.test_labels) if labels is not None
+    )
     if not (random_start and photos and n < SMALL_PHOTO_SET):
         return None
     models = ", ".join(architectures.label(key) for key in architectures.pretrainable())
     return _(
-        "{n} training photos and random weights: on a photo set this small, a model that starts from "
+        "{n} photos and random weights: on a photo set this small, a model that starts from "
         "ImageNet weights ({models}) usually does much better, since it need not learn to see from these "
         "photos alone."
     ).format(n=n, models=models)
