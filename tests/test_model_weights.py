@@ -174,3 +174,14 @@ def test_import_weights_rejects_files_that_are_not_checkpoints(torch_home, tmp_p
 def test_registered_weight_files_are_torchvision_imagenet_files(arch):
     known = {w.url for w in torchvision.models.get_model_weights(registry.constructor(arch))}
     assert set(registry.architecture(arch).weights) <= known
+
+
+def test_weights_refused_as_imagenet_start_a_run_with_init(torch_home, tmp_path, imagenet_states):
+    from engine.config import ModelConfig
+    from engine.train.finetune import build_for_run
+
+    src = tmp_path / "my-resnet18.pth"  # bare weights, as import-weights' message suggests
+    torch.save(imagenet_states["resnet18"], src)
+    model = build_for_run(ModelConfig(arch="resnet18", init_checkpoint=str(src)), 10, spec(3, 32))
+    assert torch.equal(model.layer2[0].conv1.weight, imagenet_states["resnet18"]["layer2.0.conv1.weight"])
+    assert model.fc.weight.shape == (10, 512)  # the head is new: 10 classes, not ImageNet's 1000
