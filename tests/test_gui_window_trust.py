@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtGui import QWheelEvent
+from PySide6.QtWidgets import QApplication, QScrollArea
 
 from gui.widgets.curve_plot import CurvePlot, RunsPlot
+from gui.window.main_window import MainWindow
 
 
 def _left_axis(plot):
@@ -27,3 +30,46 @@ def test_axes_show_plain_units(qtbot):
     runs.show_runs([], "loss", 1.0, "loss")
     _left_axis(runs).setRange(400.0, 800.0)
     assert _left_axis(runs).autoSIPrefixScale == 1.0
+
+
+def _wheel(widget, steps: int = -1) -> None:
+    """A real mouse wheel event over the middle of ``widget`` (negative ``steps`` scroll down)."""
+    centre = QPointF(widget.rect().center())
+    event = QWheelEvent(
+        centre,
+        QPointF(widget.mapToGlobal(widget.rect().center())),
+        QPoint(0, 0),
+        QPoint(0, 120 * steps),
+        Qt.MouseButton.NoButton,
+        Qt.KeyboardModifier.NoModifier,
+        Qt.ScrollPhase.NoScrollPhase,
+        False,
+    )
+    QApplication.sendEvent(widget, event)
+
+
+def test_the_wheel_scrolls_the_forms_and_changes_a_value_only_once_chosen(qtbot, tmp_path):
+    window = MainWindow(models_dir=tmp_path / "models", load_preview=False)
+    qtbot.addWidget(window)
+    window.show()
+    window.resize(1000, 660)
+    panel = window.model_panel
+    qtbot.mouseClick(panel.advancedToggle, Qt.MouseButton.LeftButton)  # a column taller than the window
+    QApplication.processEvents()
+    scroll = window.findChild(QScrollArea, "formsScroll")
+    bar = scroll.verticalScrollBar()
+    assert bar.maximum() > 0
+    combo, spin = panel.modelCombo, panel.epochsSpin
+    for widget in (combo, spin, window.data_panel.datasetCombo, window.data_panel.imageSizeCombo):
+        assert widget.focusPolicy() == Qt.FocusPolicy.StrongFocus, widget.objectName()
+    model, epochs = combo.currentIndex(), spin.value()
+    for _ in range(5):
+        _wheel(combo)
+        _wheel(spin)
+    assert (combo.currentIndex(), spin.value()) == (model, epochs)
+    assert bar.value() > 0  # the column scrolled instead
+    # Chosen (focused), the wheel changes the value as Qt always does.
+    spin.setFocus()
+    qtbot.waitUntil(spin.hasFocus)
+    _wheel(spin, steps=1)
+    assert spin.value() == epochs + 1

@@ -34,6 +34,7 @@ from gui.language import ensure_installed
 from gui.settings import make_settings, read_str
 from gui.tasks import Task, run_task, stop_all
 from gui.theme import THEME_NAMES, apply_theme
+from gui.widgets.wheel_guard import guard_wheel
 from gui.window import loading
 from gui.window import menus as frame
 from gui.window.forms_column import forms_column
@@ -127,6 +128,7 @@ class MainWindow(QMainWindow):
         self._connect()
         wiring.connect_panels(self)  # panel to panel, the Layers tab's links included
         self._restore()
+        guard_wheel(self)  # the wheel scrolls the forms; it changes a value only once chosen
         wiring.connect_library(self)  # the Runs table as it was (run folders, saved models); File > Export
         self.ready = True
         if self._load_preview:

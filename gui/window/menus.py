@@ -17,6 +17,7 @@ from gui import language
 from gui.data.gather_dialog import GatherDialog
 from gui.theme import THEME_NAMES
 from gui.widgets.page_scroll import PageScroll
+from gui.widgets.wheel_guard import guard_wheel
 from gui.window.help import ReadmeDialog, show_about, show_shortcuts
 
 
@@ -64,6 +65,7 @@ def open_gather(window) -> GatherDialog:
     dialog = GatherDialog(window.data_panel.data_config().data_dir, window)
     dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     dialog.datasetSaved.connect(window.data_panel.set_image_folder)
+    guard_wheel(dialog)
     dialog.open()
     return dialog
 
