@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QWheelEvent
-from PySide6.QtWidgets import QApplication, QScrollArea
+from PySide6.QtWidgets import QApplication, QMenu, QScrollArea
 
 from gui.widgets.curve_plot import CurvePlot, RunsPlot
+from gui.window.help import shortcuts_html
 from gui.window.main_window import MainWindow
 
 
@@ -73,3 +74,29 @@ def test_the_wheel_scrolls_the_forms_and_changes_a_value_only_once_chosen(qtbot,
     qtbot.waitUntil(spin.hasFocus)
     _wheel(spin, steps=1)
     assert spin.value() == epochs + 1
+
+
+def test_every_place_has_a_number_and_its_key_goes_there(qtbot, tmp_path):
+    window = MainWindow(models_dir=tmp_path / "models", load_preview=False)
+    qtbot.addWidget(window)
+    window.show()
+    window.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is window)  # window-wide keys need it active
+    menu = window.findChild(QMenu, "goToMenu")
+    actions = menu.actions()
+    tabs = [window.tabs.tabText(i) for i in range(window.tabs.count())]
+    assert [a.text() for a in actions] == ["1 · Data", "2 · Model", *tabs]
+    assert tabs == ["3 · Train", "4 · Layers", "5 · Evaluate", "6 · Runs", "7 · Try it"]
+    help_text = shortcuts_html()
+    for number, action in enumerate(actions, start=1):
+        shown = action.shortcut().toString()
+        assert shown == f"Ctrl+{number}" and action.text().startswith(f"{number} · ")
+        assert action.text() in help_text  # F1's list names every place with its number
+        qtbot.keyClick(window.statusBar(), Qt.Key(Qt.Key.Key_0 + number), Qt.KeyboardModifier.ControlModifier)
+        if number == 1:
+            assert window.data_panel.datasetCombo.hasFocus()
+        elif number == 2:
+            assert window.model_panel.modelCombo.hasFocus()
+        else:
+            assert window.tabs.tabText(window.tabs.currentIndex()) == action.text()
+    assert "Ctrl+1, Ctrl+2" in help_text and "Ctrl+3 … Ctrl+7" in help_text

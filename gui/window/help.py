@@ -21,9 +21,12 @@ SHORTCUTS = (  # the descriptions are translated where shown
     ("Ctrl+N", QT_TRANSLATE_NOOP("window_help", "New dataset… (gather images per class)")),
     ("Ctrl+O", QT_TRANSLATE_NOOP("window_help", "Open a saved model")),
     ("Ctrl+S", QT_TRANSLATE_NOOP("window_help", "Save the current model")),
+    ("Ctrl+1, Ctrl+2", QT_TRANSLATE_NOOP("window_help", "Go to the forms: 1 · Data, 2 · Model")),
     (
-        "Ctrl+1 … Ctrl+5",
-        QT_TRANSLATE_NOOP("window_help", "Go to a tab: Train, Layers, Evaluate, Runs, Try it"),
+        "Ctrl+3 … Ctrl+7",
+        QT_TRANSLATE_NOOP(
+            "window_help", "Go to a tab: 3 · Train, 4 · Layers, 5 · Evaluate, 6 · Runs, 7 · Try it"
+        ),
     ),
     ("F1", QT_TRANSLATE_NOOP("window_help", "This list")),
     ("Ctrl+Q", QT_TRANSLATE_NOOP("window_help", "Quit")),

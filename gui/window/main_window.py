@@ -139,11 +139,12 @@ class MainWindow(QMainWindow):
         scroll = forms_column(self)  # also sets newDatasetAction and newDatasetButton
         self.tabs = QTabWidget(objectName="mainTabs")
         self.tabs.setUsesScrollButtons(True)
+        # Numbered after 1 · Data and 2 · Model: Ctrl+number goes to each (View → Go to).
         self.add_panel(self.training_panel, self.tr("3 · Train"))
-        self.add_panel(self.finetune_panel, self.tr("Layers"))
-        self.add_panel(self.evaluation_panel, self.tr("4 · Evaluate"))
-        self.add_panel(self.runs_panel, self.tr("Runs"))
-        self.add_panel(self.inference_panel, self.tr("5 · Try it"))
+        self.add_panel(self.finetune_panel, self.tr("4 · Layers"))
+        self.add_panel(self.evaluation_panel, self.tr("5 · Evaluate"))
+        self.add_panel(self.runs_panel, self.tr("6 · Runs"))
+        self.add_panel(self.inference_panel, self.tr("7 · Try it"))
         self.splitter = QSplitter(Qt.Orientation.Horizontal, objectName="mainSplitter")
         self.nextStep = NextStepBar()
         right = QWidget(objectName="tabsColumn")

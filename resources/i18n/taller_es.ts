@@ -1144,20 +1144,20 @@ El modelo en uso no ha cambiado.</translation>
         <translation>3 · Entrenar</translation>
     </message>
     <message>
-        <source>Layers</source>
-        <translation>Capas</translation>
+        <source>4 · Layers</source>
+        <translation>4 · Capas</translation>
     </message>
     <message>
-        <source>4 · Evaluate</source>
-        <translation>4 · Evaluar</translation>
+        <source>5 · Evaluate</source>
+        <translation>5 · Evaluar</translation>
     </message>
     <message>
-        <source>Runs</source>
-        <translation>Ejecuciones</translation>
+        <source>6 · Runs</source>
+        <translation>6 · Ejecuciones</translation>
     </message>
     <message>
-        <source>5 · Try it</source>
-        <translation>5 · Pruébalo</translation>
+        <source>7 · Try it</source>
+        <translation>7 · Pruébalo</translation>
     </message>
     <message>
         <source>Ready: choose data (1) and a model (2), then Train (Ctrl+Return)</source>
@@ -1499,12 +1499,12 @@ El modelo en uso no ha cambiado.</translation>
 <context>
     <name>NextStepBar</name>
     <message>
-        <source>4 · Evaluate</source>
-        <translation>4 · Evaluar</translation>
+        <source>5 · Evaluate</source>
+        <translation>5 · Evaluar</translation>
     </message>
     <message>
-        <source>5 · Try it</source>
-        <translation>5 · Pruébalo</translation>
+        <source>7 · Try it</source>
+        <translation>7 · Pruébalo</translation>
     </message>
     <message>
         <source>Hide this note</source>
@@ -2226,12 +2226,12 @@ Sus modelos y archivos no se podrán recuperar.</numerusform>
         <translation> Exactitud de prueba {accuracy}.</translation>
     </message>
     <message>
-        <source>The run ended early.{score} Next: 4 · Evaluate its mistakes, or 5 · Try it.</source>
-        <translation>La ejecución terminó antes de tiempo.{score} Siguiente: 4 · Evalúa sus errores, o 5 · Pruébalo.</translation>
+        <source>The run ended early.{score} Next: 5 · Evaluate its mistakes, or 7 · Try it.</source>
+        <translation>La ejecución terminó antes de tiempo.{score} Siguiente: 5 · Evalúa sus errores, o 7 · Pruébalo.</translation>
     </message>
     <message>
-        <source>Training finished.{score} Next: 4 · Evaluate its mistakes, or 5 · Try it on your own images.</source>
-        <translation>Entrenamiento terminado.{score} Siguiente: 4 · Evalúa sus errores, o 5 · Pruébalo con tus propias imágenes.</translation>
+        <source>Training finished.{score} Next: 5 · Evaluate its mistakes, or 7 · Try it on your own images.</source>
+        <translation>Entrenamiento terminado.{score} Siguiente: 5 · Evalúa sus errores, o 7 · Pruébalo con tus propias imágenes.</translation>
     </message>
 </context>
 <context>
@@ -2395,8 +2395,12 @@ Sus modelos y archivos no se podrán recuperar.</numerusform>
         <translation>Guardar el modelo actual</translation>
     </message>
     <message>
-        <source>Go to a tab: Train, Layers, Evaluate, Runs, Try it</source>
-        <translation>Ir a una pestaña: Entrenar, Capas, Evaluar, Ejecuciones, Pruébalo</translation>
+        <source>Go to the forms: 1 · Data, 2 · Model</source>
+        <translation>Ir a los formularios: 1 · Datos, 2 · Modelo</translation>
+    </message>
+    <message>
+        <source>Go to a tab: 3 · Train, 4 · Layers, 5 · Evaluate, 6 · Runs, 7 · Try it</source>
+        <translation>Ir a una pestaña: 3 · Entrenar, 4 · Capas, 5 · Evaluar, 6 · Ejecuciones, 7 · Pruébalo</translation>
     </message>
     <message>
         <source>This list</source>
@@ -2495,6 +2499,10 @@ Sus modelos y archivos no se podrán recuperar.</numerusform>
     <message>
         <source>Stop</source>
         <translation>Detener</translation>
+    </message>
+    <message>
+        <source>&amp;Go to</source>
+        <translation>&amp;Ir a</translation>
     </message>
 </context>
 </TS>
