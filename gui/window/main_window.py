@@ -46,6 +46,16 @@ if TYPE_CHECKING:
 MINIMUM, FIRST_SIZE = QSize(1000, 660), QSize(1280, 800)  # MINIMUM fits 1280x720 (1080p at 150 %)
 
 
+def run_saved(result) -> bool:
+    """True when a finished run's model is in its run folder (``model.pt``, written by the runner)."""
+    run_dir = getattr(result, "run_dir", None)
+    return (
+        run_dir is not None
+        and not getattr(result, "save_error", None)
+        and (Path(run_dir) / "model.pt").is_file()
+    )
+
+
 class MainWindow(QMainWindow):
     """The window: Data and Model forms on the left, Training (and later panels) in tabs.
 
@@ -78,7 +88,7 @@ class MainWindow(QMainWindow):
         self.setObjectName("mainWindow")
         self.setWindowTitle(self.tr("Train an image classifier"))  # Qt adds " — Taller"
         self.setWindowIcon(QApplication.windowIcon())  # Taller's icon, set by gui.app
-        self._unsaved = False  # a trained model that was not saved yet
+        self._unsaved = False  # a trained model that is nowhere on disk (its run folder failed)
         self._config_error = False  # the Training tab shows a settings message
         self.settings = settings if settings is not None else make_settings()
         self._models_dir, self._load_preview = models_dir, load_preview
@@ -286,7 +296,8 @@ class MainWindow(QMainWindow):
 
     @Slot(object)
     def _on_run_finished(self, result) -> None:
-        self._unsaved = bool(getattr(result, "history", None))
+        # A run saves its model in its folder; only a folder that could not be written loses it.
+        self._unsaved = bool(getattr(result, "history", None)) and not run_saved(result)
         if result.history:
             self.nextStep.show_for(result)
 
@@ -354,17 +365,21 @@ class MainWindow(QMainWindow):
         return frame.open_gather(self)
 
     def has_unsaved_model(self) -> bool:
-        """True after a run whose model was not saved (nor replaced by an opened one)."""
+        """True after a run whose folder could not take its model, until it is saved (or replaced
+        by an opened one): the one trained model that quitting would lose."""
         return self._unsaved
 
     def confirm_close(self) -> bool:
-        """Ask before losing a running job or an unsaved model; True when closing may go on."""
+        """Ask before losing a running job or a model that is nowhere on disk; True when closing may
+        go on. A run that wrote its folder is not asked about: its model.pt is there."""
         if not self.ready:
             return True
         if self.training_panel.is_running():
             question = self.tr("A model is training. Stop it and quit?")
         elif self._unsaved:
-            question = self.tr("The model you trained is not saved. Quit without saving it?")
+            question = self.tr(
+                "The model you trained could not be saved in its run folder. Quit without saving it?"
+            )
         else:
             return True
         return frame.ask_to_quit(self, question)

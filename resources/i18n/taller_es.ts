@@ -1168,8 +1168,8 @@ El modelo en uso no ha cambiado.</translation>
         <translation>Se está entrenando un modelo. ¿Detenerlo y salir?</translation>
     </message>
     <message>
-        <source>The model you trained is not saved. Quit without saving it?</source>
-        <translation>El modelo que entrenaste no está guardado. ¿Salir sin guardarlo?</translation>
+        <source>The model you trained could not be saved in its run folder. Quit without saving it?</source>
+        <translation>El modelo que entrenaste no se pudo guardar en su carpeta de ejecución. ¿Salir sin guardarlo?</translation>
     </message>
 </context>
 <context>
