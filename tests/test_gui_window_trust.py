@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import json
+import os
+from pathlib import Path
+
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QWheelEvent
 from PySide6.QtWidgets import QApplication, QMenu, QScrollArea
 
+from engine.config import DataConfig, ModelConfig, TrainConfig
 from gui.widgets.curve_plot import CurvePlot, RunsPlot
 from gui.window.help import shortcuts_html
 from gui.window.main_window import MainWindow
+from tests.helpers_gui import RUN_TIMEOUT, open_window
 
 
 def _left_axis(plot):
@@ -100,3 +106,35 @@ def test_every_place_has_a_number_and_its_key_goes_there(qtbot, tmp_path):
         else:
             assert window.tabs.tabText(window.tabs.currentIndex()) == action.text()
     assert "Ctrl+1, Ctrl+2" in help_text and "Ctrl+3 … Ctrl+7" in help_text
+
+
+def test_the_runs_tab_opens_quietly_with_the_same_names_after_a_restart(qtbot, tmp_path):
+    runs_dir = Path(os.environ["TALLER_RUNS_DIR"])
+    stopped = runs_dir / "digits-cnn-1"  # stopped before its first epoch ended: config.json alone
+    stopped.mkdir(parents=True)
+    configs = (DataConfig(), ModelConfig(arch="cnn"), TrainConfig())
+    names = ("data_config", "model_config", "train_config")
+    (stopped / "config.json").write_text(
+        json.dumps({n: c.to_dict() for n, c in zip(names, configs, strict=True)})
+    )
+    window = open_window(qtbot, tmp_path, arch="mlp", epochs=1)
+    panel = window.runs_panel
+    qtbot.waitUntil(lambda: panel.run_count() == 1, timeout=RUN_TIMEOUT)
+    assert not panel.messageLabel.isVisibleTo(window)  # no unprompted error
+    (row,) = panel.table_rows()
+    assert row[0] == "digits-cnn-1" and "no epoch finished" in row
+    panel.select_runs([0])
+    assert not panel.library.openButton.isEnabled() and panel.library.rerunButton.isEnabled()
+    with qtbot.waitSignal(window.runFinished, timeout=RUN_TIMEOUT) as finished:
+        window.train()
+    qtbot.waitUntil(window.is_idle, timeout=RUN_TIMEOUT)
+    folder = finished.args[0].run_dir
+    assert folder.name == "digits-mlp-1"
+    session = [row[0] for row in panel.table_rows()]
+    assert session == ["digits-cnn-1", "digits-mlp-1"]  # named like its folder, not "Run 2 · mlp on digits"
+    window.close()
+    again = MainWindow(models_dir=tmp_path / "models", load_preview=False)
+    qtbot.addWidget(again)
+    qtbot.waitUntil(lambda: again.runs_panel.run_count() == 2, timeout=RUN_TIMEOUT)
+    assert sorted(row[0] for row in again.runs_panel.table_rows()) == sorted(session)
+    assert not again.runs_panel.messageLabel.isVisibleTo(again)

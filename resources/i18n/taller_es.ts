@@ -2329,6 +2329,10 @@ Sus modelos y archivos no se podrán recuperar.</numerusform>
         <source>{epochs} × {k} folds</source>
         <translation>{epochs} × {k} pliegues</translation>
     </message>
+    <message>
+        <source>no epoch finished</source>
+        <translation>ninguna época terminada</translation>
+    </message>
 </context>
 <context>
     <name>starting_point</name>
