@@ -7,11 +7,12 @@ import os
 from pathlib import Path
 
 from PySide6.QtCore import QPoint, QPointF, Qt
-from PySide6.QtGui import QWheelEvent
+from PySide6.QtGui import QImage, QWheelEvent
 from PySide6.QtWidgets import QApplication, QMenu, QScrollArea
 
 from engine.config import DataConfig, ModelConfig, TrainConfig
 from gui.widgets.curve_plot import CurvePlot, RunsPlot
+from gui.widgets.image_grid import PreviewGrid
 from gui.window.help import shortcuts_html
 from gui.window.main_window import MainWindow
 from tests.helpers_gui import RUN_TIMEOUT, open_window
@@ -138,3 +139,14 @@ def test_the_runs_tab_opens_quietly_with_the_same_names_after_a_restart(qtbot, t
     qtbot.waitUntil(lambda: again.runs_panel.run_count() == 2, timeout=RUN_TIMEOUT)
     assert sorted(row[0] for row in again.runs_panel.table_rows()) == sorted(session)
     assert not again.runs_panel.messageLabel.isVisibleTo(again)
+
+
+def test_a_caption_cut_short_says_so_and_shows_its_whole_text_on_hover(qtbot):
+    grid = PreviewGrid(columns=2, rows=1)
+    qtbot.addWidget(grid)
+    image = QImage(8, 8, QImage.Format.Format_RGB32)
+    image.fill(Qt.GlobalColor.gray)
+    grid.set_samples([image, image], ["automobile and truck", "cat"])
+    (first, long_caption), (_, short_caption) = grid.captions()
+    assert first.endswith("…") and long_caption == "automobile and truck"
+    assert short_caption == ""  # nothing cut: no tooltip needed

@@ -62,7 +62,7 @@ def ask_to_quit(parent: QWidget, question: str) -> bool:
 
 def open_gather(window) -> GatherDialog:
     """*New dataset…*: the gathered dataset opens in the window's Data panel once saved."""
-    dialog = GatherDialog(window.data_panel.data_config().data_dir, window)
+    dialog = GatherDialog(window.data_panel.data_config().data_dir, window, settings=window.settings)
     dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     dialog.datasetSaved.connect(window.data_panel.set_image_folder)
     guard_wheel(dialog)

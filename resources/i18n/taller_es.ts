@@ -404,6 +404,10 @@
         <translation>Evaluar con {name}</translation>
     </message>
     <message>
+        <source>Test the current model on the test part of {name}</source>
+        <translation>Prueba el modelo actual con la parte de prueba de {name}</translation>
+    </message>
+    <message>
         <source>No test results: the run ended before its first epoch finished.</source>
         <translation>Sin resultados de prueba: la ejecución terminó antes de acabar su primera época.</translation>
     </message>
@@ -416,8 +420,8 @@
         <translation>Evaluando con {name}…</translation>
     </message>
     <message>
-        <source>Export the report into a folder</source>
-        <translation>Exportar el informe a una carpeta</translation>
+        <source>Export the report into a folder (made if missing)</source>
+        <translation>Exportar el informe a una carpeta (se crea si no existe)</translation>
     </message>
     <message>
         <source>Writing the report to {folder}…</source>
@@ -674,6 +678,14 @@ pérdida: {loss}</translation>
         <translation>p. ej. mis-plantas</translation>
     </message>
     <message>
+        <source>Choose…</source>
+        <translation>Elegir…</translation>
+    </message>
+    <message>
+        <source>Choose the folder the new dataset is saved in</source>
+        <translation>Elige la carpeta donde se guarda el nuevo conjunto de datos</translation>
+    </message>
+    <message>
         <source>Classes</source>
         <translation>Clases</translation>
     </message>
@@ -722,6 +734,10 @@ pérdida: {loss}</translation>
         <translation>Nombre del conjunto</translation>
     </message>
     <message>
+        <source>Save in</source>
+        <translation>Guardar en</translation>
+    </message>
+    <message>
         <source>&lt;b&gt;Classes&lt;/b&gt; (double-click to rename)</source>
         <translation>&lt;b&gt;Clases&lt;/b&gt; (doble clic para renombrar)</translation>
     </message>
@@ -736,6 +752,10 @@ pérdida: {loss}</translation>
     <message>
         <source>The clipboard holds no picture.</source>
         <translation>El portapapeles no contiene ninguna imagen.</translation>
+    </message>
+    <message>
+        <source>Where to save the new dataset</source>
+        <translation>Dónde guardar el nuevo conjunto de datos</translation>
     </message>
     <message>
         <source>Saving…</source>
@@ -1575,12 +1595,16 @@ El modelo en uso no ha cambiado.</translation>
 <context>
     <name>ProcessControls</name>
     <message>
-        <source>1: train in this window. More: run the same training as a command on that many processes (DDP through torchrun); the curves follow it here</source>
-        <translation>1: entrenar en esta ventana. Más: ejecutar el mismo entrenamiento como orden en ese número de procesos (DDP con torchrun); las curvas lo siguen aquí</translation>
+        <source>How many copies of the training run side by side, each on its share of the data (one per GPU, or CPU cores). 1: train in this window. More: the same training runs as a command (PyTorch&apos;s torchrun, DistributedDataParallel); its curves follow it here</source>
+        <translation>Cuántas copias del entrenamiento se ejecutan a la vez, cada una con su parte de los datos (una por GPU, o núcleos de CPU). 1: entrenar en esta ventana. Más: el mismo entrenamiento se ejecuta como orden (torchrun de PyTorch, DistributedDataParallel); sus curvas lo siguen aquí</translation>
     </message>
     <message>
-        <source>Processes</source>
-        <translation>Procesos</translation>
+        <source>Parallel processes</source>
+        <translation>Procesos en paralelo</translation>
+    </message>
+    <message>
+        <source>Parallel processes:</source>
+        <translation>Procesos en paralelo:</translation>
     </message>
     <message>
         <source>Copy as command</source>
@@ -1589,10 +1613,6 @@ El modelo en uso no ha cambiado.</translation>
     <message>
         <source>Copy the main.py train command of these settings, to run them on a bigger machine</source>
         <translation>Copia la orden main.py train con estos ajustes, para ejecutarla en una máquina más grande</translation>
-    </message>
-    <message>
-        <source>Processes:</source>
-        <translation>Procesos:</translation>
     </message>
 </context>
 <context>
