@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import platform
+import re
 from importlib import metadata
 from pathlib import Path
 
 import PySide6
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, qVersion
+from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QMessageBox, QTextBrowser, QVBoxLayout, QWidget
 
 from gui.language import current
@@ -71,9 +73,21 @@ def show_about(parent: QWidget) -> None:
     QMessageBox.about(parent, QCoreApplication.translate("window_help", "About Taller"), about_text())
 
 
+def shown_keys(keys: str) -> str:
+    """Keys as the menus write them in the window's language ("Ctrl+1" is "Control+1" in Spanish)."""
+    native = QKeySequence.SequenceFormat.NativeText
+    return re.sub(r"[\w+]+", lambda m: QKeySequence(m.group()).toString(native) or m.group(), keys)
+
+
 def shortcuts_html() -> str:
-    shown = [(keys, QCoreApplication.translate("window_help", what)) for keys, what in SHORTCUTS]
-    rows = "".join(f"<tr><td><b>{keys}</b></td><td>&nbsp;&nbsp;{what}</td></tr>" for keys, what in shown)
+    # "6 · Runs" stays on one line: a place's number never wraps away from its name.
+    shown = [
+        (keys, QCoreApplication.translate("window_help", what).replace(" · ", "&nbsp;·&nbsp;"))
+        for keys, what in SHORTCUTS
+    ]
+    rows = "".join(
+        f"<tr><td><b>{shown_keys(keys)}</b></td><td>&nbsp;&nbsp;{what}</td></tr>" for keys, what in shown
+    )
     return f"<table cellpadding='3'>{rows}</table>"
 
 
