@@ -929,6 +929,14 @@ El modelo en uso no ha cambiado.</translation>
         <translation>suelta un archivo de imagen o abre uno</translation>
     </message>
     <message>
+        <source>The prediction is shown, but the map of what drove it could not be made: {reason}</source>
+        <translation>La predicción se muestra, pero no se pudo hacer el mapa de lo que la decidió: {reason}</translation>
+    </message>
+    <message>
+        <source>No map of what drove the prediction</source>
+        <translation>Sin mapa de lo que decidió la predicción</translation>
+    </message>
+    <message>
         <source>Saved {path}</source>
         <translation>Guardado {path}</translation>
     </message>
@@ -1593,8 +1601,8 @@ El modelo en uso no ha cambiado.</translation>
         <translation>Mostrar qué llevó a la predicción</translation>
     </message>
     <message>
-        <source>Grad-CAM: colour the pixels that pushed the model towards its answer (bright = more)</source>
-        <translation>Grad-CAM: colorea los píxeles que empujaron al modelo hacia su respuesta (más brillante = más)</translation>
+        <source>HiResCAM, a Grad-CAM variant: colour the pixels that pushed the model towards its answer (bright = more)</source>
+        <translation>HiResCAM, una variante de Grad-CAM: colorea los píxeles que empujaron al modelo hacia su respuesta (más brillante = más)</translation>
     </message>
     <message>
         <source>the model&apos;s answer</source>
