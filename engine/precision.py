@@ -73,6 +73,14 @@ def is_convolutional(model: nn.Module) -> bool:
     return any(isinstance(m, nn.Conv2d) for m in model.modules())
 
 
+def _relayout(model: nn.Module, memory_format: torch.memory_format) -> None:
+    # Copies made inside inference_mode (evaluation runs in it) would be inference tensors, and the
+    # model kept them for good: every later backward pass (Grad-CAM on the model just trained,
+    # fine-tuning it further) would fail with "Inference tensors cannot be saved for backward".
+    with torch.inference_mode(False):
+        model.to(memory_format=memory_format)
+
+
 @dataclass(frozen=True)
 class Precision:
     """A resolved precision: what autocast does, the layout, and whether gradients are scaled.
@@ -121,16 +129,17 @@ class Precision:
 
         The parameters stay the same objects (``Module.to`` replaces their ``.data``), so an
         optimizer built inside or outside the block keeps working. Contiguous weights afterwards
-        keep the canvas, saliency and saved files exactly as a float32 run leaves them.
+        keep the canvas, saliency and saved files exactly as a float32 run leaves them. The weights
+        stay ordinary tensors even when the caller is in ``torch.inference_mode``.
         """
         if not (self.channels_last and is_convolutional(model)):
             yield model
             return
-        model.to(memory_format=torch.channels_last)
+        _relayout(model, torch.channels_last)
         try:
             yield model
         finally:
-            model.to(memory_format=torch.contiguous_format)
+            _relayout(model, torch.contiguous_format)
 
     def describe(self) -> str:
         """A few words for status lines: "bfloat16 mixed precision, channels-last"."""

@@ -21,6 +21,7 @@ from engine.data.prepare import PREPARATIONS, load_image, prepare
 from engine.data.types import InputSpec
 from engine.errors import InferenceError
 from engine.i18n import _
+from engine.saliency import saliency
 
 
 @dataclass
@@ -108,3 +109,11 @@ class Predictor:
         order = np.argsort(-probs, kind="stable")[: len(probs) if top_k is None else max(1, top_k)]
         top = [(self.classes[i], float(probs[i])) for i in order]
         return Prediction(probabilities=probs, top=top, input=x.numpy())
+
+    def saliency(self, model_input: np.ndarray, target: int | None = None) -> np.ndarray:
+        """Which pixels of ``model_input`` (a ``Prediction.input``) drove the answer, ``(H, W)`` in [0, 1].
+
+        A class activation map at the layer the registry names for the model's architecture
+        (``engine.saliency``).
+        """
+        return saliency(self.model, self.spec, model_input, target, arch=self.meta.get("arch"))

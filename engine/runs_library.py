@@ -30,10 +30,14 @@ CHECKPOINTS = (MODEL, BEST, LAST)  # the one to reopen first: the final model, t
 
 @dataclass
 class SavedRun:
-    """A run folder found on disk: its metadata (with history), the checkpoint to reopen, its name."""
+    """A run folder found on disk: its metadata (with history), the checkpoint to reopen, its name.
+
+    An unfinished run (stopped before its first epoch ended, or starting now) has no checkpoint:
+    ``checkpoint`` is None and ``meta`` holds its ``config.json`` with ``"unfinished": True``.
+    """
 
     folder: Path
-    checkpoint: Path
+    checkpoint: Path | None
     meta: dict[str, Any]
 
     @property
@@ -76,6 +80,22 @@ def read_run(folder: str | Path) -> SavedRun:
     )
 
 
+def read_unfinished(folder: str | Path) -> SavedRun | None:
+    """A run folder with its ``config.json`` and no checkpoint file yet (no epoch finished), else None."""
+    folder = Path(folder)
+    if any((folder / name).is_file() for name in CHECKPOINTS):
+        return None
+    try:
+        config = json.loads((folder / CONFIG).read_text(encoding="utf-8"))
+        data, model = config["data_config"], config["model_config"]
+        arch, dataset = model["arch"], data["dataset"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    meta = {**config, "arch": arch, "dataset": dataset, "history": [], "unfinished": True}
+    meta["run_dir"] = str(folder)
+    return SavedRun(folder=folder, checkpoint=None, meta=meta)
+
+
 def run_folders(root: str | Path) -> list[Path]:
     """The run folders directly under ``root``, oldest first (none when ``root`` is not a folder)."""
     root = Path(root)
@@ -84,14 +104,22 @@ def run_folders(root: str | Path) -> list[Path]:
     return sorted((p for p in root.iterdir() if is_run_folder(p)), key=lambda p: (p.stat().st_mtime, p.name))
 
 
-def list_runs(root: str | Path) -> tuple[list[SavedRun], list[str]]:
-    """Every run folder directly under ``root``, oldest first, and a message per unreadable one."""
+def list_runs(root: str | Path, unfinished: bool = False) -> tuple[list[SavedRun], list[str]]:
+    """Every run folder directly under ``root``, oldest first, and a message per unreadable one.
+
+    With ``unfinished`` a run whose first epoch never ended is listed (``read_unfinished``) instead
+    of a message; its damaged files still give one.
+    """
     runs, errors = [], []
     for folder in run_folders(root):
         try:
             runs.append(read_run(folder))
         except CheckpointError as e:
-            errors.append(e.message)
+            waiting = read_unfinished(folder) if unfinished else None
+            if waiting is None:
+                errors.append(e.message)
+            else:
+                runs.append(waiting)
     return runs, errors
 
 

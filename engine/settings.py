@@ -233,11 +233,13 @@ SETTINGS: tuple[Setting, ...] = (
             "--momentum", interval=Interval(0, 1, high_open=True), used_when=_sgd, report=True,
             unused_note=N_("momentum is used by SGD only; Adam adapts its steps from its own averages"),
             window=Place("model", "momentumSpin", "train/momentum", "advanced", decimals=2, step=0.01)),
+    # At 1 or more each step pulls every weight to zero harder than the loss can pull it anywhere:
+    # such a run trains to chance, so it is refused rather than run (typical values are 1e-5..1e-2).
     Setting("weight_decay", "train", float, 0.0, N_("weight decay"),
-            N_("weight decay, L2 regularisation (default %(default)s)"), "--weight-decay",
-            interval=Interval(0), off=(0.0,), report=True,
+            N_("weight decay, L2 regularisation, 0 to below 1 (default %(default)s)"), "--weight-decay",
+            interval=Interval(0, 1, high_open=True), off=(0.0,), report=True,
             window=Place("model", "weightDecaySpin", "train/weightDecay", "advanced", decimals=5, step=None,
-                         most=1.0)),
+                         most=0.5)),
     Setting("label_smoothing", "train", float, 0.0, N_("label smoothing"),
             N_("label smoothing: the share of each target spread over the other classes, 0-1 "
                "(default %(default)s)"),

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from PIL import Image
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QFileDialog
 
 from engine.config import DataConfig, ModelConfig, TrainConfig
 from engine.data.registry import folder_key
@@ -204,6 +205,30 @@ def test_evaluate_on_data_with_other_classes_is_disabled_saying_why_and_keeps_th
     qtbot.waitUntil(lambda: not panel.is_busy(), timeout=TIMEOUT)
     assert "10 classes, the data has 3" in panel.messageLabel.text()
     assert panel.accuracyLabel.text() == shown and panel.perClassTable.rowCount() == 12
+
+
+def test_evaluate_on_names_a_folder_by_its_name_with_the_path_in_its_tooltip(qtbot, result):
+    panel = shown_panel(qtbot, result)
+    folder = "/home/student/pictures/a long way down/ants-and-bees"
+    panel.set_data(SimpleNamespace(name=f"folder:{folder}"))
+    assert panel.evaluateButton.text() == "Evaluate on ants-and-bees"
+    assert folder in panel.evaluateButton.toolTip()
+
+
+def test_export_makes_a_folder_named_in_its_dialog(qtbot, result, tmp_path, monkeypatch):
+    panel = shown_panel(qtbot, result)
+    out = tmp_path / "not yet" / "there-report"
+    offered = []
+
+    def dialog(parent, caption, suggested, *args, **kwargs):
+        offered.append(suggested)
+        return str(out), ""
+
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", dialog)
+    with qtbot.waitSignal(panel.exported, timeout=TIMEOUT):
+        assert panel.export()
+    assert (out / "report.html").is_file()
+    assert offered[0].endswith("-report")
 
 
 def test_a_reopened_checkpoint_shows_its_saved_metrics_until_evaluated(qtbot, result):

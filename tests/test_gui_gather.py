@@ -44,7 +44,9 @@ def _drop(grid, paths) -> None:
 def test_dataset_gathered_by_drops_and_paste_opens_and_trains(qtbot, tmp_path):
     window = make_window(qtbot, tmp_path, arch="mlp", epochs=1, batch_size=8)
     dialog: GatherDialog = window.new_dataset()
-    dialog.data_dir = tmp_path / "data"
+    # Where it goes is asked: the data folder at first.
+    assert dialog.folderEdit.text() == str(window.data_panel.data_config().data_dir)
+    assert dialog.choose_folder(tmp_path / "data") and str(tmp_path / "data") in dialog.whereLabel.text()
     assert not dialog.saveButton.isEnabled()  # no name, no pictures yet
     left = _pictures(tmp_path / "in" / "left", 0, 12)
     right = _pictures(tmp_path / "in" / "right", 1, 12)
@@ -81,6 +83,9 @@ def test_dataset_gathered_by_drops_and_paste_opens_and_trains(qtbot, tmp_path):
     assert sorted(p.name for p in folder.iterdir()) == ["left", "right", "top"]
     assert len(list((folder / "top").iterdir())) == 12
     assert left[0].exists()  # the originals stay where they were
+    again = window.new_dataset()  # the place chosen is offered next time
+    assert again.data_dir == tmp_path / "data" and again.folderEdit.text() == str(tmp_path / "data")
+    again.reject()
 
     # The Data panel opens it, and a model trains on it.
     qtbot.waitUntil(lambda: window.current_data() is not None and window.is_idle(), timeout=RUN_TIMEOUT)

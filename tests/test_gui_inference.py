@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 import os
 import warnings
+from dataclasses import replace
+from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -19,14 +21,19 @@ from PySide6.QtWidgets import QApplication  # noqa: E402
 from torch import nn  # noqa: E402
 
 from engine.checkpoints import save_checkpoint  # noqa: E402
-from engine.config import DataConfig  # noqa: E402
+from engine.config import DataConfig, ModelConfig, TrainConfig  # noqa: E402
 from engine.data.folder import DIGIT_MARKER  # noqa: E402
 from engine.data.registry import folder_key, load_dataset  # noqa: E402
 from engine.data.transforms import normalise  # noqa: E402
 from engine.data.types import InputSpec  # noqa: E402
+from engine.errors import InferenceError  # noqa: E402
 from engine.models.build import build_model  # noqa: E402
+from engine.train import runner  # noqa: E402
+from engine.train.request import RunRequest  # noqa: E402
 from gui.try_it.inference_panel import InferencePanel  # noqa: E402
 from gui.try_it.model_picker import DEFAULT_MODEL, TRAINED  # noqa: E402
+
+SHIPPED_MODEL = Path(__file__).resolve().parents[1] / "models" / DEFAULT_MODEL
 
 
 def _ellipse(cx, cy, rx, ry, n=20):
@@ -344,6 +351,55 @@ def test_saliency_overlay_colours_the_preview(qtbot, panel):
     assert any(c[1:3] != c[5:7] for c in colours)  # some pixels are no longer grey
     panel.saliencyCheck.setChecked(False)
     assert panel.inputPreview.pixmap().toImage() == grey
+
+
+def test_a_map_that_cannot_be_made_is_said_and_the_prediction_still_shown(qtbot, panel, monkeypatch):
+    def fails(model_input, target=None):
+        raise InferenceError("the model has no layer(s) named features.9")
+
+    monkeypatch.setattr(panel.predictor, "saliency", fails)
+    panel.saliencyCheck.setChecked(True)
+    with qtbot.waitSignal(panel.predictionShown, timeout=3000):
+        _draw_digit(panel.canvas, 4, 10, 80, 50)
+    message = panel.inferenceMessage
+    assert message.isVisible() and message.role() == "error"
+    assert "could not be made" in message.text() and "features.9" in message.text()
+    assert panel.predictionLabel.text() != "–" and panel.last_outcome.saliency is None
+    panel.saliencyCheck.setChecked(False)  # no map asked for: nothing left to explain
+    assert not message.isVisible()
+
+
+def test_gradcam_on_the_model_just_trained(qtbot, panel, tmp_path):
+    """Train, then Try it: the runner's model, evaluated in channels-last, still gets its map."""
+    digits = load_dataset(DataConfig(dataset="digits"))
+    data = replace(digits, train_images=digits.train_images[:300], train_labels=digits.train_labels[:300])
+    cfg = TrainConfig(epochs=1, precision="bf16")  # bfloat16 runs in channels-last on every CPU
+    request = RunRequest(DataConfig(dataset="digits"), ModelConfig(arch="cnn"), cfg, data)
+    result = runner.start(request, out=tmp_path / "run")
+    panel.use_source(result)
+    assert panel.active_key == TRAINED
+    panel.saliencyCheck.setChecked(True)
+    with qtbot.waitSignal(panel.predictionShown, timeout=5000):
+        _draw_digit(panel.canvas, 7, 10, 80, 50)
+    heat = panel.last_outcome.saliency
+    assert heat is not None and heat.shape == (28, 28) and heat.max() == pytest.approx(1.0)
+    assert panel.last_outcome.saliency_error is None and not panel.inferenceMessage.isVisible()
+
+
+def test_gradcam_on_the_default_model_looks_at_the_digit(qtbot, panel):
+    """The shipped model, opened as a saved file: the map's hottest point is on the drawn "1"."""
+    with qtbot.waitSignal(panel.modelChanged, timeout=10000):
+        panel.modelPicker.load(SHIPPED_MODEL)
+    panel.saliencyCheck.setChecked(True)
+    with qtbot.waitSignal(panel.predictionShown, timeout=5000):
+        _draw_digit(panel.canvas, 1, 10, 120, 40)
+    outcome = panel.last_outcome
+    assert outcome.saliency_error is None and outcome.saliency is not None
+    digit = outcome.prediction.input[0] >= 128
+    # Where the digit is drawn, not in a corner or on the border: the hottest pixel is within 2 px of the ink.
+    row, col = np.unravel_index(np.argmax(outcome.saliency), outcome.saliency.shape)
+    ink_rows, ink_cols = np.nonzero(digit)
+    assert np.min(np.maximum(abs(ink_rows - row), abs(ink_cols - col))) <= 2
 
 
 def test_add_to_dataset_grows_an_image_folder(qtbot, panel, tmp_path):

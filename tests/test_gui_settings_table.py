@@ -86,9 +86,17 @@ def other_value(widget):
 
 
 @pytest.mark.parametrize("setting", IN_MODEL_FORM, ids=lambda s: s.name)
-def test_a_model_form_setting_is_remembered_under_its_key(qtbot, tmp_path, setting):
+def test_a_model_form_setting_is_remembered_under_its_key(qtbot, tmp_path, setting, monkeypatch):
+    if setting.name == "pretrained":  # a ticked box is kept only where the weights are on this computer
+        from engine.models.weights import weights_path
+
+        monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
+        weights_path("resnet18").parent.mkdir(parents=True)
+        weights_path("resnet18").write_bytes(b"present")  # availability is the file being there
     panel = ModelPanel()
     qtbot.addWidget(panel)
+    if setting.name == "pretrained":
+        panel.modelCombo.setCurrentIndex(panel.modelCombo.findData("resnet18"))
     widget = panel.fields.widgets[setting.name]
     value = other_value(widget)
     if isinstance(widget, QCheckBox):

@@ -8,7 +8,7 @@ import torchvision
 
 from engine.data.types import InputSpec
 from engine.errors import ModelError
-from engine.models import registry
+from engine.models import registry, weights
 from engine.models.build import build_model
 from engine.models.weights import import_weights, weights_available, weights_path
 
@@ -98,23 +98,40 @@ def test_a_corrupt_cached_file_is_a_model_error(torch_home, imagenet_states):
 # --- import-weights ----------------------------------------------------------------------------------
 
 
-def test_import_weights_copies_a_good_file_into_the_cache(torch_home, tmp_path, imagenet_states):
+def trust(monkeypatch, arch: str, file) -> None:
+    """Take ``file`` (random weights of the right shapes) for torchvision's own: its hash in the name."""
+    name, digest = weights_path(arch).name, weights.file_digest(file)[:8]
+    monkeypatch.setattr(weights, "expected_digests", lambda a: {name: digest} if a == arch else {})
+
+
+def test_import_weights_refuses_other_weights_under_torchvision_s_name(torch_home, tmp_path, imagenet_states):
+    src = tmp_path / "resnet18-f37072fd.pth"  # torchvision's name, random weights
+    torch.save(imagenet_states["resnet18"], src)
+    with pytest.raises(ModelError) as err:
+        import_weights("resnet18", src)
+    message = err.value.message
+    assert "not torchvision's ImageNet weights for ResNet-18" in message and "begins f37072fd" in message
+    assert "--init" in message and not weights_available("resnet18")
+
+
+def test_import_weights_copies_a_good_file_into_the_cache(torch_home, tmp_path, imagenet_states, monkeypatch):
     src = tmp_path / "downloaded" / "resnet18.pth"
     src.parent.mkdir()
     torch.save(imagenet_states["resnet18"], src)
+    trust(monkeypatch, "resnet18", src)
     dest = import_weights("resnet18", src)
-    assert dest == weights_path("resnet18") and dest.read_bytes() == src.read_bytes()
+    assert dest.read_bytes() == src.read_bytes() and weights_available("resnet18")
     assert [p.name for p in dest.parent.iterdir()] == [dest.name]  # no temporary file left behind
     model = build_model("resnet18", spec(3, 32), 10, pretrained=True)
     assert torch.equal(model.layer1[0].conv1.weight, imagenet_states["resnet18"]["layer1.0.conv1.weight"])
 
 
-def test_import_weights_unwraps_a_training_checkpoint(torch_home, tmp_path, imagenet_states):
-    src = tmp_path / "ckpt.pt"
+def test_import_weights_refuses_a_training_checkpoint_holding_weights(torch_home, tmp_path, imagenet_states):
+    src = tmp_path / "ckpt.pt"  # whatever it holds, it is not torchvision's file: start from it with --init
     torch.save({"model": imagenet_states["regnet"], "epoch": 3}, src)
-    dest = import_weights("regnet", src)
-    assert weights_available("regnet")
-    assert torch.load(dest, weights_only=True).keys() == imagenet_states["regnet"].keys()
+    with pytest.raises(ModelError, match="not torchvision's ImageNet weights"):
+        import_weights("regnet", src)
+    assert not weights_available("regnet")
 
 
 def test_import_weights_rejects_another_architecture(torch_home, tmp_path, imagenet_states):
@@ -157,3 +174,14 @@ def test_import_weights_rejects_files_that_are_not_checkpoints(torch_home, tmp_p
 def test_registered_weight_files_are_torchvision_imagenet_files(arch):
     known = {w.url for w in torchvision.models.get_model_weights(registry.constructor(arch))}
     assert set(registry.architecture(arch).weights) <= known
+
+
+def test_weights_refused_as_imagenet_start_a_run_with_init(torch_home, tmp_path, imagenet_states):
+    from engine.config import ModelConfig
+    from engine.train.finetune import build_for_run
+
+    src = tmp_path / "my-resnet18.pth"  # bare weights, as import-weights' message suggests
+    torch.save(imagenet_states["resnet18"], src)
+    model = build_for_run(ModelConfig(arch="resnet18", init_checkpoint=str(src)), 10, spec(3, 32))
+    assert torch.equal(model.layer2[0].conv1.weight, imagenet_states["resnet18"]["layer2.0.conv1.weight"])
+    assert model.fc.weight.shape == (10, 512)  # the head is new: 10 classes, not ImageNet's 1000

@@ -128,6 +128,16 @@ def test_layout_is_channels_last_inside_and_contiguous_after():
     assert model.features.block2.conv.weight is conv  # the same parameter: optimizers keep working
 
 
+def test_layout_inside_inference_mode_leaves_ordinary_weights():
+    """Evaluation re-lays the model inside inference_mode; Grad-CAM needs a backward pass after it."""
+    model = build_model("cnn", InputSpec(channels=1, height=28, width=28, mean=(0.5,), std=(0.5,)), 10)
+    with torch.inference_mode(), precision.Precision("bf16", "cpu", True).layout(model):
+        model.eval()(torch.zeros(1, 1, 28, 28).contiguous(memory_format=torch.channels_last))
+    tensors = [*model.parameters(), *model.buffers()]
+    assert not any(t.is_inference() for t in tensors)
+    model(torch.zeros(1, 1, 28, 28)).sum().backward()
+
+
 def test_bf16_matches_fp32_accuracy_and_is_recorded(digits, one_torch_thread, tmp_path):
     """One seed of the CNN on the built-in digits; the bench runs three seeds and five epochs."""
     results = {}

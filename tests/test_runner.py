@@ -183,3 +183,48 @@ def test_every_run_says_where_its_weights_start(tmp_path, digits):
     events = []
     runner.start(RunRequest(DIGITS, MLP, TrainConfig(epochs=1, precision="fp32"), digits), events.append)
     assert "Starting from random weights" in [e.get("message") for e in events]
+
+
+def test_a_write_that_fails_mid_run_never_ends_it_and_is_tried_again_at_the_end(
+    tmp_path, digits, monkeypatch
+):
+    from engine import checkpoints
+
+    real_save = checkpoints.torch.save
+    failures = []
+
+    def full_disk_once(payload, target):
+        epoch = payload.get("training", {}).get("epoch")
+        if epoch == 2 and not failures:  # torch.save's words for a full disk: a RuntimeError
+            failures.append(epoch)
+            raise RuntimeError("PytorchStreamWriter failed writing file data/0: file write failed")
+        return real_save(payload, target)
+
+    monkeypatch.setattr(checkpoints.torch, "save", full_disk_once)
+    events = []
+    folder = tmp_path / "run"
+    cfg = TrainConfig(epochs=3, precision="fp32")
+    result = runner.start(RunRequest(DIGITS, MLP, cfg, digits), events.append, out=folder)
+    assert failures == [2] and [h["epoch"] for h in result.history] == [1, 2, 3]  # the run went on
+    assert load_checkpoint(folder / "last.pt").meta["history"][-1]["epoch"] == 3
+    assert not [e for e in events if e["event"] == "warning"]  # epoch 3's write succeeded: nothing lost
+
+
+def test_a_write_failure_left_at_the_end_says_what_is_kept_and_how_to_resume(tmp_path, digits, monkeypatch):
+    from engine import checkpoints
+
+    real_save = checkpoints.torch.save
+
+    def full_from_epoch_2(payload, target):
+        if payload.get("training", {}).get("epoch", 0) >= 2:
+            raise RuntimeError("PytorchStreamWriter failed writing file data/0: file write failed")
+        return real_save(payload, target)
+
+    monkeypatch.setattr(checkpoints.torch, "save", full_from_epoch_2)
+    events = []
+    cfg = TrainConfig(epochs=3, precision="fp32")
+    result = runner.start(RunRequest(DIGITS, MLP, cfg, digits), events.append, out=tmp_path / "run")
+    assert len(result.history) == 3 and (tmp_path / "run" / "model.pt").is_file()  # the final save
+    (warning,) = [e["message"] for e in events if e["event"] == "warning"]
+    assert "epoch 3 could not be written (is the disk full?)" in warning
+    assert "last.pt holds epoch 1, which --resume continues" in warning and "Pytorch" not in warning

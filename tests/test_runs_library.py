@@ -53,6 +53,25 @@ def test_a_folder_without_a_finished_epoch_is_named_not_fatal(tmp_path):
     assert runs_library.list_runs(tmp_path / "missing") == ([], [])
 
 
+def test_an_unfinished_run_is_listed_with_its_configuration_when_asked(tmp_path):
+    config = {
+        "data_config": DataConfig().to_dict(),
+        "model_config": ModelConfig(arch="cnn").to_dict(),
+        "train_config": TrainConfig().to_dict(),
+    }
+    (tmp_path / "digits-cnn-1").mkdir()
+    (tmp_path / "digits-cnn-1" / "config.json").write_text(json.dumps(config))
+    (tmp_path / "digits-cnn-2").mkdir()
+    (tmp_path / "digits-cnn-2" / "config.json").write_text(json.dumps(config))
+    (tmp_path / "digits-cnn-2" / "last.pt").write_text("damaged")  # a damaged checkpoint still says so
+    (run,), errors = runs_library.list_runs(tmp_path, unfinished=True)
+    assert run.name == "digits-cnn-1" and run.checkpoint is None
+    assert run.meta["unfinished"] and run.meta["history"] == [] and run.meta["arch"] == "cnn"
+    assert run.meta["run_dir"] == str(tmp_path / "digits-cnn-1")
+    assert runs_library.run_configs(run.meta)[1].arch == "cnn"  # it can be run again
+    assert len(errors) == 1 and "digits-cnn-2" in errors[0]
+
+
 def test_delete_removes_only_run_folders_inside_the_runs_folder(tmp_path):
     root = tmp_path / "runs"
     run = root / "digits-mlp-1"

@@ -93,6 +93,12 @@ class Architecture:
     convolutional : bool
         Built of convolutions. On a CPU, bfloat16 autocast speeds these up; a fully connected
         network's small matrix products run slower in it than in float32 (``engine.precision``).
+    cam_layer : str
+        Dotted name of the module whose output, rectified, the Try it panel's map of what drove a
+        prediction weighs (``engine.saliency``): the last convolutional block after its activation
+        and before any final pooling, where the Grad-CAM paper and pytorch-grad-cam look. The
+        model must rectify that output itself next (a ReLU, or a max-pool then a ReLU), so that the
+        map explains the model as it is. Empty: no such block (the map is |gradient x input|).
     """
 
     key: str
@@ -105,6 +111,7 @@ class Architecture:
     hint: str = ""
     min_size: int = MIN_CONV_SIZE
     convolutional: bool = True
+    cam_layer: str = ""
 
     def __post_init__(self):
         if self.weights and self.rules is None:
@@ -129,6 +136,10 @@ _ENTRIES = (
         heads=("classifier.fc",),
         blocks=("features.*",),
         hint="Three convolution blocks; quick on any image size",
+        # The last block computes conv, BatchNorm, max-pool, ReLU, the same as conv, BatchNorm, ReLU,
+        # max-pool: its features after the ReLU and before the pool are BatchNorm's, rectified
+        # (7x7 on digits, where the block's output is 3x3).
+        cam_layer="features.block3.bn",
     ),
     Architecture(
         key="resnet18",
@@ -139,6 +150,7 @@ _ENTRIES = (
         weights=("https://download.pytorch.org/models/resnet18-f37072fd.pth",),
         rules=InputRules(first_conv="conv1", unstride=("conv1",), remove=("maxpool",)),
         hint="11M parameters; a good first choice with ImageNet weights",
+        cam_layer="layer4",  # its last block ends in the ReLU after the residual sum
     ),
     Architecture(
         key="vgg16",
@@ -158,6 +170,7 @@ _ENTRIES = (
         weights=("https://download.pytorch.org/models/vgg16-397923af.pth",),
         rules=InputRules(first_conv="features.0", trim_pools="features"),
         hint="Large (138M parameters) and slow; a classic for feature extraction",
+        cam_layer="features.29",  # the ReLU after the last convolution (features.30 is its pool)
     ),
     Architecture(
         key="regnet",
@@ -172,6 +185,7 @@ _ENTRIES = (
         ),
         rules=InputRules(first_conv="stem.0", unstride=("stem.0",)),
         hint="4M parameters; fast and accurate with ImageNet weights",
+        cam_layer="trunk_output",
     ),
 )
 
@@ -210,6 +224,16 @@ def label(key: str) -> str:
     """The label of ``key``, or ``key`` itself when it is not registered (for messages)."""
     entry = ARCHITECTURES.get(key)
     return gettext(entry.label) if entry is not None else key
+
+
+def cam_layer(key: str | None) -> str:
+    """The module the saliency map weighs in ``key``'s models (``Architecture.cam_layer``); "" if none.
+
+    An MLP has none; neither has a key this table does not know (``engine.saliency`` then finds
+    the activation after the model's last convolution itself).
+    """
+    entry = ARCHITECTURES.get(key) if key else None
+    return entry.cam_layer if entry is not None else ""
 
 
 def pretrainable() -> tuple[str, ...]:

@@ -8,6 +8,7 @@ as is; ``import_weights`` checks a file the user has and copies it there.
 from __future__ import annotations
 
 import functools
+import hashlib
 import os
 import tempfile
 from pathlib import Path
@@ -194,6 +195,22 @@ def _copy(file: Path, state: dict[str, torch.Tensor], wrapped: bool, dest: Path)
             os.remove(tmp)
 
 
+def expected_digests(arch: str) -> dict[str, str]:
+    """torchvision's file names for ``arch`` and the SHA-256 prefix each name carries
+    (``resnet18-f37072fd.pth`` -> ``f37072fd``): the hash its downloader checks."""
+    names = [_file_name(url) for url in _urls(arch)]
+    return {name: Path(name).stem.rsplit("-", 1)[-1] for name in names}
+
+
+def file_digest(file: Path) -> str:
+    """The SHA-256 of ``file``, read in chunks (ImageNet files are hundreds of megabytes)."""
+    digest = hashlib.sha256()
+    with open(file, "rb") as fh:
+        while chunk := fh.read(1 << 24):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
 def import_weights(arch: str, file: str | Path) -> Path:
     """Check that ``file`` holds torchvision's ImageNet ``arch`` weights and copy it into the cache.
 
@@ -212,7 +229,9 @@ def import_weights(arch: str, file: str | Path) -> Path:
     Raises
     ------
     ModelError
-        The file is missing, is not a checkpoint, or does not fit the architecture (says what differs).
+        The file is missing, is not a checkpoint, does not fit the architecture (says what differs),
+        or is not torchvision's file: its SHA-256 does not begin with the prefix torchvision's file
+        name carries (``expected_digests``).
     """
     if not supports_pretrained(arch):
         raise ModelError(_("{arch} has no ImageNet weights to import").format(arch=label(arch)))
@@ -233,7 +252,26 @@ def import_weights(arch: str, file: str | Path) -> Path:
                 url=url,
             )
         )
-    dest = weights_path(arch)
+    digest = file_digest(file)
+    expected = expected_digests(arch)
+    name = next((name for name, prefix in expected.items() if digest.startswith(prefix)), None)
+    if name is None:
+        # A name is trusted only with its hash: other weights under torchvision's name would make
+        # every later "ImageNet" run start from them.
+        raise ModelError(
+            _(
+                "{file} is not torchvision's ImageNet weights for {arch}: its SHA-256 begins {got}, and "
+                "{name} begins {prefix}. To start from other weights, train from them as a checkpoint "
+                "(--init, or Layers → Starting point)."
+            ).format(
+                file=file,
+                arch=label(arch),
+                got=digest[:8],
+                name=next(iter(expected)),
+                prefix=next(iter(expected.values())),
+            )
+        )
+    dest = _checkpoint_dir() / name
     try:
         _copy(file, state, wrapped, dest)
     except OSError as exc:

@@ -7,6 +7,8 @@ optimizer at ``finetune_lr_factor`` times the learning rate, as Lightning's ``Ba
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import torch
 from torch import nn
 
@@ -17,6 +19,7 @@ from engine.errors import CheckpointError, ModelError, TrainingError
 from engine.freezing import release
 from engine.i18n import _
 from engine.models.build import build_model
+from engine.models.weights import read_state_dict
 from engine.train.state import FitState, Scheduler, make_optimizer, make_scheduler
 
 
@@ -35,12 +38,18 @@ def transfer_weights(model: nn.Module, model_cfg: ModelConfig) -> list[str]:
     """Copy every weight of the same name and shape from an own checkpoint; the rest stays new.
 
     When the classes differ the head's shapes differ, so the head stays freshly initialised; that
-    is the head replacement of transfer learning. Returns the names of the weights left new.
+    is the head replacement of transfer learning. A file of bare weights (a state dict, such as
+    weights import-weights refuses to take for ImageNet's) is a starting point too, by the same
+    rule. Returns the names of the weights left new.
     """
     try:
         payload = read_payload(model_cfg.init_checkpoint)
     except CheckpointError as e:
-        raise TrainingError(_("cannot start from that checkpoint: {e}").format(e=e)) from e
+        try:
+            state, _wrapped = read_state_dict(Path(model_cfg.init_checkpoint))
+        except ModelError:
+            raise TrainingError(_("cannot start from that checkpoint: {e}").format(e=e)) from e
+        payload = {"meta": {"arch": model_cfg.arch}, "state_dict": state}  # no metadata: names decide
     if payload["meta"]["arch"] != model_cfg.arch:
         raise TrainingError(
             _("cannot start from {init_checkpoint}: it is a {arch} model, not {expected}").format(

@@ -246,13 +246,21 @@ def _train_in_folder(
     finally:
         tensorboard.close()
     result.run_dir = folder
-    if run_folder.write_error:
-        events.warning(
-            _("could not save epochs in {out}: {error}").format(out=folder, error=run_folder.write_error)
-        )
+    if run_folder.write_error and not run_folder.retry():  # tried again at the end: space may be free now
+        events.warning(unwritten_message(folder, run_folder))
     if result.history:
         result.save_error = save_final(folder, result, also)
     return result
+
+
+def unwritten_message(folder: Path, run_folder: RunFolder) -> str:
+    """What could not be written during the run, what is kept, and how to continue it."""
+    kept = _("could not save epochs in {out}: {error}").format(out=folder, error=run_folder.write_error)
+    if run_folder.saved_epoch:
+        kept += _("; its last.pt holds epoch {epoch}, which --resume continues").format(
+            epoch=run_folder.saved_epoch
+        )
+    return kept
 
 
 def _train_shard(

@@ -86,6 +86,8 @@ class RunFolder:
         self.meta = dict(meta or {})
         self.best_acc = -math.inf
         self.write_error: str | None = None  # why the last epoch's files could not be written
+        self.saved_epoch = 0  # the epoch last.pt holds (0: none written by this run yet)
+        self._unwritten: dict[str, Any] | None = None  # the snapshot whose files failed, for retry()
 
     def start(self, meta: dict[str, Any], history: list[dict[str, Any]] | None = None) -> None:
         """Remember the checkpoint metadata and write ``config.json`` (its configurations and date).
@@ -103,12 +105,29 @@ class RunFolder:
         """After an epoch: ``last.pt``, ``best.pt`` when validation accuracy improved, ``history.csv``.
 
         A file that cannot be written (disk full, folder made read-only) does not end the run: the
-        model stays in memory for whoever saves it at the end, and ``write_error`` says what failed.
+        model stays in memory for whoever saves it at the end, ``write_error`` says what failed and
+        ``retry`` tries the snapshot again. torch.save reports a full disk as a RuntimeError of its
+        zip writer, which counts as a failed write too.
         """
         try:
             self.write_epoch(snapshot)
         except OSError as e:
             self.write_error = f"{e.strerror or e} ({e.filename or self.path})"
+            self._unwritten = snapshot
+        except RuntimeError:
+            self.write_error = _(
+                "the files of epoch {epoch} could not be written (is the disk full?)"
+            ).format(epoch=snapshot["epoch"])
+            self._unwritten = snapshot
+        else:
+            self.write_error, self._unwritten = None, None
+            self.saved_epoch = int(snapshot["epoch"])
+
+    def retry(self) -> bool:
+        """Write the last snapshot whose files failed, once more (the run's end); True when none is left."""
+        if self._unwritten is not None:
+            self.on_snapshot(self._unwritten)
+        return self._unwritten is None
 
     def write_epoch(self, snapshot: dict[str, Any]) -> None:
         """The three files of one finished epoch."""

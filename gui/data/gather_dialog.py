@@ -2,14 +2,15 @@
 
 Pictures come from drag and drop (files or folders), the file dialog, the clipboard, or a webcam
 where Qt Multimedia is installed. The dataset is written by ``engine.data.gather`` in a worker
-thread as ``DATA_DIR/NAME/<class>/…``, the folder format the Data panel opens.
+thread as ``FOLDER/NAME/<class>/…``, the folder format the Data panel opens; FOLDER is asked
+(*Save in*: the data folder at first, then the place chosen last, remembered in QSettings).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QT_TRANSLATE_NOOP, Qt, Signal, Slot
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QSettings, Qt, Signal, Slot
 from PySide6.QtGui import QGuiApplication, QImage, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QComboBox,
@@ -29,11 +30,13 @@ from PySide6.QtWidgets import (
 )
 
 from engine.data.gather import MIN_PER_CLASS, check_gathered, weak_classes, write_gathered
+from gui.settings import read_str
 from gui.tasks import TaskRunner
 from gui.widgets.gather_grid import GatherGrid, png_bytes
 from gui.widgets.message_label import MessageLabel
 from gui.widgets.webcam import WebcamDialog, multimedia_available
 
+FOLDER_KEY = "gather/folder"  # QSettings: where the last new dataset was saved
 WEBCAM_HINT = QT_TRANSLATE_NOOP(
     "GatherDialog",
     "A webcam needs Qt Multimedia: pip install PySide6-Addons (or pip install 'taller[webcam]')",
@@ -50,11 +53,16 @@ class GatherDialog(QDialog):
 
     datasetSaved = Signal(str)
 
-    def __init__(self, data_dir: str | Path, parent: QWidget | None = None):
+    def __init__(
+        self, data_dir: str | Path, parent: QWidget | None = None, settings: QSettings | None = None
+    ):
         super().__init__(parent)
         self.setObjectName("gatherDialog")
         self.setWindowTitle(self.tr("New dataset"))
-        self.data_dir = Path(data_dir)
+        self.settings = settings
+        # Where it is saved: the place chosen last time (remembered), else the data folder.
+        remembered = read_str(settings, FOLDER_KEY, "") if settings is not None else ""
+        self.data_dir = Path(remembered) if remembered and Path(remembered).is_dir() else Path(data_dir)
         self.saving = TaskRunner(self, "gatherSaveTask")
         self._build()
         for name in (self.tr("class {n}").format(n=1), self.tr("class {n}").format(n=2)):
@@ -63,6 +71,9 @@ class GatherDialog(QDialog):
 
     def _build(self) -> None:
         self.nameEdit = QLineEdit(objectName="gatherNameEdit", placeholderText=self.tr("e.g. my-plants"))
+        self.folderEdit = QLineEdit(str(self.data_dir), objectName="gatherFolderEdit", readOnly=True)
+        self.folderButton = QPushButton(self.tr("Choose…"), objectName="gatherFolderButton")
+        self.folderButton.setToolTip(self.tr("Choose the folder the new dataset is saved in"))
         self.whereLabel = QLabel(objectName="gatherWhereLabel", wordWrap=True)
         self.whereLabel.setProperty("role", "caption")
         self.classList = QListWidget(objectName="gatherClassList")
@@ -101,6 +112,10 @@ class GatherDialog(QDialog):
 
         form = QFormLayout()
         form.addRow(self.tr("Dataset name"), self.nameEdit)
+        place = QHBoxLayout()
+        place.addWidget(self.folderEdit, 1)
+        place.addWidget(self.folderButton)
+        form.addRow(self.tr("Save in"), place)
         form.addRow("", self.whereLabel)
         classes = QVBoxLayout()
         classes.addWidget(QLabel(self.tr("<b>Classes</b> (double-click to rename)")))
@@ -129,6 +144,7 @@ class GatherDialog(QDialog):
         self.resize(860, 560)
 
         self.nameEdit.textChanged.connect(self._update)
+        self.folderButton.clicked.connect(lambda: self.choose_folder())
         self.classList.currentRowChanged.connect(self.grids.setCurrentIndex)
         self.classList.currentRowChanged.connect(self._update)
         self.classList.itemChanged.connect(self._update)
@@ -223,6 +239,20 @@ class GatherDialog(QDialog):
         if 0 <= target < self.classList.count() and target != self.classList.currentRow():
             self.grid(target).add_items(self.grid().take_selected())
 
+    def choose_folder(self, folder: str | Path | None = None) -> bool:
+        """Save the dataset in ``folder`` (a dialog asks when None); False when none was chosen."""
+        if not folder:
+            folder = QFileDialog.getExistingDirectory(
+                self, self.tr("Where to save the new dataset"), str(self.data_dir)
+            )
+            if not folder:
+                return False
+        self.data_dir = Path(folder)
+        self.folderEdit.setText(str(self.data_dir))
+        self.folderEdit.setToolTip(str(self.data_dir))
+        self._update()
+        return True
+
     @Slot()
     def save(self) -> None:
         """Write the dataset in a worker; on success emit ``datasetSaved`` and close."""
@@ -249,6 +279,8 @@ class GatherDialog(QDialog):
     @Slot(object)
     def _on_saved(self, path) -> None:
         self.messageLabel.show_message("")
+        if self.settings is not None:  # the next New dataset… offers the same place
+            self.settings.setValue(FOLDER_KEY, str(self.data_dir))
         self.datasetSaved.emit(str(path))
         self.accept()
 

@@ -146,10 +146,9 @@ class EvaluationPanel(QWidget):
         """The dataset "Evaluate" tests on (the Data panel's ImageData, or None)."""
         self._data = data
         name = getattr(data, "name", None)
-        label = dataset_name(name) if name else self.tr("current data")
-        if len(label) > 32:
-            label = "…" + label[-31:]
-        self.evaluateButton.setText(self.tr("Evaluate on {name}").format(name=label))
+        full = dataset_name(name) if name else self.tr("current data")
+        self.evaluateButton.setText(self.tr("Evaluate on {name}").format(name=short_dataset_name(name, full)))
+        self._evaluate_tip = self.tr("Test the current model on the test part of {name}").format(name=full)
         self._update_buttons()
 
     @Slot(object)
@@ -240,8 +239,12 @@ class EvaluationPanel(QWidget):
         if self._result is None or self.exporting.is_running():
             return False
         if not folder:
-            folder = QFileDialog.getExistingDirectory(
-                self, self.tr("Export the report into a folder"), str(Path.home())
+            # A save dialog, so a new folder can be named there: the report makes it.
+            folder, _ = QFileDialog.getSaveFileName(
+                self,
+                self.tr("Export the report into a folder (made if missing)"),
+                str(Path.home() / report_folder_name(self._result["meta"])),
+                options=QFileDialog.Option.ShowDirsOnly,
             )
             if not folder:
                 return False
@@ -339,6 +342,8 @@ class EvaluationPanel(QWidget):
         if self._data is None:
             return self.tr("Choose data in 1 · Data first")
         meta = getattr(self._model, "meta", None) or {}
+        if not hasattr(self._data, "classes"):
+            return None  # not loaded data (a name only): nothing to compare yet
         name = self.tr("This {model} model").format(model=meta.get("arch", "?"))
         try:
             check_compatible(meta, classes=list(self._data.classes), spec=self._data.spec, name=name)
@@ -356,6 +361,21 @@ class EvaluationPanel(QWidget):
         self.stopButton.setVisible(running)
         self.stopButton.setEnabled(running and not self.evaluation.stopping())
         self.exportButton.setEnabled(self._result is not None and not self.exporting.is_running())
+
+
+def report_folder_name(meta: dict[str, Any]) -> str:
+    """The folder a report is offered in: ``<run folder>-report`` (``digits-cnn-1-report``)."""
+    run_dir = meta.get("run_dir")
+    stem = Path(str(run_dir)).name if run_dir else f"{meta.get('arch', 'model')}"
+    return f"{stem}-report"
+
+
+def short_dataset_name(name: Any, full: str) -> str:
+    """A dataset as a button names it: an image folder by its folder's name, not its whole path."""
+    text = str(name or "")
+    if text.startswith("folder:"):
+        return Path(text[len("folder:") :]).name or full
+    return full if len(full) <= 32 else "…" + full[-31:]
 
 
 def _evaluation_job(model, meta: dict[str, Any], data):

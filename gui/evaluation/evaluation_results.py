@@ -162,6 +162,7 @@ class EvaluationResults(QSplitter):
             cells = [str(name), *(number(r[k], 3) for k in ("precision", "recall", "f1")), str(r["support"])]
             for j, text in enumerate(cells):
                 item = QTableWidgetItem(text)
+                item.setToolTip(text)  # the whole text where the column is too narrow ("weighted avg")
                 if j:
                     item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 if i >= len(metrics["per_class"]):
@@ -217,15 +218,19 @@ class EvaluationResults(QSplitter):
         probs, t, p = res["probabilities"][i], int(res["labels"][i]), int(self._pred[i])
         caption = f"{classes[t]} → {classes[p]} (p={number(probs[p], 2)})"
         loss = -np.log(max(float(probs[t]), 1e-12))
-        tip = self.tr(
-            "test image #{i}\ntrue: {true} (p={pt})\npredicted: {predicted} (p={pp})\nloss: {loss}"
-        ).format(
-            i=i,
-            true=classes[t],
-            pt=number(probs[t], 3),
-            predicted=classes[p],
-            pp=number(probs[p], 3),
-            loss=number(loss, 3),
+        tip = (
+            caption
+            + "\n"
+            + self.tr(  # the caption in full first: the gallery may cut it short
+                "test image #{i}\ntrue: {true} (p={pt})\npredicted: {predicted} (p={pp})\nloss: {loss}"
+            ).format(
+                i=i,
+                true=classes[t],
+                pt=number(probs[t], 3),
+                predicted=classes[p],
+                pp=number(probs[p], 3),
+                loss=number(loss, 3),
+            )
         )
         return i, thumbnail(res["images"][i]), caption, tip
 

@@ -104,7 +104,7 @@ class RunsLibraryBar(QWidget):
         folders = {str(run_folder(self.panel.record(i))) for i in self.panel.all_ids()}
         added = 0
         for meta, name, path in rows:
-            if str(path) in known or (meta.get("run_dir") and str(meta["run_dir"]) in folders):
+            if (path and str(path) in known) or (meta.get("run_dir") and str(meta["run_dir"]) in folders):
                 continue  # already in the table (a run of this session, or opened)
             self.panel.add_run(meta, name, select=False, checkpoint=path)
             added += 1
@@ -181,10 +181,10 @@ class RunsLibraryBar(QWidget):
 
 
 def _list_job(root: Path, models_dir: Path | None):
-    """The worker's function: (meta, name, checkpoint) per run folder and saved model, and errors."""
+    """The worker's function: (meta, name, checkpoint or None) per run folder and saved model, and errors."""
 
     def job(on_event, stop):
-        runs, errors = list_runs(root)
+        runs, errors = list_runs(root, unfinished=True)  # a run with no epoch yet: a row saying so
         rows = [(run.meta, run.name, run.checkpoint) for run in runs]
         for path in sorted(models_dir.glob("*.pt")) if models_dir and models_dir.is_dir() else []:
             if stop.is_set():

@@ -29,7 +29,15 @@ from engine.errors import CheckpointError
 from engine.formatting import finite
 from engine.report.style import FOLD_COLOURS
 from gui.runs.runs_library import RunsLibraryBar
-from gui.runs.runs_table import RunsTable, default_name, run_row, write_csv
+from gui.runs.runs_table import (
+    RUN_FILES,
+    RunsTable,
+    checkpoint_name,
+    default_name,
+    run_name,
+    run_row,
+    write_csv,
+)
 from gui.tasks import TaskRunner, stop_all
 from gui.widgets.curve_plot import RunsPlot
 from gui.widgets.message_label import MessageLabel
@@ -148,18 +156,35 @@ class RunsPanel(QWidget):
 
     @Slot(object)
     def add_result(self, result) -> int:
-        """Add a finished run (RunResult); connect the window's runFinished here."""
-        return self.add_run(result.meta)
+        """Add a finished run (RunResult) named like its run folder; connect the window's runFinished here.
+
+        A row that listed the same folder before its first epoch ended gives way to it."""
+        folder = result.meta.get("run_dir")
+        waiting = {i for i in self.all_ids() if folder and self._is_unfinished_row(i, folder)}
+        if waiting:
+            self.remove_ids(waiting)
+        return self.add_run(result.meta, name=run_name(result.meta, len(self._runs)))
 
     @Slot(object)
     def add_checkpoint(self, loaded) -> int:
-        """Add an opened model (LoadedCheckpoint) under its file name; a run already listed from that
-        file (reopened from the library) is selected instead of added twice."""
-        same = [i for i in self.all_ids() if self._runs[i]["checkpoint"] == str(loaded.path)]
+        """Add an opened model (LoadedCheckpoint) under its name (a run folder's name for its files);
+        a run already listed from that file or folder is selected instead of added twice."""
+        path = Path(loaded.path)
+        folder = str(path.parent) if path.name in RUN_FILES else None
+        same = [
+            i
+            for i in self.all_ids()
+            if self._runs[i]["checkpoint"] == str(path)
+            or (folder and str(self._runs[i]["meta"].get("run_dir")) == folder)
+        ]
         if same:
             self._select_ids(same)
             return same[0]
-        return self.add_run(loaded.meta, name=Path(loaded.path).name, checkpoint=loaded.path)
+        return self.add_run(loaded.meta, name=checkpoint_name(path), checkpoint=loaded.path)
+
+    def _is_unfinished_row(self, run_id: int, folder: str) -> bool:
+        meta = self._runs[run_id]["meta"]
+        return bool(meta.get("unfinished")) and str(meta.get("run_dir")) == str(folder)
 
     def add_files(self, paths: list[str] | None = None) -> bool:
         """Read checkpoints' metadata in a worker and add one row each (asks with a dialog when None)."""
@@ -338,11 +363,8 @@ def _read_metas(paths: list[str]):
             if stop.is_set():
                 break
             try:
-                # A run folder's last.pt / best.pt is named after its folder (runs/digits-cnn-3).
-                name = (
-                    Path(path).parent.name if Path(path).name in ("last.pt", "best.pt") else Path(path).name
-                )
-                metas.append((read_payload(path)["meta"], name, path))
+                # A run folder's files are named after its folder (runs/digits-cnn-3).
+                metas.append((read_payload(path)["meta"], checkpoint_name(path), path))
             except CheckpointError as e:
                 errors.append(str(e))
         return metas, errors

@@ -50,8 +50,23 @@ CSV_COLUMNS = (
     "test acc",
     "wall time (s)",
 )
+RUN_FILES = ("model.pt", "best.pt", "last.pt")  # a run folder's checkpoints (engine.train.runs)
 RUN_ID_ROLE = Qt.ItemDataRole.UserRole + 1  # on a row's first cell
 Cell = tuple[str, Any]  # (text shown, value it sorts by)
+
+
+def checkpoint_name(path: str | Path) -> str:
+    """A run folder's checkpoint (model.pt, best.pt, last.pt) is named after its folder
+    (runs/digits-cnn-3), as the run is in the table before and after a restart; another file by its name."""
+    path = Path(path)
+    return path.parent.name if path.name in RUN_FILES else path.name
+
+
+def run_name(meta: dict[str, Any], run_id: int) -> str:
+    """A finished run's name: its run folder's (``digits-cnn-1``, the name it has after a restart too),
+    else ``default_name``."""
+    folder = meta.get("run_dir")
+    return Path(str(folder)).name if folder else default_name(meta, run_id)
 
 
 def default_name(meta: dict[str, Any], run_id: int) -> str:
@@ -121,12 +136,15 @@ def _kfold_cells(kf: dict[str, Any], history: list) -> list[Cell]:
     ]
 
 
-def _last_epoch_cells(history: list) -> list[Cell]:
+def _last_epoch_cells(history: list, unfinished: bool = False) -> list[Cell]:
     """Epochs, train loss, train acc, val loss and val acc of a run: its last epoch."""
     last = history[-1] if history else {}
     train_loss, train_acc, val_loss = last.get("train_loss"), last.get("train_acc"), last.get("val_loss")
+    epochs = (
+        QCoreApplication.translate("runs_table", "no epoch finished") if unfinished else str(len(history))
+    )
     return [
-        (str(len(history)), len(history)),
+        (epochs, len(history)),
         (number(train_loss), train_loss),
         (percent(train_acc, 2), train_acc),
         (number(val_loss), val_loss),
@@ -148,7 +166,7 @@ def run_row(meta: dict[str, Any], name: str) -> list[Cell]:
         (str(meta.get("arch", "?")), str(meta.get("arch", ""))),
         (starting_point(meta), starting_point(meta)),
         (f"{integer(trainable)} / {integer(total)}", trainable) if known else ("–", None),
-        *(_kfold_cells(kf, history) if kf else _last_epoch_cells(history)),
+        *(_kfold_cells(kf, history) if kf else _last_epoch_cells(history, bool(meta.get("unfinished")))),
         (percent(test, 2), test),
         (duration(seconds) if seconds is not None else "–", seconds),
     ]
@@ -235,6 +253,7 @@ class RunsTable(QTableWidget):
         self.insertRow(row)
         for col, (text, value) in enumerate(cells):
             cell = _Cell(text, value)
+            cell.setToolTip(text)  # the whole text where the column is too narrow for it
             if col == 0:
                 cell.setData(RUN_ID_ROLE, run_id)
                 cell.setForeground(pg.mkColor(colour))

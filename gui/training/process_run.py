@@ -44,7 +44,7 @@ def most_processes() -> int:
 
 
 class ProcessControls(QWidget):
-    """The "Processes" box and the "Copy as command" button beside Train."""
+    """The "Parallel processes" box and the "Copy as command" button beside Train."""
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -53,18 +53,22 @@ class ProcessControls(QWidget):
         self.processesSpin.setValue(1)
         self.processesSpin.setToolTip(
             self.tr(
-                "1: train in this window. More: run the same training as a command on that many "
-                "processes (DDP through torchrun); the curves follow it here"
+                "How many copies of the training run side by side, each on its share of the data "
+                "(one per GPU, or CPU cores). 1: train in this window. More: the same training runs as "
+                "a command (PyTorch's torchrun, DistributedDataParallel); its curves follow it here"
             )
         )
-        self.processesSpin.setAccessibleName(self.tr("Processes"))
+        self.processesSpin.setAccessibleName(self.tr("Parallel processes"))
+        self.processesLabel = QLabel(self.tr("Parallel processes:"), objectName="processesLabel")
+        self.processesLabel.setToolTip(self.processesSpin.toolTip())
+        self.processesLabel.setBuddy(self.processesSpin)
         self.copyButton = QPushButton(self.tr("Copy as command"), objectName="copyCommandButton")
         self.copyButton.setToolTip(
             self.tr("Copy the main.py train command of these settings, to run them on a bigger machine")
         )
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(QLabel(self.tr("Processes:")))
+        layout.addWidget(self.processesLabel)
         layout.addWidget(self.processesSpin)
         layout.addWidget(self.copyButton)
 

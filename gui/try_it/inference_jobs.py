@@ -14,9 +14,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from engine.errors import InferenceError
+from engine.errors import describe
 from engine.predict import Predictor
-from engine.saliency import saliency
 
 TOP_K = 5
 INLINE_MAX_PARAMS = 2_000_000  # models this small predict a drawing within a frame, on the GUI thread
@@ -72,17 +71,18 @@ class Outcome:
     prediction: Any  # engine.predict.Prediction
     saliency: np.ndarray | None
     seconds: float
+    saliency_error: str | None = None  # why a map that was asked for is missing, for the user
 
 
 def compute(predictor: Predictor, request: Request) -> Outcome:
     """Run the engine on one request (safe in a worker thread: touches no widget)."""
     started = time.perf_counter()
     prediction = predictor.predict(request.payload, top_k=TOP_K)
-    heat = None
+    heat, heat_error = None, None
     if request.saliency:
         try:
-            heat = saliency(predictor.model, predictor.spec, prediction.input)
-        except (InferenceError, RuntimeError):
-            heat = None  # a model Grad-CAM cannot explain still gets its prediction shown
+            heat = predictor.saliency(prediction.input)
+        except Exception as exc:  # noqa: BLE001 - the prediction is still shown, and the panel says why the map is not
+            heat_error = describe(exc)
     seconds = time.perf_counter() - started
-    return Outcome(request.seq, request.generation, request.kind, prediction, heat, seconds)
+    return Outcome(request.seq, request.generation, request.kind, prediction, heat, seconds, heat_error)

@@ -319,7 +319,9 @@ class InferencePanel(FileDropMixin, QWidget):
         if outcome.generation != self._generation or outcome.seq != self._seq:
             return  # another model, or a newer input, since this was asked for
         self.last_outcome = outcome
-        if self.inferenceMessage.role() == "error":
+        if outcome.saliency_error is not None:
+            self._show_saliency_failure(outcome.saliency_error)
+        elif self.inferenceMessage.role() == "error":
             self.show_message("")
         self.results.show_prediction(outcome.prediction, outcome.saliency)
         if outcome.kind == "canvas":
@@ -345,7 +347,15 @@ class InferencePanel(FileDropMixin, QWidget):
         if on and outcome.saliency is None:
             self._predict_current()  # the map comes with a fresh prediction
         else:
+            if not on and outcome.saliency_error is not None:
+                self.show_message("")  # the missing map is no longer asked for
             self.results.show_preview(outcome.prediction.input, outcome.saliency)
+
+    def _show_saliency_failure(self, reason: str) -> None:
+        # Never a silent grey preview: the student would read it as "nothing mattered".
+        text = self.tr("The prediction is shown, but the map of what drove it could not be made: {reason}")
+        self.show_message(text.format(reason=reason), role="error")
+        self.statusMessage.emit(self.tr("No map of what drove the prediction"))
 
     def _show_tab(self, index: int) -> None:
         """Switch input tabs without the tab's own prediction (the caller predicts)."""

@@ -110,7 +110,10 @@ class PredictionView(QWidget):
         self.previewCaption.setProperty("role", "caption")
         self.saliencyCheck = QCheckBox(self.tr("Show what drove the prediction"), objectName="saliencyCheck")
         self.saliencyCheck.setToolTip(
-            self.tr("Grad-CAM: colour the pixels that pushed the model towards its answer (bright = more)")
+            self.tr(
+                "HiResCAM, a Grad-CAM variant: colour the pixels that pushed the model towards its answer "
+                "(bright = more)"
+            )
         )
 
     def set_model(self, predictor) -> None:

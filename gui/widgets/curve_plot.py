@@ -33,8 +33,14 @@ def add_phase_marker(plot_widget: pg.PlotWidget, epoch: float, label: str) -> pg
 
 
 def style_axes(item: pg.PlotItem) -> None:
-    """Axes and tick labels in the theme's plot colours, as on every plot of the window."""
+    """Axes and tick labels in the theme's plot colours, as on every plot of the window.
+
+    Every axis shows plain units: pyqtgraph's automatic SI prefix would turn a loss of 0.4-0.8 into
+    "loss (x0.001)" with ticks 400-800.
+    """
     colours = theme.colours()
+    for axis in ("left", "bottom", "right", "top"):
+        item.getAxis(axis).enableAutoSIPrefix(False)
     for axis in ("left", "bottom"):
         item.getAxis(axis).setPen(colours["plot_axis"])
         item.getAxis(axis).setTextPen(colours["plot_fg"])  # after setPen, which recolours the label too

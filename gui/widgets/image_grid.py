@@ -97,6 +97,10 @@ class PreviewGrid(QWidget):
         """How many tiles hold an image."""
         return sum(1 for picture, _ in self._tiles if not picture.pixmap().isNull())
 
+    def captions(self) -> list[tuple[str, str]]:
+        """(text shown, tooltip) of the caption of each tile that holds an image."""
+        return [(c.text(), c.toolTip()) for picture, c in self._tiles if not picture.pixmap().isNull()]
+
     def set_samples(self, images: list[QImage], captions: list[str]) -> None:
         """Show ``images`` with their ``captions`` in the first tiles; empty the rest."""
         self.setVisible(bool(images))  # no empty black tiles while there is nothing to show
@@ -104,11 +108,16 @@ class PreviewGrid(QWidget):
             if i < len(images):
                 picture.setPixmap(scaled_pixmap(images[i], self._tile))
                 picture.setToolTip(captions[i])
-                caption.setText(captions[i][:9])
+                shown = caption.fontMetrics().elidedText(
+                    captions[i], Qt.TextElideMode.ElideRight, self._tile + 8
+                )
+                caption.setText(shown)  # cut with "…", never mid-word unmarked ("automobil")
+                caption.setToolTip(captions[i] if shown != captions[i] else "")
             else:
                 picture.clear()
                 picture.setToolTip("")
                 caption.clear()
+                caption.setToolTip("")
 
 
 class ImageGallery(QListWidget):

@@ -107,6 +107,7 @@ class KFoldTable(QWidget):
         for r, cells in enumerate(rows):
             for c, text in enumerate(cells):
                 item = QTableWidgetItem(text)
+                item.setToolTip(text)  # the whole text where the column is too narrow
                 item.setTextAlignment(
                     (Qt.AlignmentFlag.AlignRight if c else Qt.AlignmentFlag.AlignLeft)
                     | Qt.AlignmentFlag.AlignVCenter

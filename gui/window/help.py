@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import platform
+import re
 from importlib import metadata
 from pathlib import Path
 
 import PySide6
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, qVersion
+from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QMessageBox, QTextBrowser, QVBoxLayout, QWidget
 
 from gui.language import current
@@ -21,9 +23,12 @@ SHORTCUTS = (  # the descriptions are translated where shown
     ("Ctrl+N", QT_TRANSLATE_NOOP("window_help", "New dataset… (gather images per class)")),
     ("Ctrl+O", QT_TRANSLATE_NOOP("window_help", "Open a saved model")),
     ("Ctrl+S", QT_TRANSLATE_NOOP("window_help", "Save the current model")),
+    ("Ctrl+1, Ctrl+2", QT_TRANSLATE_NOOP("window_help", "Go to the forms: 1 · Data, 2 · Model")),
     (
-        "Ctrl+1 … Ctrl+5",
-        QT_TRANSLATE_NOOP("window_help", "Go to a tab: Train, Layers, Evaluate, Runs, Try it"),
+        "Ctrl+3 … Ctrl+7",
+        QT_TRANSLATE_NOOP(
+            "window_help", "Go to a tab: 3 · Train, 4 · Layers, 5 · Evaluate, 6 · Runs, 7 · Try it"
+        ),
     ),
     ("F1", QT_TRANSLATE_NOOP("window_help", "This list")),
     ("Ctrl+Q", QT_TRANSLATE_NOOP("window_help", "Quit")),
@@ -68,9 +73,21 @@ def show_about(parent: QWidget) -> None:
     QMessageBox.about(parent, QCoreApplication.translate("window_help", "About Taller"), about_text())
 
 
+def shown_keys(keys: str) -> str:
+    """Keys as the menus write them in the window's language ("Ctrl+1" is "Control+1" in Spanish)."""
+    native = QKeySequence.SequenceFormat.NativeText
+    return re.sub(r"[\w+]+", lambda m: QKeySequence(m.group()).toString(native) or m.group(), keys)
+
+
 def shortcuts_html() -> str:
-    shown = [(keys, QCoreApplication.translate("window_help", what)) for keys, what in SHORTCUTS]
-    rows = "".join(f"<tr><td><b>{keys}</b></td><td>&nbsp;&nbsp;{what}</td></tr>" for keys, what in shown)
+    # "6 · Runs" stays on one line: a place's number never wraps away from its name.
+    shown = [
+        (keys, QCoreApplication.translate("window_help", what).replace(" · ", "&nbsp;·&nbsp;"))
+        for keys, what in SHORTCUTS
+    ]
+    rows = "".join(
+        f"<tr><td><b>{shown_keys(keys)}</b></td><td>&nbsp;&nbsp;{what}</td></tr>" for keys, what in shown
+    )
     return f"<table cellpadding='3'>{rows}</table>"
 
 

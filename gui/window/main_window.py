@@ -34,6 +34,7 @@ from gui.language import ensure_installed
 from gui.settings import make_settings, read_str
 from gui.tasks import Task, run_task, stop_all
 from gui.theme import THEME_NAMES, apply_theme
+from gui.widgets.wheel_guard import guard_wheel
 from gui.window import loading
 from gui.window import menus as frame
 from gui.window.forms_column import forms_column
@@ -43,6 +44,16 @@ if TYPE_CHECKING:
     from engine.config import DataConfig, ModelConfig, TrainConfig
 
 MINIMUM, FIRST_SIZE = QSize(1000, 660), QSize(1280, 800)  # MINIMUM fits 1280x720 (1080p at 150 %)
+
+
+def run_saved(result) -> bool:
+    """True when a finished run's model is in its run folder (``model.pt``, written by the runner)."""
+    run_dir = getattr(result, "run_dir", None)
+    return (
+        run_dir is not None
+        and not getattr(result, "save_error", None)
+        and (Path(run_dir) / "model.pt").is_file()
+    )
 
 
 class MainWindow(QMainWindow):
@@ -77,7 +88,7 @@ class MainWindow(QMainWindow):
         self.setObjectName("mainWindow")
         self.setWindowTitle(self.tr("Train an image classifier"))  # Qt adds " — Taller"
         self.setWindowIcon(QApplication.windowIcon())  # Taller's icon, set by gui.app
-        self._unsaved = False  # a trained model that was not saved yet
+        self._unsaved = False  # a trained model that is nowhere on disk (its run folder failed)
         self._config_error = False  # the Training tab shows a settings message
         self.settings = settings if settings is not None else make_settings()
         self._models_dir, self._load_preview = models_dir, load_preview
@@ -127,6 +138,7 @@ class MainWindow(QMainWindow):
         self._connect()
         wiring.connect_panels(self)  # panel to panel, the Layers tab's links included
         self._restore()
+        guard_wheel(self)  # the wheel scrolls the forms; it changes a value only once chosen
         wiring.connect_library(self)  # the Runs table as it was (run folders, saved models); File > Export
         self.ready = True
         if self._load_preview:
@@ -137,11 +149,12 @@ class MainWindow(QMainWindow):
         scroll = forms_column(self)  # also sets newDatasetAction and newDatasetButton
         self.tabs = QTabWidget(objectName="mainTabs")
         self.tabs.setUsesScrollButtons(True)
+        # Numbered after 1 · Data and 2 · Model: Ctrl+number goes to each (View → Go to).
         self.add_panel(self.training_panel, self.tr("3 · Train"))
-        self.add_panel(self.finetune_panel, self.tr("Layers"))
-        self.add_panel(self.evaluation_panel, self.tr("4 · Evaluate"))
-        self.add_panel(self.runs_panel, self.tr("Runs"))
-        self.add_panel(self.inference_panel, self.tr("5 · Try it"))
+        self.add_panel(self.finetune_panel, self.tr("4 · Layers"))
+        self.add_panel(self.evaluation_panel, self.tr("5 · Evaluate"))
+        self.add_panel(self.runs_panel, self.tr("6 · Runs"))
+        self.add_panel(self.inference_panel, self.tr("7 · Try it"))
         self.splitter = QSplitter(Qt.Orientation.Horizontal, objectName="mainSplitter")
         self.nextStep = NextStepBar()
         right = QWidget(objectName="tabsColumn")
@@ -291,7 +304,8 @@ class MainWindow(QMainWindow):
 
     @Slot(object)
     def _on_run_finished(self, result) -> None:
-        self._unsaved = bool(getattr(result, "history", None))
+        # A run saves its model in its folder; only a folder that could not be written loses it.
+        self._unsaved = bool(getattr(result, "history", None)) and not run_saved(result)
         if result.history:
             self.nextStep.show_for(result)
 
@@ -359,17 +373,21 @@ class MainWindow(QMainWindow):
         return frame.open_gather(self)
 
     def has_unsaved_model(self) -> bool:
-        """True after a run whose model was not saved (nor replaced by an opened one)."""
+        """True after a run whose folder could not take its model, until it is saved (or replaced
+        by an opened one): the one trained model that quitting would lose."""
         return self._unsaved
 
     def confirm_close(self) -> bool:
-        """Ask before losing a running job or an unsaved model; True when closing may go on."""
+        """Ask before losing a running job or a model that is nowhere on disk; True when closing may
+        go on. A run that wrote its folder is not asked about: its model.pt is there."""
         if not self.ready:
             return True
         if self.training_panel.is_running():
             question = self.tr("A model is training. Stop it and quit?")
         elif self._unsaved:
-            question = self.tr("The model you trained is not saved. Quit without saving it?")
+            question = self.tr(
+                "The model you trained could not be saved in its run folder. Quit without saving it?"
+            )
         else:
             return True
         return frame.ask_to_quit(self, question)

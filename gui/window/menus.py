@@ -11,12 +11,13 @@ from functools import partial
 
 from PySide6.QtCore import QCoreApplication, QRect, QSize, Qt
 from PySide6.QtGui import QAction, QActionGroup, QGuiApplication, QKeySequence
-from PySide6.QtWidgets import QMenu, QMessageBox, QScrollArea, QWidget
+from PySide6.QtWidgets import QGroupBox, QMenu, QMessageBox, QScrollArea, QWidget
 
 from gui import language
 from gui.data.gather_dialog import GatherDialog
 from gui.theme import THEME_NAMES
 from gui.widgets.page_scroll import PageScroll
+from gui.widgets.wheel_guard import guard_wheel
 from gui.window.help import ReadmeDialog, show_about, show_shortcuts
 
 
@@ -61,9 +62,10 @@ def ask_to_quit(parent: QWidget, question: str) -> bool:
 
 def open_gather(window) -> GatherDialog:
     """*New dataset…*: the gathered dataset opens in the window's Data panel once saved."""
-    dialog = GatherDialog(window.data_panel.data_config().data_dir, window)
+    dialog = GatherDialog(window.data_panel.data_config().data_dir, window, settings=window.settings)
     dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     dialog.datasetSaved.connect(window.data_panel.set_image_folder)
+    guard_wheel(dialog)
     dialog.open()
     return dialog
 
@@ -75,7 +77,7 @@ def show_readme(window) -> None:
 
 
 def build_menus(window) -> None:
-    """File, View and Help menus, and the keys Ctrl+Return (train), Esc (stop), Ctrl+1…5 (tabs)."""
+    """File, View and Help menus, and the keys Ctrl+Return (train), Esc (stop), Ctrl+1…7 (View → Go to)."""
     file_menu = window.menuBar().addMenu(QCoreApplication.translate("window_menus", "&File"))
     window.fileMenu = file_menu
     if hasattr(window, "newDatasetAction"):
@@ -100,6 +102,8 @@ def build_menus(window) -> None:
         theme_menu.addAction(action)
     window.themeActions.triggered.connect(window.on_theme_chosen)
     add_language_menu(window, view_menu)
+    view_menu.addSeparator()
+    add_go_to_menu(window, view_menu)
 
     help_menu = window.menuBar().addMenu(QCoreApplication.translate("window_menus", "&Help"))
     shortcuts = QAction(
@@ -167,7 +171,34 @@ def _add_keys(window) -> None:
     )
     window.stopAction.triggered.connect(window.training_panel.stop)
     window.addActions([window.trainAction, window.stopAction])
-    for i in range(window.tabs.count()):
-        action = QAction(window, shortcut=QKeySequence(f"Ctrl+{i + 1}"))
-        action.triggered.connect(partial(window.tabs.setCurrentIndex, i))
-        window.addAction(action)
+
+
+def add_go_to_menu(window, view_menu: QMenu) -> QMenu:
+    """View → Go to: the numbered places in order, each with Ctrl+its number: 1 · Data and 2 · Model
+    (the forms on the left, their first field takes the focus), then the tabs (3 · Train …)."""
+    menu = view_menu.addMenu(QCoreApplication.translate("window_menus", "&Go to"))
+    menu.setObjectName("goToMenu")
+    forms = (window.data_panel.datasetCombo, window.model_panel.modelCombo)
+    boxes = (window.findChild(QGroupBox, f"{name}Box") for name in ("dataPanel", "modelPanel"))
+    places = [
+        (box.title(), partial(go_to_form, window, field)) for box, field in zip(boxes, forms, strict=True)
+    ]
+    places += [
+        (window.tabs.tabText(i), partial(window.tabs.setCurrentIndex, i)) for i in range(window.tabs.count())
+    ]
+    for number, (title, go) in enumerate(places, start=1):
+        action = QAction(title, window, objectName=f"goTo{number}Action")
+        if number <= 9:
+            action.setShortcut(QKeySequence(f"Ctrl+{number}"))
+        action.triggered.connect(go)
+        menu.addAction(action)
+        window.addAction(action)  # the key works wherever the focus is
+    return menu
+
+
+def go_to_form(window, field: QWidget) -> None:
+    """Give ``field`` (a form's first field) the focus and scroll the forms column to it."""
+    field.setFocus(Qt.FocusReason.ShortcutFocusReason)
+    scroll = window.findChild(QScrollArea, "formsScroll")
+    if scroll is not None:
+        scroll.ensureWidgetVisible(field)

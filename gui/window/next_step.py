@@ -18,11 +18,11 @@ def next_step_text(result) -> str:
     )
     if getattr(result, "error", None) or getattr(result, "stopped", False):
         return QCoreApplication.translate(
-            "next_step", "The run ended early.{score} Next: 4 · Evaluate its mistakes, or 5 · Try it."
+            "next_step", "The run ended early.{score} Next: 5 · Evaluate its mistakes, or 7 · Try it."
         ).format(score=score)
     return QCoreApplication.translate(
         "next_step",
-        "Training finished.{score} Next: 4 · Evaluate its mistakes, or 5 · Try it on your own images.",
+        "Training finished.{score} Next: 5 · Evaluate its mistakes, or 7 · Try it on your own images.",
     ).format(score=score)
 
 
@@ -31,8 +31,8 @@ class NextStepBar(QFrame):
 
     Signals
     -------
-    evaluateRequested()   the user chose "4 · Evaluate"
-    tryRequested()        the user chose "5 · Try it"
+    evaluateRequested()   the user chose "5 · Evaluate"
+    tryRequested()        the user chose "7 · Try it"
     """
 
     evaluateRequested = Signal()
@@ -41,8 +41,8 @@ class NextStepBar(QFrame):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent, objectName="nextStepBar")
         self.label = QLabel(objectName="nextStepLabel", wordWrap=True)
-        self.evaluateButton = QPushButton(self.tr("4 · Evaluate"), objectName="nextEvaluateButton")
-        self.tryButton = QPushButton(self.tr("5 · Try it"), objectName="nextTryButton")
+        self.evaluateButton = QPushButton(self.tr("5 · Evaluate"), objectName="nextEvaluateButton")
+        self.tryButton = QPushButton(self.tr("7 · Try it"), objectName="nextTryButton")
         self.closeButton = QToolButton(objectName="nextStepClose", text="✕", autoRaise=True)
         self.closeButton.setToolTip(self.tr("Hide this note"))
         self.closeButton.setAccessibleName(self.tr("Hide the next-step note"))

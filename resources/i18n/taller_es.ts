@@ -404,6 +404,10 @@
         <translation>Evaluar con {name}</translation>
     </message>
     <message>
+        <source>Test the current model on the test part of {name}</source>
+        <translation>Prueba el modelo actual con la parte de prueba de {name}</translation>
+    </message>
+    <message>
         <source>No test results: the run ended before its first epoch finished.</source>
         <translation>Sin resultados de prueba: la ejecución terminó antes de acabar su primera época.</translation>
     </message>
@@ -416,8 +420,8 @@
         <translation>Evaluando con {name}…</translation>
     </message>
     <message>
-        <source>Export the report into a folder</source>
-        <translation>Exportar el informe a una carpeta</translation>
+        <source>Export the report into a folder (made if missing)</source>
+        <translation>Exportar el informe a una carpeta (se crea si no existe)</translation>
     </message>
     <message>
         <source>Writing the report to {folder}…</source>
@@ -686,6 +690,14 @@ pérdida: {loss}</translation>
         <translation>p. ej. mis-plantas</translation>
     </message>
     <message>
+        <source>Choose…</source>
+        <translation>Elegir…</translation>
+    </message>
+    <message>
+        <source>Choose the folder the new dataset is saved in</source>
+        <translation>Elige la carpeta donde se guarda el nuevo conjunto de datos</translation>
+    </message>
+    <message>
         <source>Classes</source>
         <translation>Clases</translation>
     </message>
@@ -734,6 +746,10 @@ pérdida: {loss}</translation>
         <translation>Nombre del conjunto</translation>
     </message>
     <message>
+        <source>Save in</source>
+        <translation>Guardar en</translation>
+    </message>
+    <message>
         <source>&lt;b&gt;Classes&lt;/b&gt; (double-click to rename)</source>
         <translation>&lt;b&gt;Clases&lt;/b&gt; (doble clic para renombrar)</translation>
     </message>
@@ -748,6 +764,10 @@ pérdida: {loss}</translation>
     <message>
         <source>The clipboard holds no picture.</source>
         <translation>El portapapeles no contiene ninguna imagen.</translation>
+    </message>
+    <message>
+        <source>Where to save the new dataset</source>
+        <translation>Dónde guardar el nuevo conjunto de datos</translation>
     </message>
     <message>
         <source>Saving…</source>
@@ -907,6 +927,14 @@ El modelo en uso no ha cambiado.</translation>
     <message>
         <source>drop an image file or open one</source>
         <translation>suelta un archivo de imagen o abre uno</translation>
+    </message>
+    <message>
+        <source>The prediction is shown, but the map of what drove it could not be made: {reason}</source>
+        <translation>La predicción se muestra, pero no se pudo hacer el mapa de lo que la decidió: {reason}</translation>
+    </message>
+    <message>
+        <source>No map of what drove the prediction</source>
+        <translation>Sin mapa de lo que decidió la predicción</translation>
     </message>
     <message>
         <source>Saved {path}</source>
@@ -1199,20 +1227,20 @@ El modelo en uso no ha cambiado.</translation>
         <translation>3 · Entrenar</translation>
     </message>
     <message>
-        <source>Layers</source>
-        <translation>Capas</translation>
+        <source>4 · Layers</source>
+        <translation>4 · Capas</translation>
     </message>
     <message>
-        <source>4 · Evaluate</source>
-        <translation>4 · Evaluar</translation>
+        <source>5 · Evaluate</source>
+        <translation>5 · Evaluar</translation>
     </message>
     <message>
-        <source>Runs</source>
-        <translation>Ejecuciones</translation>
+        <source>6 · Runs</source>
+        <translation>6 · Ejecuciones</translation>
     </message>
     <message>
-        <source>5 · Try it</source>
-        <translation>5 · Pruébalo</translation>
+        <source>7 · Try it</source>
+        <translation>7 · Pruébalo</translation>
     </message>
     <message>
         <source>Ready: choose data (1) and a model (2), then Train (Ctrl+Return)</source>
@@ -1223,8 +1251,8 @@ El modelo en uso no ha cambiado.</translation>
         <translation>Se está entrenando un modelo. ¿Detenerlo y salir?</translation>
     </message>
     <message>
-        <source>The model you trained is not saved. Quit without saving it?</source>
-        <translation>El modelo que entrenaste no está guardado. ¿Salir sin guardarlo?</translation>
+        <source>The model you trained could not be saved in its run folder. Quit without saving it?</source>
+        <translation>El modelo que entrenaste no se pudo guardar en su carpeta de ejecución. ¿Salir sin guardarlo?</translation>
     </message>
 </context>
 <context>
@@ -1530,12 +1558,12 @@ El modelo en uso no ha cambiado.</translation>
 <context>
     <name>NextStepBar</name>
     <message>
-        <source>4 · Evaluate</source>
-        <translation>4 · Evaluar</translation>
+        <source>5 · Evaluate</source>
+        <translation>5 · Evaluar</translation>
     </message>
     <message>
-        <source>5 · Try it</source>
-        <translation>5 · Pruébalo</translation>
+        <source>7 · Try it</source>
+        <translation>7 · Pruébalo</translation>
     </message>
     <message>
         <source>Hide this note</source>
@@ -1573,8 +1601,8 @@ El modelo en uso no ha cambiado.</translation>
         <translation>Mostrar qué llevó a la predicción</translation>
     </message>
     <message>
-        <source>Grad-CAM: colour the pixels that pushed the model towards its answer (bright = more)</source>
-        <translation>Grad-CAM: colorea los píxeles que empujaron al modelo hacia su respuesta (más brillante = más)</translation>
+        <source>HiResCAM, a Grad-CAM variant: colour the pixels that pushed the model towards its answer (bright = more)</source>
+        <translation>HiResCAM, una variante de Grad-CAM: colorea los píxeles que empujaron al modelo hacia su respuesta (más brillante = más)</translation>
     </message>
     <message>
         <source>the model&apos;s answer</source>
@@ -1606,12 +1634,16 @@ El modelo en uso no ha cambiado.</translation>
 <context>
     <name>ProcessControls</name>
     <message>
-        <source>1: train in this window. More: run the same training as a command on that many processes (DDP through torchrun); the curves follow it here</source>
-        <translation>1: entrenar en esta ventana. Más: ejecutar el mismo entrenamiento como orden en ese número de procesos (DDP con torchrun); las curvas lo siguen aquí</translation>
+        <source>How many copies of the training run side by side, each on its share of the data (one per GPU, or CPU cores). 1: train in this window. More: the same training runs as a command (PyTorch&apos;s torchrun, DistributedDataParallel); its curves follow it here</source>
+        <translation>Cuántas copias del entrenamiento se ejecutan a la vez, cada una con su parte de los datos (una por GPU, o núcleos de CPU). 1: entrenar en esta ventana. Más: el mismo entrenamiento se ejecuta como orden (torchrun de PyTorch, DistributedDataParallel); sus curvas lo siguen aquí</translation>
     </message>
     <message>
-        <source>Processes</source>
-        <translation>Procesos</translation>
+        <source>Parallel processes</source>
+        <translation>Procesos en paralelo</translation>
+    </message>
+    <message>
+        <source>Parallel processes:</source>
+        <translation>Procesos en paralelo:</translation>
     </message>
     <message>
         <source>Copy as command</source>
@@ -1620,10 +1652,6 @@ El modelo en uso no ha cambiado.</translation>
     <message>
         <source>Copy the main.py train command of these settings, to run them on a bigger machine</source>
         <translation>Copia la orden main.py train con estos ajustes, para ejecutarla en una máquina más grande</translation>
-    </message>
-    <message>
-        <source>Processes:</source>
-        <translation>Procesos:</translation>
     </message>
 </context>
 <context>
@@ -2257,12 +2285,12 @@ Sus modelos y archivos no se podrán recuperar.</numerusform>
         <translation> Exactitud de prueba {accuracy}.</translation>
     </message>
     <message>
-        <source>The run ended early.{score} Next: 4 · Evaluate its mistakes, or 5 · Try it.</source>
-        <translation>La ejecución terminó antes de tiempo.{score} Siguiente: 4 · Evalúa sus errores, o 5 · Pruébalo.</translation>
+        <source>The run ended early.{score} Next: 5 · Evaluate its mistakes, or 7 · Try it.</source>
+        <translation>La ejecución terminó antes de tiempo.{score} Siguiente: 5 · Evalúa sus errores, o 7 · Pruébalo.</translation>
     </message>
     <message>
-        <source>Training finished.{score} Next: 4 · Evaluate its mistakes, or 5 · Try it on your own images.</source>
-        <translation>Entrenamiento terminado.{score} Siguiente: 4 · Evalúa sus errores, o 5 · Pruébalo con tus propias imágenes.</translation>
+        <source>Training finished.{score} Next: 5 · Evaluate its mistakes, or 7 · Try it on your own images.</source>
+        <translation>Entrenamiento terminado.{score} Siguiente: 5 · Evalúa sus errores, o 7 · Pruébalo con tus propias imágenes.</translation>
     </message>
 </context>
 <context>
@@ -2360,6 +2388,10 @@ Sus modelos y archivos no se podrán recuperar.</numerusform>
         <source>{epochs} × {k} folds</source>
         <translation>{epochs} × {k} pliegues</translation>
     </message>
+    <message>
+        <source>no epoch finished</source>
+        <translation>ninguna época terminada</translation>
+    </message>
 </context>
 <context>
     <name>starting_point</name>
@@ -2426,8 +2458,12 @@ Sus modelos y archivos no se podrán recuperar.</numerusform>
         <translation>Guardar el modelo actual</translation>
     </message>
     <message>
-        <source>Go to a tab: Train, Layers, Evaluate, Runs, Try it</source>
-        <translation>Ir a una pestaña: Entrenar, Capas, Evaluar, Ejecuciones, Pruébalo</translation>
+        <source>Go to the forms: 1 · Data, 2 · Model</source>
+        <translation>Ir a los formularios: 1 · Datos, 2 · Modelo</translation>
+    </message>
+    <message>
+        <source>Go to a tab: 3 · Train, 4 · Layers, 5 · Evaluate, 6 · Runs, 7 · Try it</source>
+        <translation>Ir a una pestaña: 3 · Entrenar, 4 · Capas, 5 · Evaluar, 6 · Ejecuciones, 7 · Pruébalo</translation>
     </message>
     <message>
         <source>This list</source>
@@ -2526,6 +2562,10 @@ Sus modelos y archivos no se podrán recuperar.</numerusform>
     <message>
         <source>Stop</source>
         <translation>Detener</translation>
+    </message>
+    <message>
+        <source>&amp;Go to</source>
+        <translation>&amp;Ir a</translation>
     </message>
 </context>
 </TS>
