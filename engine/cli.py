@@ -4,56 +4,59 @@ Every error a user can cause ends with a message on stderr and a non-zero exit, 
 (``engine.errors.describe``; a bug's traceback goes to a log file the message names): 1 for data,
 model, checkpoint, file-system and out-of-memory problems, 2 for bad arguments (argparse's
 convention), 130 when interrupted with Ctrl+C. The arguments are defined in ``engine.cli_args``.
+
+Parsing and ``runs`` import no torch, so ``taller --help`` and ``taller runs`` answer at once; each
+other command imports what it needs when it starts (PyTorch and torchvision take seconds).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import threading
 import time
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
-from engine import evaluation, precision
-from engine.checkpoints import load_checkpoint
 from engine.cli_args import (
     add_process_options,
     add_run_options,
     build_parser,
     configs_from_args,
 )
-from engine.codegen.notebook import export_run
+from engine.cli_output import print_metrics, print_runs, print_test_accuracy
 from engine.data.registry import load_dataset
 from engine.errors import CliError, describe, user_message
-from engine.export_onnx import export_checkpoint
+from engine.formatting import accuracy_interval
 from engine.i18n import _
-from engine.launcher import JsonEvents, launch_train
-from engine.models.weights import import_weights
-from engine.predict import Predictor
 from engine.progress import TerminalProgress, say, track
-from engine.runs_library import list_runs
-from engine.saving import stop_on_signals, stopped_message
+from engine.runs_library import run_summaries
 from engine.settings import CONFIGS, SETTINGS
-from engine.train import distributed, runner
-from engine.train.lr_find import lr_find
+from engine.train.layout import MODEL, runs_root
 from engine.train.request import RunRequest
-from engine.train.run import RunResult, resolve_device
-from engine.train.runs import read_configs, runs_root
+
+if TYPE_CHECKING:
+    from engine import evaluation
+    from engine.train.run import RunResult
 
 EXIT_ERROR = 1
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run one command; returns the process exit status."""
+def main(argv: list[str] | None = None, training_threads: bool = False) -> int:
+    """Run one command; returns the process exit status. ``training_threads``: first set PyTorch's
+    thread count for training (``engine.threads``), for a command that computes."""
     argv = sys.argv[1:] if argv is None else list(argv)
     args = build_parser().parse_args(argv)
     args.argv = argv  # what --devices hands on to torchrun
+    if training_threads and args.command != "runs":
+        # deferred: it imports torch, which parsing and listing runs do without
+        from engine.threads import use_training_threads
+
+        use_training_threads()
     commands = {
         "train": cmd_train,
         "evaluate": cmd_evaluate,
@@ -86,6 +89,13 @@ def cmd_train(args: argparse.Namespace) -> int:
     command on N processes through torchrun; started by torchrun, the processes train together
     (``engine.train.distributed``) and only rank 0 prints and writes.
     """
+    # deferred: torch and the training code load for the commands that train (see the module's docstring)
+    from engine.launcher import JsonEvents, launch_train
+    from engine.saving import stop_on_signals  # deferred: as above
+    from engine.train import distributed, runner  # deferred: as above
+    from engine.train.run import resolve_device  # deferred: as above
+    from engine.train.runs import read_configs  # deferred: as above
+
     if args.devices and args.devices > 1 and not distributed.launched():
         return launch_train(args.argv, args.devices, args.device)
     if args.resume:
@@ -120,6 +130,10 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 def report_run(args: argparse.Namespace, result: RunResult, signals: list[int]) -> int:
     """What rank 0 (or the only process) says when the run has ended; the exit status."""
+    # deferred: torch, loaded already by the run that has ended
+    from engine.launcher import JsonEvents
+    from engine.saving import stopped_message  # deferred: as above
+
     out = result.run_dir
     if not result.history:
         raise CliError(result.error or _("the run ended before an epoch finished: nothing to save"))
@@ -136,9 +150,10 @@ def report_run(args: argparse.Namespace, result: RunResult, signals: list[int]) 
         raise CliError(_("no test accuracy: the run ended before an epoch finished"))
     if args.events == "jsonl":
         saved = {"event": "saved", "run_dir": str(out), "test_accuracy": result.test["accuracy"]}
+        saved["test_accuracy_ci"] = accuracy_interval(result.test["accuracy"], result.test.get("n"))
         JsonEvents().on_event(saved)
-    print(_("saved {path}").format(path=out / runner.MODEL))
-    print(f"test_accuracy={result.test['accuracy']:.4f}")
+    print(_("saved {path}").format(path=out / MODEL))
+    print_test_accuracy(result.test)
     if result.folds:
         kf = result.meta["kfold"]
         print(f"kfold_val_accuracy_mean={kf['val_acc_mean']:.4f} std={kf['val_acc_std']:.4f}")
@@ -193,6 +208,11 @@ def typed_options(words: list[str]) -> set[str]:
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     """Test a checkpoint on its dataset's held-out test part (or on ``--dataset``), print metrics."""
+    # deferred: torch loads for the commands that compute (see the module's docstring)
+    from engine import evaluation, precision
+    from engine.checkpoints import load_checkpoint  # deferred: as above
+    from engine.train.run import resolve_device  # deferred: as above
+
     loaded = load_checkpoint(args.checkpoint)
     data_cfg = evaluation.data_config_for(
         loaded.meta, args.dataset, args.data_dir, loader=args.loader, cache=not args.no_cache
@@ -213,7 +233,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     print_metrics(result.metrics)
     if args.report:
         write_report(args.report, result)
-    print(f"test_accuracy={result.metrics['accuracy']:.4f}")
+    print_test_accuracy(result.metrics)
     return 0
 
 
@@ -235,33 +255,14 @@ def write_report(folder: str, result: evaluation.ModelEvaluation) -> None:
     print(_("report written to {path}").format(path=path))
 
 
-def print_metrics(metrics: dict[str, Any]) -> None:
-    """Per-class table, averages, confusion matrix and the most confused pairs, as plain text."""
-    print(_("test images: {n}").format(n=metrics["n"]))
-    name_w = max(8, *(len(c) for c in metrics["classes"]))
-    print(f"{'class':<{name_w}}  precision  recall      f1  support")
-    rows = [(row["class"], row) for row in metrics["per_class"]]
-    rows += [(f"{avg} avg", row) for avg, row in metrics["averages"].items()]
-    for label, row in rows:
-        print(
-            f"{label:<{name_w}}  {row['precision']:9.4f} {row['recall']:7.4f} {row['f1']:7.4f} "
-            f"{row['support']:8d}"
-        )
-    print(_("confusion matrix (rows: true, columns: predicted):"))
-    cm = np.array(metrics["confusion"])
-    width = max(4, len(str(cm.max(initial=0))) + 1)
-    print(" " * name_w + "".join(f"{c[: width - 1]:>{width}}" for c in metrics["classes"]))
-    for c, row in zip(metrics["classes"], cm, strict=True):
-        print(f"{c:<{name_w}}" + "".join(f"{v:>{width}}" for v in row))
-    for pair in metrics["most_confused"]:
-        print(_("confused: {true} -> {predicted}: {count}").format(**pair))
-
-
 # --- predict, import-weights ------------------------------------------------------------------------
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
     """Print ``path<TAB>class<TAB>probability`` for the top classes of each image."""
+    # deferred: torch loads for the commands that compute (see the module's docstring)
+    from engine.predict import Predictor
+
     predictor = Predictor.from_checkpoint(args.checkpoint)
     failures = 0
     for path in track(args.images, len(args.images), _("predicting")):
@@ -282,6 +283,9 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     """Write a checkpoint as ONNX and say how closely onnxruntime matched PyTorch."""
+    # deferred: torch and onnx load for the commands that compute (see the module's docstring)
+    from engine.export_onnx import export_checkpoint
+
     bar = TerminalProgress(label=_("exporting"))
     result = export_checkpoint(args.checkpoint, args.out, on_event=bar.on_event)
     bar.close()
@@ -300,17 +304,20 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_runs(args: argparse.Namespace) -> int:
-    """One line per run folder: name, model, dataset, epochs, accuracies and the file to reopen."""
-    runs, errors = list_runs(args.root or runs_root())
-    for saved in runs:
-        meta, history = saved.meta, saved.meta.get("history") or []
-        val = history[-1].get("val_acc") if history else None
-        test = (meta.get("test") or {}).get("accuracy")
-        print(
-            f"{saved.name}\t{meta.get('arch')}\t{meta.get('dataset')}\tepochs={len(history)}\t"
-            f"val_acc={'' if val is None else f'{val:.4f}'}\ttest_acc={'' if test is None else f'{test:.4f}'}"
-            f"\t{saved.checkpoint}"
+    """A table of the run folders (``--json``: one JSON list), read without torch."""
+    root = Path(args.root) if args.root else runs_root()
+    if args.root and not root.is_dir():
+        what = _("is not a folder") if root.exists() else _("does not exist")
+        raise CliError(
+            _("--root {root} {what}: name the folder that holds the run folders").format(root=root, what=what)
         )
+    summaries, errors = run_summaries(root)
+    if args.json:
+        print(json.dumps([s.to_json() for s in summaries], indent=1))
+    elif summaries:
+        print_runs(summaries)
+    else:
+        print(_("no runs in {root} yet: `taller train` makes one").format(root=root), file=sys.stderr)
     for message in errors:
         print(_("warning: {warning}").format(warning=message), file=sys.stderr)
     return 0
@@ -318,6 +325,9 @@ def cmd_runs(args: argparse.Namespace) -> int:
 
 def cmd_import(args: argparse.Namespace) -> int:
     """Copy a downloaded ImageNet weights file into the local torch cache."""
+    # deferred: torch loads for the commands that compute (see the module's docstring)
+    from engine.models.weights import import_weights
+
     started = time.perf_counter()
     path = import_weights(args.arch, args.file)
     seconds = time.perf_counter() - started
@@ -334,6 +344,9 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 def cmd_export_notebook(args: argparse.Namespace) -> int:
     """Write the notebook and/or script of plain PyTorch that redoes a run."""
+    # deferred: torch reads the checkpoint (see the module's docstring)
+    from engine.codegen.notebook import export_run
+
     if not args.out and not args.script:
         raise CliError(_("say where to write: OUT.ipynb, --script OUT.py, or both"))
     source = export_run(args.run, args.out, args.script)
@@ -344,6 +357,10 @@ def cmd_export_notebook(args: argparse.Namespace) -> int:
 
 def cmd_lr_find(args: argparse.Namespace) -> int:
     """The learning-rate range test for a run's settings; prints the curve's points and the suggestion."""
+    # deferred: torch and the training code load for the commands that train (see the module's docstring)
+    from engine.train import runner
+    from engine.train.lr_find import lr_find  # deferred: as above
+
     data_cfg, model_cfg, train_cfg = configs_from_args(args)
     data = load_dataset(data_cfg)
     if args.freeze_preset:

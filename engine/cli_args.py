@@ -12,8 +12,7 @@ import argparse
 from engine.config import DataConfig, ModelConfig, TrainConfig
 from engine.i18n import N_, _, gettext, translate_argparse
 from engine.models import registry as architectures
-from engine.precision import PRECISIONS
-from engine.settings import BY_NAME, CONFIGS, SETTINGS, Setting, of_config
+from engine.settings import BY_NAME, CONFIGS, PRECISIONS, SETTINGS, Setting, of_config
 
 EVENT_FORMATS = ("text", "jsonl")
 # The --help sections of a run's options, one per configuration, then the run folder's.
@@ -75,6 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
         "runs", help=_("list the run folders under the runs folder (what the Runs tab shows)")
     )
     rl.add_argument("--root", help=_("the runs folder (default: $TALLER_RUNS_DIR or ./runs)"))
+    rl.add_argument("--json", action="store_true", help=_("print one JSON list of the runs (for scripts)"))
     add_code_parsers(sub)
     iw = sub.add_parser("import-weights", help=_("copy ImageNet weights you have into the local torch cache"))
     iw.add_argument(

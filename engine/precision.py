@@ -30,8 +30,8 @@ import torch
 from torch import nn
 
 from engine.i18n import _
+from engine.settings import PRECISIONS
 
-PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 PRECISION_LABELS = {
     "auto": "Automatic",
     "fp32": "Float32 (off)",

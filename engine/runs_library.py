@@ -1,25 +1,29 @@
 """The runs library: every run folder under the runs folder, found again after the window closes.
 
 ``list_runs`` reads each run folder's metadata (``engine.train.runs`` writes ``config.json``,
-``history.csv``, ``last.pt``, ``best.pt`` and, once the run has ended, ``model.pt``) without building
-any model, so the window and the command line list hundreds of runs in a moment. ``delete_runs``
-removes only folders that are run folders inside the runs folder. ``run_configs`` gives the three
+``history.csv``, ``last.pt``, ``best.pt`` and, once the run has ended, ``model.pt`` and
+``metrics.json``) from its checkpoint without building any model: the window needs all of it.
+``run_summaries`` reads only the plain files (config.json, history.csv, metrics.json) for the one
+line ``taller runs`` prints per run, so it lists runs without importing torch; only a folder that
+lacks them (an older version's run) is read from its checkpoint. ``delete_runs`` removes only
+folders that are run folders inside the runs folder. ``run_configs`` gives the three
 configurations to run one again.
 """
 
 from __future__ import annotations
 
+import csv
 import json
+import math
 import shutil
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from engine.checkpoints import read_payload
 from engine.config import DataConfig, ModelConfig, TrainConfig
 from engine.errors import CheckpointError, ConfigError, TallerError
 from engine.i18n import _
-from engine.train.runs import BEST, CONFIG, LAST, MODEL
+from engine.train.layout import BEST, CONFIG, HISTORY, LAST, METRICS, MODEL
 
 CHECKPOINTS = (MODEL, BEST, LAST)  # the one to reopen first: the final model, the best, the last
 
@@ -54,6 +58,9 @@ def read_run(folder: str | Path) -> SavedRun:
     CheckpointError
         The folder has no readable checkpoint (no epoch finished, or damaged files).
     """
+    # deferred: torch reads checkpoints; run_summaries lists runs without it
+    from engine.checkpoints import read_payload
+
     folder = Path(folder)
     problems = []
     for name in CHECKPOINTS:
@@ -89,20 +96,22 @@ def read_unfinished(folder: str | Path) -> SavedRun | None:
     return SavedRun(folder=folder, checkpoint=None, meta=meta)
 
 
+def run_folders(root: str | Path) -> list[Path]:
+    """The run folders directly under ``root``, oldest first (none when ``root`` is not a folder)."""
+    root = Path(root)
+    if not root.is_dir():
+        return []
+    return sorted((p for p in root.iterdir() if is_run_folder(p)), key=lambda p: (p.stat().st_mtime, p.name))
+
+
 def list_runs(root: str | Path, unfinished: bool = False) -> tuple[list[SavedRun], list[str]]:
     """Every run folder directly under ``root``, oldest first, and a message per unreadable one.
 
     With ``unfinished`` a run whose first epoch never ended is listed (``read_unfinished``) instead
     of a message; its damaged files still give one.
     """
-    root = Path(root)
-    if not root.is_dir():
-        return [], []
-    folders = sorted(
-        (p for p in root.iterdir() if is_run_folder(p)), key=lambda p: (p.stat().st_mtime, p.name)
-    )
     runs, errors = [], []
-    for folder in folders:
+    for folder in run_folders(root):
         try:
             runs.append(read_run(folder))
         except CheckpointError as e:
@@ -165,3 +174,95 @@ def run_configs(meta: dict[str, Any]) -> tuple[DataConfig, ModelConfig, TrainCon
         raise ConfigError(
             _("this run does not record how it was made, so it cannot be run again ({e})").format(e=e)
         ) from e
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """One line of ``taller runs``: accuracies are fractions, None where the run has none (yet);
+    ``checkpoint`` is None for a run stopped before its first epoch ended."""
+
+    name: str
+    model: str | None
+    dataset: str | None
+    epochs: int
+    val_acc: float | None
+    test_acc: float | None
+    test_images: int | None
+    checkpoint: Path | None
+    ended: bool  # metrics.json written: the run finished, was stopped or failed, and is not running
+
+    def to_json(self) -> dict[str, Any]:
+        """The summary as plain JSON values (the path as a string)."""
+        return {**asdict(self), "checkpoint": None if self.checkpoint is None else str(self.checkpoint)}
+
+
+def run_summaries(root: str | Path) -> tuple[list[RunSummary], list[str]]:
+    """A summary of every run folder under ``root``, oldest first, and a message per unreadable one."""
+    summaries, errors = [], []
+    for folder in run_folders(root):
+        try:
+            summaries.append(summarise_run(folder))
+        except CheckpointError as e:
+            errors.append(e.message)
+    return summaries, errors
+
+
+def summarise_run(folder: Path) -> RunSummary:
+    """A run folder's summary from its config.json, history.csv and metrics.json, else its checkpoint.
+
+    Raises
+    ------
+    CheckpointError
+        The folder lacks those files and has no readable checkpoint either.
+    """
+    checkpoint = next((folder / n for n in CHECKPOINTS if (folder / n).is_file()), None)
+    try:
+        config = json.loads((folder / CONFIG).read_text(encoding="utf-8"))
+        if checkpoint is not None or (folder / HISTORY).is_file():  # an epoch finished
+            with open(folder / HISTORY, newline="", encoding="utf-8") as fh:
+                history = list(csv.DictReader(fh))
+        else:
+            history = []
+        metrics = (
+            json.loads((folder / METRICS).read_text(encoding="utf-8")) if (folder / METRICS).is_file() else {}
+        )
+        test = metrics.get("test") or {}
+        return RunSummary(
+            name=folder.name,
+            model=config["model_config"]["arch"],
+            dataset=config["data_config"]["dataset"],
+            epochs=len(history),
+            val_acc=_fraction(history[-1].get("val_acc")) if history else None,
+            test_acc=_fraction(test.get("accuracy")),
+            test_images=test.get("n"),
+            checkpoint=checkpoint,
+            ended=bool(metrics),
+        )
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        # An older version's run, or plain files damaged: its checkpoint says the same, with torch.
+        return _summary_of(read_run(folder))
+
+
+def _summary_of(saved: SavedRun) -> RunSummary:
+    history = saved.meta.get("history") or []
+    test = saved.meta.get("test") or {}
+    return RunSummary(
+        name=saved.name,
+        model=saved.meta.get("arch"),
+        dataset=saved.meta.get("dataset"),
+        epochs=len(history),
+        val_acc=_fraction(history[-1].get("val_acc")) if history else None,
+        test_acc=_fraction(test.get("accuracy")),
+        test_images=test.get("n"),
+        checkpoint=saved.checkpoint,
+        ended=saved.checkpoint.name == MODEL,
+    )
+
+
+def _fraction(value: Any) -> float | None:
+    """An accuracy read from CSV or JSON ("0.95", 0.95, "" or null) as a finite float, or None."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None

@@ -18,17 +18,18 @@ from dataclasses import dataclass
 from typing import Any
 
 from engine.data import registry as datasets
-from engine.data.folder_stream import LOADERS
+from engine.data.types import LOADERS
 from engine.errors import ConfigError
 from engine.i18n import N_, _, gettext
 from engine.models import registry as architectures
-from engine.precision import PRECISIONS
 
 OPTIMIZERS = ("adam", "sgd")
 SCHEDULES = ("none", "step", "cosine", "onecycle")
 MAX_BATCH = 65_536  # larger batches are a typo: no device here holds one
 # "mps" is Apple's GPU, where PyTorch has it; "auto" picks CUDA when usable, else the CPU.
 DEVICES = ("auto", "cpu", "cuda", "mps")
+# engine.precision resolves these for a device; they live here so that listing them needs no torch.
+PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 CONFIGS = ("data", "model", "train")
 # scikit-learn's random_state takes 0..2**32-1; a seed outside it failed deep inside the split.
 MAX_SEED = 2**32 - 1

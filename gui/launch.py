@@ -13,12 +13,10 @@ def main(argv: list[str] | None = None) -> int:
         from gui.app import run_app  # deferred: the command line never loads Qt
 
         return run_app()  # it leaves one core to the event loop, once PyTorch has loaded
-    # deferred: torch loads here for the CLI, and only after the window is shown for the window
+    # deferred: the CLI loads torch once its arguments are parsed, for the commands that compute
     from engine.cli import main as cli_main
-    from engine.threads import use_training_threads  # deferred: as above, torch
 
-    use_training_threads()
-    return cli_main(argv)
+    return cli_main(argv, training_threads=True)
 
 
 def entry() -> None:

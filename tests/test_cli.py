@@ -32,20 +32,24 @@ def test_train_writes_model_history_metrics(run_dir, capsys):
     assert npz["confusion_matrix"].sum() == metrics["test"]["n"]
 
 
-def test_train_prints_epoch_lines_and_test_accuracy_last(tmp_path, capsys):
+def test_train_prints_epoch_lines_and_test_accuracy_with_its_interval_last(tmp_path, capsys):
     assert main(["train", "--model", "mlp", "--epochs", "1", "--out", str(tmp_path)]) == 0
     lines = capsys.readouterr().out.strip().splitlines()
     assert any(line.startswith("epoch 1/1") for line in lines)
-    assert lines[-1].startswith("test_accuracy=0.")
+    assert lines[-2].startswith("test_accuracy=0.")
+    accuracy = float(lines[-2].partition("=")[2])
+    low, high = map(float, lines[-1].removeprefix("test_accuracy_ci=").split("-"))
+    assert low < accuracy < high and high - low < 0.2  # digits: 270 test images, a few points either side
 
 
 def test_evaluate_prints_metrics_and_accuracy(run_dir, capsys):
     assert main(["evaluate", str(run_dir / "model.pt")]) == 0
     out = capsys.readouterr().out
     assert "precision" in out and "confusion matrix" in out
-    last = out.strip().splitlines()[-1]
+    accuracy, interval = out.strip().splitlines()[-2:]
     saved = json.loads((run_dir / "metrics.json").read_text())["test"]["accuracy"]
-    assert last == f"test_accuracy={saved:.4f}"  # same held-out test part as in training
+    assert accuracy == f"test_accuracy={saved:.4f}"  # same held-out test part as in training
+    assert interval.startswith("test_accuracy_ci=0.")
 
 
 def draw_digit_one(path, size=(280, 280)):

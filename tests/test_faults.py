@@ -107,9 +107,9 @@ def test_a_bug_is_logged_and_the_message_names_the_log(tmp_path):
 
 
 def test_cli_bug_exits_1_with_a_log_not_a_traceback(checkpoint, monkeypatch, capsys):
-    import engine.cli as cli
+    import engine.checkpoints
 
-    monkeypatch.setattr(cli, "load_checkpoint", lambda *a, **k: {}["boom"])
+    monkeypatch.setattr(engine.checkpoints, "load_checkpoint", lambda *a, **k: {}["boom"])
     assert main(["evaluate", str(checkpoint)]) == 1
     err = capsys.readouterr().err
     assert "Unexpected error (KeyError)" in err and ".log" in err and no_traceback(err)

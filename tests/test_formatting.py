@@ -6,7 +6,17 @@ import numpy as np
 import pytest
 
 from engine import i18n
-from engine.formatting import dataset_name, duration, finite, model_line, number, percent
+from engine.formatting import (
+    accuracy_text,
+    dataset_name,
+    duration,
+    finite,
+    interval_note,
+    model_line,
+    number,
+    percent,
+    wilson_interval,
+)
 
 
 @pytest.mark.parametrize(
@@ -62,3 +72,35 @@ def test_percent_in_spanish_has_a_decimal_comma(monkeypatch):
     assert percent(0.9734) == "97,3\u00a0%" and percent(None) == "–"
     monkeypatch.setattr(i18n, "_chosen", ["en"])
     assert percent(0.9734) == "97.3%"
+
+
+def test_wilson_interval_of_known_counts():
+    # 27 right of 37: the photo run of issue 28, 73.0 %; scipy's binomtest(...).proportion_ci("wilson").
+    low, high = wilson_interval(27, 37)
+    assert (round(low, 4), round(high, 4)) == (0.5702, 0.8460)
+    # All right or all wrong still leaves room: 10 of 10 is not "certainly 100 %".
+    assert wilson_interval(0, 10) == (0.0, pytest.approx(0.2775, abs=1e-4))
+    assert wilson_interval(10, 10) == (pytest.approx(0.7225, abs=1e-4), pytest.approx(1.0))
+
+
+@pytest.mark.parametrize(("correct", "n"), [(27, 37), (1, 3), (95, 100), (500, 999), (0, 1)])
+def test_wilson_interval_agrees_with_scipy(correct, n):
+    stats = pytest.importorskip("scipy.stats", reason="scipy comes with scikit-learn")
+    expected = stats.binomtest(correct, n).proportion_ci(method="wilson")
+    assert wilson_interval(correct, n) == (pytest.approx(expected.low), pytest.approx(expected.high))
+
+
+def test_a_small_test_set_shows_its_interval_and_a_large_one_its_decimals():
+    assert accuracy_text(27 / 37, 37) == "73% (57–85%, 37 images)"
+    assert accuracy_text(27 / 37, 37, images=False) == "73% (57–85%)"
+    assert accuracy_text(0.9734, 10_000) == "97.3%" and accuracy_text(0.9734, None) == "97.3%"
+    assert accuracy_text(None, 37) == "–"
+    assert "37 test images" in interval_note(37) and interval_note(1000) == ""
+    meta = {"arch": "cnn", "classes": ["ant", "bee"], "test": {"accuracy": 27 / 37, "n": 37}}
+    assert model_line(meta).endswith("test accuracy 73% (57–85%, 37 images)")
+    try:
+        i18n.set_language("es")
+        assert accuracy_text(27 / 37, 37) == "73\u00a0% (57–85\u00a0%, 37 imágenes)"
+        assert "37 imágenes de prueba" in interval_note(37)
+    finally:
+        i18n.set_language(None)

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QFileDialog
 
 from engine.config import DataConfig, ModelConfig, TrainConfig
 from engine.data.registry import folder_key
+from engine.formatting import accuracy_text
 from gui.evaluation.evaluation_panel import EvaluationPanel
 from gui.runs.runs_panel import RunsPanel
 from gui.widgets.confusion_view import ConfusionMatrixView
@@ -117,7 +118,9 @@ def test_panel_shows_accuracy_per_class_table_confused_pairs_and_mistakes_by_los
     panel = shown_panel(qtbot, result)
     test = result.test
     probs, y, pred = predictions(result)
-    assert f"{100 * test['accuracy']:.1f}%" in panel.accuracyLabel.text()
+    # A few hundred test images: the accuracy with its 95 % interval, what that means on hover.
+    assert accuracy_text(test["accuracy"], test["n"], images=False) in panel.accuracyLabel.text()
+    assert "interval" in panel.accuracyLabel.toolTip()
     table = panel.perClassTable
     assert table.rowCount() == len(test["classes"]) + 2
     assert [table.item(r, 0).text() for r in range(table.rowCount())][-2:] == ["macro avg", "weighted avg"]

@@ -74,9 +74,9 @@ def test_window_and_command_line_runs_leave_the_same_folder(qtbot, tmp_path, cap
     )
     assert config_keys(from_window) == config_keys(from_cli)
     capsys.readouterr()
-    assert main(["runs"]) == 0  # both, with their test accuracy and their 2 epochs
-    listed = [line for line in capsys.readouterr().out.splitlines() if line.startswith(from_window.name)]
-    assert listed and "epochs=2\t" in listed[0] and "test_acc=0." in listed[0]
+    assert main(["runs", "--json"]) == 0  # both, with their test accuracy and their 2 epochs
+    listed = {run["name"]: run for run in json.loads(capsys.readouterr().out)}
+    assert listed[from_window.name]["epochs"] == 2 and 0 < listed[from_window.name]["test_acc"] <= 1
 
     # After a restart the Runs tab reads the window's run from its folder, test accuracy included.
     window.close()

@@ -7,6 +7,7 @@ from pathlib import Path
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog
 
+from engine.formatting import accuracy_text
 from gui.window.main_window import MainWindow
 from tests.helpers_gui import RUN_TIMEOUT, open_window
 
@@ -56,6 +57,10 @@ def test_train_click_draws_one_point_per_epoch_and_saves_and_opens(qtbot, tmp_pa
     assert panel.trainButton.isEnabled() and not panel.stopButton.isEnabled()
     assert panel.saveModelButton.isEnabled()
     assert panel.trainingProgress.value() == panel.trainingProgress.maximum()
+    # Digits test on a few hundred images: the accuracy carries its 95 % interval, explained on hover.
+    interval = accuracy_text(result.test["accuracy"], result.test["n"])
+    assert "–" in interval and interval in panel.trainingProgress.format()
+    assert interval in panel.modelInfoLabel.text() and "95%" in panel.modelInfoLabel.toolTip()
 
     # Save: the dialog proposes dataset-model-time.pt in models/.
     proposed = {}

@@ -22,6 +22,7 @@ from engine.config import DataConfig, ModelConfig, TrainConfig
 from engine.data.registry import load_dataset
 from engine.errors import ReportError
 from engine.evaluation import classification_metrics
+from engine.formatting import accuracy_text
 from engine.report import charts, exports, html
 from engine.report.style import FOLD_COLOURS, row_fractions
 from engine.train.run import run
@@ -148,7 +149,10 @@ def test_html_is_self_contained_and_says_what_was_run(written):
         assert tag not in checker.tags
     assert {"table", "img", "figure", "style"} <= set(checker.tags)
     assert "mlp on digits" in page
-    assert f"{100 * result.test['accuracy']:.1f}%" in page  # the headline accuracy
+    n = result.test["n"]  # fewer than 1,000: the headline accuracy has its 95 % interval, explained
+    headline = accuracy_text(result.test["accuracy"], n, images=False)
+    assert n < 1000 and "–" in headline and headline in page
+    assert f"With {n} test images the accuracy is uncertain" in page
     assert "fine-tuning from epoch 2" in page  # phase-2 marker on the curves, said under them
     assert "weighted avg" in page and "Most confused pairs" in page
     assert f"{result.meta['trainable_params']:,}" in page

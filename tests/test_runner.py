@@ -20,6 +20,7 @@ from engine.errors import TrainingError
 from engine.train import runner
 from engine.train.lock import RunLock, RunLockedError, lock_path
 from engine.train.request import RunRequest
+from tests.helpers_data import write_image_folder
 
 ROOT = Path(__file__).resolve().parent.parent
 ENV = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONUNBUFFERED": "1"}
@@ -145,6 +146,26 @@ def test_a_new_run_in_a_used_folder_leaves_none_of_the_old_runs_files(tmp_path, 
     runner.start(RunRequest(DIGITS, MLP, cfg, digits), out=folder)
     for name in ("best.pt", "last.pt", "model.pt"):
         assert len(load_checkpoint(folder / name).meta["history"]) == 1, name
+
+
+def test_a_small_photo_folder_from_random_weights_gets_the_imagenet_hint(tmp_path, digits):
+    photos = write_image_folder(tmp_path / "photos", n_per_class=8, with_corrupt=False, with_text=False)
+    data = load_dataset(DataConfig(dataset=f"folder:{photos}"))
+    said = []
+
+    def on_event(event):
+        if event["event"] == "warning":
+            said.append(event["message"])
+
+    train = TrainConfig(epochs=1, precision="fp32")
+    request = RunRequest(DataConfig(dataset=f"folder:{photos}"), MLP, train, data)
+    runner.start(request, on_event, threading.Event(), out=tmp_path / "photo-run")
+    assert any("24 photos" in line and "ImageNet weights (ResNet-18" in line for line in said)
+    said.clear()  # digits are not photos: no hint
+    runner.start(
+        RunRequest(DIGITS, MLP, train, digits), on_event, threading.Event(), out=tmp_path / "digit-run"
+    )
+    assert not any("ImageNet" in line for line in said)
 
 
 def test_pretrained_without_the_weights_is_an_error_before_any_data_loads(tmp_path, monkeypatch, capsys):

@@ -110,11 +110,50 @@ def test_without_tensorboard_nothing_is_written(tmp_path, monkeypatch):
     assert seen and not (tmp_path / tensorboard.TENSORBOARD_DIR).exists()
 
 
-def test_taller_runs_lists_them_on_the_command_line(runs_root, capsys):
+def test_taller_runs_prints_an_aligned_table_with_a_header(runs_root, capsys):
     assert main(["runs", "--root", str(runs_root)]) == 0
-    lines = capsys.readouterr().out.strip().splitlines()
-    assert [line.split("\t")[0] for line in lines] == ["digits-mlp-1", "digits-mlp-2"]
-    assert all("\tmlp\tdigits\tepochs=2\t" in line and line.endswith("model.pt") for line in lines)
+    header, *rows = capsys.readouterr().out.strip().splitlines()
+    assert header.split() == ["name", "model", "dataset", "epochs", "val", "acc", "test", "acc", "path"]
+    assert [row.split()[:4] for row in rows] == [["digits-mlp-1", "mlp", "digits", "2"]] * 1 + [
+        ["digits-mlp-2", "mlp", "digits", "2"]
+    ]
+    assert all(row.endswith("model.pt") and row.count("%") == 2 for row in rows)
+    # Aligned: every column starts at the header's column.
+    assert {row.index("digits ") for row in rows} == {header.index("dataset")}
+    assert {row.index(str(runs_root)) for row in rows} == {header.index("path")}
+
+
+def test_taller_runs_json_is_one_list_for_scripts(runs_root, capsys):
+    assert main(["runs", "--root", str(runs_root), "--json"]) == 0
+    runs = json.loads(capsys.readouterr().out)
+    assert [(r["name"], r["model"], r["dataset"], r["epochs"]) for r in runs] == [
+        ("digits-mlp-1", "mlp", "digits", 2),
+        ("digits-mlp-2", "mlp", "digits", 2),
+    ]
+    assert all(0 < r["test_acc"] <= 1 and r["test_images"] > 0 and r["ended"] for r in runs)
+    assert all(r["checkpoint"].endswith("model.pt") for r in runs)
+
+
+def test_taller_runs_on_a_missing_root_is_an_error(tmp_path, capsys):
+    assert main(["runs", "--root", str(tmp_path / "nowhere")]) == 1
+    err = capsys.readouterr().err
+    assert "nowhere" in err and "does not exist" in err and "Traceback" not in err
+
+
+def test_a_run_without_its_plain_files_is_read_from_its_checkpoint(runs_root, tmp_path):
+    old = tmp_path / "digits-mlp-1"  # as an older version wrote it: checkpoints only
+    shutil.copytree(runs_root / "digits-mlp-1", old)
+    for name in ("config.json", "history.csv", "metrics.json"):
+        (old / name).unlink()
+    stopped = tmp_path / "digits-cnn-1"  # stopped before its first epoch ended
+    stopped.mkdir()
+    shutil.copy(runs_root / "digits-mlp-1" / "config.json", stopped / "config.json")
+    summaries, errors = runs_library.run_summaries(tmp_path)
+    assert errors == []
+    listed_old, listed_stopped = sorted(summaries, key=lambda s: s.name != old.name)
+    assert (listed_old.model, listed_old.epochs, listed_old.checkpoint) == ("mlp", 2, old / "model.pt")
+    assert listed_old.test_acc == runs_library.summarise_run(runs_root / "digits-mlp-1").test_acc
+    assert (listed_stopped.epochs, listed_stopped.checkpoint, listed_stopped.ended) == (0, None, False)
 
 
 def test_a_moved_runs_folder_is_found_where_it_is_now(runs_root, tmp_path):

@@ -21,11 +21,10 @@ from engine.data.decode import GRAY_MODES
 from engine.data.folder import _drop_empty_classes, _pool_stats, load_folder, probe_folder, split_data
 from engine.data.memory import available_memory
 from engine.data.stream import FileImages, LazyImages, decoded_folder, image_batches
-from engine.data.types import ImageData, InputSpec
+from engine.data.types import LOADERS, ImageData, InputSpec
 from engine.errors import DatasetError
 from engine.i18n import _
 
-LOADERS = ("auto", "memory", "stream")
 MEMORY_SHARE = 0.25  # the rest is for the model, its activations, batches and everything else
 STATS_SAMPLE = 2000  # images the mean and std of a streamed folder are measured on
 

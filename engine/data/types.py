@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields, replace
-from typing import Any, Protocol
-
-import torch
+from typing import TYPE_CHECKING, Any, Protocol
 
 from engine.errors import ConfigError
 from engine.i18n import _
+
+if TYPE_CHECKING:  # annotations only: the dataset table and the command line's options read this module
+    import torch
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 # MNIST's own statistics, shared by every digit dataset so one digit model serves them all.
 DIGIT_MEAN, DIGIT_STD = (0.1307,), (0.3081,)
 DIGIT_CLASSES = tuple(str(d) for d in range(10))
+# How an image folder is fed: decoded once into memory, streamed from disk, or chosen by its size.
+LOADERS = ("auto", "memory", "stream")
 
 
 class DataSource(Protocol):
@@ -36,7 +39,7 @@ class DataSource(Protocol):
     def download(self) -> bool: ...
 
     @property
-    def loader(self) -> str: ...  # "auto", "memory" or "stream" (image folders only)
+    def loader(self) -> str: ...  # one of LOADERS (image folders only)
 
     @property
     def cache(self) -> bool: ...  # a streamed folder may keep its decoded pixels in the decode cache

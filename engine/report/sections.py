@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from engine import settings
-from engine.formatting import dataset_name, duration, number, percent
+from engine.formatting import accuracy_text, dataset_name, duration, interval_note, number, percent
 from engine.i18n import N_, _, gettext, language
 from engine.report.charts import phase_markers
 
@@ -34,6 +34,7 @@ def page_context(
         ),
         "subtitle": _subtitle(meta, evaluated_on),
         "cards": _cards(meta, metrics),
+        "accuracy_note": interval_note(metrics["n"]) if metrics is not None else "",
         "dataset_rows": _dataset_rows(meta, metrics, evaluated_on),
         "model_rows": _model_rows(meta),
         "frozen": [str(n) for n in _frozen(meta)],
@@ -58,7 +59,8 @@ def _subtitle(meta: dict[str, Any], evaluated_on: str | None) -> str:
 def _cards(meta: dict[str, Any], metrics: dict[str, Any] | None) -> list[tuple[str, str]]:
     cards = []
     if metrics is not None:
-        cards.append((percent(metrics["accuracy"]), _("test accuracy ({n} images)").format(n=metrics["n"])))
+        accuracy = accuracy_text(metrics["accuracy"], metrics["n"], images=False)  # with its interval
+        cards.append((accuracy, _("test accuracy ({n} images)").format(n=metrics["n"])))
         cards.append((number(metrics["averages"]["macro"]["f1"], 3), _("macro F1")))
     kf = meta.get("kfold")
     if kf:

@@ -31,13 +31,14 @@ from typing import Any
 
 from engine.checkpoints import save_checkpoint
 from engine.config import DataConfig, ModelConfig, TrainConfig
-from engine.data.registry import load_dataset
+from engine.data.registry import is_folder, load_dataset
 from engine.data.splits import imbalance_warning
 from engine.data.types import ImageData
 from engine.errors import TrainingError
 from engine.files import write_set
 from engine.freezing import preset as freeze_preset
 from engine.i18n import _
+from engine.models import registry as architectures
 from engine.models.build import build_model
 from engine.models.weights import require_weights
 from engine.report.exports import METRICS_FILES, write_metrics
@@ -50,6 +51,9 @@ from engine.train.state import EventCallback
 from engine.train.tensorboard import with_tensorboard
 
 SKIPPED_SHOWN = 5  # unreadable files named one by one; the rest are counted
+# A photo folder smaller than this, trained from random weights, gets the hint that ImageNet weights
+# help: transfer learning's gain is largest where there are too few photos to learn features from.
+SMALL_PHOTO_SET = 2000  # every photo of the folder: training, validation and test
 # How a run is read, or where it computes: a resumed run may change these and still be the same run.
 RESUME_MAY_CHANGE = {
     ("data", "data_dir"),
@@ -164,6 +168,9 @@ def prepared(request: RunRequest, events: _Events) -> RunRequest:
     for message in data_warnings(data):
         events.warning(message)
     model_cfg = request.model_cfg
+    hint = pretrained_hint(data, model_cfg)
+    if hint:
+        events.warning(hint)
     if request.freeze_preset:
         frozen = preset_names(request.freeze_preset, model_cfg, data)
         model_cfg = replace(model_cfg, frozen=tuple(dict.fromkeys(model_cfg.frozen + frozen)))
@@ -180,6 +187,23 @@ def data_warnings(data: ImageData) -> list[str]:
     if data.skipped:
         lines.append(_("skipped {n} file(s) that are not usable images").format(n=len(data.skipped)))
     return lines + [w for w in [*data.warnings, imbalance_warning(data)] if w]
+
+
+def pretrained_hint(data: ImageData, model_cfg: ModelConfig) -> str | None:
+    """The hint that ImageNet weights would help: for a small folder of photos and random weights."""
+    random_start = not (model_cfg.pretrained or model_cfg.init_checkpoint)
+    photos = is_folder(data.name) and data.preparation == "image"
+    n = sum(
+        len(labels) for labels in (data.train_labels, data.val_labels, data.test_labels) if labels is not None
+    )
+    if not (random_start and photos and n < SMALL_PHOTO_SET):
+        return None
+    models = ", ".join(architectures.label(key) for key in architectures.pretrainable())
+    return _(
+        "{n} photos and random weights: on a photo set this small, a model that starts from "
+        "ImageNet weights ({models}) usually does much better, since it need not learn to see from these "
+        "photos alone."
+    ).format(n=n, models=models)
 
 
 def preset_names(preset: str, model_cfg: ModelConfig, data: ImageData) -> tuple[str, ...]:

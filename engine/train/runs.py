@@ -24,7 +24,6 @@ from __future__ import annotations
 import csv
 import json
 import math
-import os
 from pathlib import Path
 from typing import Any
 
@@ -34,17 +33,13 @@ from engine.data.registry import folder_path
 from engine.errors import CheckpointError, TrainingError
 from engine.i18n import _
 from engine.report.exports import HISTORY_COLUMNS
+from engine.train.layout import BEST, CONFIG, HISTORY, LAST
+from engine.train.layout import MODEL as MODEL  # the names callers have imported from here
+from engine.train.layout import RUNS_ROOT as RUNS_ROOT
+from engine.train.layout import runs_root as runs_root
 
-RUNS_ROOT = Path("runs")  # relative to the working folder, like Lightning's lightning_logs
-CONFIG, HISTORY, LAST, BEST = "config.json", "history.csv", "last.pt", "best.pt"
-MODEL = "model.pt"  # the run's final model, written with the metrics files when it ends
 # What config.json holds: enough to train the run again or resume it, readable without PyTorch.
 CONFIG_KEYS = ("data_config", "model_config", "train_config", "created")
-
-
-def runs_root() -> Path:
-    """Where new run folders go: ``$TALLER_RUNS_DIR`` when set, else ``runs/`` in the working folder."""
-    return Path(os.environ.get("TALLER_RUNS_DIR") or RUNS_ROOT)
 
 
 def run_name(dataset: str, arch: str) -> str:

@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 from engine.checkpoints import check_compatible
 from engine.errors import CheckpointError
 from engine.evaluation import ModelEvaluation, evaluate_model
-from engine.formatting import dataset_name
+from engine.formatting import accuracy_text, dataset_name, interval_note
 from engine.report.html import write_report
 from gui.evaluation.evaluation_results import EvaluationResults
 from gui.language import number, percent
@@ -265,9 +265,10 @@ class EvaluationPanel(QWidget):
         macro = metrics["averages"]["macro"]["f1"]
         self.accuracyLabel.setText(
             self.tr("Test accuracy {accuracy} · macro F1 {f1} · %n image(s)", "", int(metrics["n"])).format(
-                accuracy=percent(metrics["accuracy"]), f1=number(macro, 3)
+                accuracy=accuracy_text(metrics["accuracy"], metrics["n"], images=False), f1=number(macro, 3)
             )
         )
+        self.accuracyLabel.setToolTip(interval_note(metrics["n"]))  # what the interval in brackets means
         trained_on = dataset_name(meta.get("dataset"))
         tested = dataset_name(tested_on or meta.get("dataset"))
         parts = [
@@ -307,7 +308,7 @@ class EvaluationPanel(QWidget):
         )
         self.statusMessage.emit(
             self.tr("Test accuracy {accuracy} on {dataset}").format(
-                accuracy=percent(out.metrics["accuracy"]), dataset=out.data_name
+                accuracy=accuracy_text(out.metrics["accuracy"], out.metrics["n"]), dataset=out.data_name
             )
         )
 

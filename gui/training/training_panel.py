@@ -25,10 +25,10 @@ from PySide6.QtWidgets import (
 )
 
 from engine.checkpoints import MODELS_DIR
-from engine.formatting import model_line
+from engine.formatting import accuracy_text, interval_note, model_line
 from engine.train.request import RunRequest
 from engine.train.runs import runs_root
-from gui.language import duration, percent, short
+from gui.language import duration, short
 from gui.tasks import TaskRunner, stop_all
 from gui.training.device_status import device_status
 from gui.training.lr_finder import LrFinder
@@ -312,7 +312,8 @@ class TrainingPanel(QWidget):
         test = result.test or {}
         test_text = ""
         if test.get("accuracy") is not None:
-            test_text = self.tr(" · test accuracy {accuracy}").format(accuracy=percent(test["accuracy"]))
+            accuracy = accuracy_text(test["accuracy"], test.get("n"))  # its interval on a small test set
+            test_text = self.tr(" · test accuracy {accuracy}").format(accuracy=accuracy)
         took = duration(result.seconds)
         epochs = len(result.history)
         if getattr(result, "error", None):
@@ -329,7 +330,7 @@ class TrainingPanel(QWidget):
         self.trainingProgress.setFormat(summary)
         self.log(summary)
         self.modelInfoLabel.setText(model_line(self._meta_of(result), html=True))
-        self.modelInfoLabel.setToolTip("")
+        self.modelInfoLabel.setToolTip(interval_note(test.get("n")))
         self.modelInfoLabel.show()
         self.statusMessage.emit(self.tr("{summary} · Save model (Ctrl+S) keeps it").format(summary=summary))
 
