@@ -151,8 +151,12 @@ def duration(seconds: Any, clock: bool = False) -> str:
 
 
 def dataset_name(name: Any) -> str:
-    """A dataset key as a user reads it: 'folder:/data/pets' -> 'folder /data/pets'."""
-    return str(name or "?").replace("folder:", "folder ")
+    """A dataset key as a user reads it, in the user's language: 'folder:/data/pets' -> 'folder
+    /data/pets' ('carpeta /data/pets' in Spanish)."""
+    text = str(name or "?")
+    if text.startswith("folder:"):
+        return _("folder {path}").format(path=text[len("folder:") :])
+    return text
 
 
 def model_line(

@@ -104,3 +104,10 @@ def test_a_small_test_set_shows_its_interval_and_a_large_one_its_decimals():
         assert "37 imágenes de prueba" in interval_note(37)
     finally:
         i18n.set_language(None)
+
+
+def test_a_folder_dataset_is_named_in_the_user_s_language(monkeypatch):
+    monkeypatch.setattr(i18n, "_chosen", ["es"])
+    assert dataset_name("folder:/data/pets") == "carpeta /data/pets" and dataset_name("digits") == "digits"
+    monkeypatch.setattr(i18n, "_chosen", ["en"])
+    assert dataset_name("folder:/data/pets") == "folder /data/pets"
