@@ -287,3 +287,12 @@ def test_empty_states_are_sentences_and_a_failed_evaluation_leaves_the_results_s
     assert panel.result() == {"metrics": metrics}  # the failure is said beside them, never wipes them
     assert panel.messageLabel.isVisible() and "channels" in panel.messageLabel.text()
     assert view.plot.isVisible() and not view.placeholder.isVisible()
+
+
+def test_the_next_step_strip_gives_a_small_test_set_s_accuracy_with_its_interval(qtbot):
+    from types import SimpleNamespace
+
+    from gui.window.next_step import next_step_text
+
+    run = SimpleNamespace(test={"accuracy": 268 / 270, "n": 270}, stopped=False, error=None)
+    assert "Test accuracy 99% (97–100%, 270 images)." in next_step_text(run)

@@ -5,14 +5,16 @@ from __future__ import annotations
 from PySide6.QtCore import QCoreApplication, Signal, Slot
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QToolButton, QWidget
 
-from gui.language import percent
+from engine.formatting import accuracy_text
 
 
 def next_step_text(result) -> str:
     """One sentence about a finished run and what to look at next."""
-    test = (getattr(result, "test", None) or {}).get("accuracy")
+    metrics = getattr(result, "test", None) or {}
+    test = metrics.get("accuracy")
+    shown = accuracy_text(test, metrics.get("n"))  # with its interval on a small test set, as everywhere
     score = (
-        QCoreApplication.translate("next_step", " Test accuracy {accuracy}.").format(accuracy=percent(test))
+        QCoreApplication.translate("next_step", " Test accuracy {accuracy}.").format(accuracy=shown)
         if test is not None
         else ""
     )
