@@ -39,6 +39,7 @@ def grey_of(path) -> np.ndarray:
     [
         ("I;16", 128 * 257, "png", 128),  # 16-bit: scaled, not clipped to 255
         ("I;16", 65535, "png", 255),
+        ("I;16", 200, "png", 1),  # a dim 16-bit picture stays dim: 200/65535, not 200/255
         ("I", 64 * 257, "tif", 64),  # 32-bit integer grey
         ("F", 0.5, "tif", 128),  # float grey in [0, 1]
         ("LA", (0, 0), "png", 255),  # fully transparent: white paper

@@ -30,12 +30,16 @@ WHITE = (255, 255, 255, 255)
 def to_unit(values: np.ndarray) -> np.ndarray:
     """Integer or float pixels as float32 in [0, 1], scaled by the range their type implies.
 
-    Integers up to 255 are 8-bit, up to 65535 16-bit, larger ones are scaled by their maximum;
+    Unsigned 8- and 16-bit integers by their type's range (a dim 16-bit picture, all values under 256, stays
+    dim: 200/65535 is not 200/255); wider integers (Pillow's 32-bit "I", which holds 8- or 16-bit
+    data from some readers) up to 255 as 8-bit, up to 65535 as 16-bit, larger ones by their maximum;
     floats up to 1 are already in [0, 1], larger ones are 8-bit values.
     """
     if values.dtype == bool:
         return values.astype(np.float32)
-    if np.issubdtype(values.dtype, np.integer):
+    if values.dtype.kind == "u" and values.dtype.itemsize <= 2:  # uint8, uint16 (Pillow's "I;16")
+        top = float(np.iinfo(values.dtype).max)
+    elif np.issubdtype(values.dtype, np.integer):
         peak = float(values.max()) if values.size else 0.0
         top = 255.0 if peak <= 255 else 65535.0 if peak <= 65535 else peak
     else:
