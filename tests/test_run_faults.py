@@ -15,7 +15,7 @@ import pytest
 from engine.checkpoints import load_checkpoint
 from engine.cli import main
 from engine.files import atomic_file, recover_set, write_set
-from engine.train import runner
+from engine.train import final_files, runner
 
 ROOT = Path(__file__).resolve().parent.parent
 FAST = ["--dataset", "digits", "--model", "mlp", "--precision", "fp32"]
@@ -144,7 +144,7 @@ def test_disk_full_at_the_end_saves_the_model_to_a_named_fallback(tmp_path, monk
     def full(folder, write, keep=True):
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(runner, "write_set", full)
+    monkeypatch.setattr(final_files, "write_set", full)
     out = tmp_path / "runs" / "run"
     assert main(["train", *FAST, "--epochs", "1", "--out", str(out)]) == 1
     err = capsys.readouterr().err

@@ -11,7 +11,7 @@ train`` (``--resume`` too), each process of a ``--devices``/torchrun run, and K-
    curves are whole (a terminal, which printed them when they ran, prints them not again);
 4. log TensorBoard scalars beside the run when the package is installed (``engine.train.tensorboard``);
 5. train (``engine.train.run.run``), writing config, history, ``last.pt`` and ``best.pt`` as it goes;
-6. write ``model.pt`` and the metrics files as one set (``engine.files.write_set``), and when the
+6. write ``model.pt`` and the metrics files as one set (``engine.train.final_files``), and when the
    folder cannot be written, the model to a fallback file that ``RunResult.save_error`` names.
 
 So a run folder holds the same files whoever made it. Under torchrun only rank 0 does 1, 2, 4 and 6;
@@ -20,31 +20,29 @@ the other ranks train their shard in step.
 
 from __future__ import annotations
 
-import tempfile
 import threading
-import time
 from collections.abc import Mapping
 from contextlib import nullcontext
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from engine.checkpoints import save_checkpoint
-from engine.config import DataConfig, ModelConfig, TrainConfig
+from engine.config import ModelConfig
 from engine.data.registry import is_folder, load_dataset
 from engine.data.splits import imbalance_warning
 from engine.data.types import ImageData
 from engine.errors import TrainingError
-from engine.files import write_set
 from engine.freezing import preset as freeze_preset
 from engine.i18n import _
 from engine.models import registry as architectures
 from engine.models.build import build_model
 from engine.models.weights import require_weights
-from engine.report.exports import METRICS_FILES, write_metrics
+from engine.report.exports import METRICS_FILES
 from engine.train import distributed
+from engine.train.final_files import save_final
 from engine.train.lock import RunLock
 from engine.train.request import RunRequest
+from engine.train.resume_rules import check_unfinished, resumed_configs
 from engine.train.run import RunResult, model_spec, run
 from engine.train.runs import BEST, CONFIG, HISTORY, LAST, MODEL, RunFolder, load_run, new_run_dir, runs_root
 from engine.train.state import EventCallback
@@ -54,16 +52,6 @@ SKIPPED_SHOWN = 5  # unreadable files named one by one; the rest are counted
 # A photo folder smaller than this, trained from random weights, gets the hint that ImageNet weights
 # help: transfer learning's gain is largest where there are too few photos to learn features from.
 SMALL_PHOTO_SET = 2000  # every photo of the folder: training, validation and test
-# How a run is read, or where it computes: a resumed run may change these and still be the same run.
-RESUME_MAY_CHANGE = {
-    ("data", "data_dir"),
-    ("data", "download"),
-    ("data", "loader"),
-    ("data", "cache"),
-    ("train", "device"),
-}
-# Schedules planned over the whole run: more epochs would bend their curve mid-run.
-PLANNED_SCHEDULES = ("cosine", "onecycle")
 
 
 # --- the two entry points ---------------------------------------------------------------------------
@@ -271,134 +259,3 @@ def _train_shard(
     return run(
         request.data_cfg, request.model_cfg, request.train_cfg, None, stop, request.data, resume=snapshot
     )
-
-
-# --- resume's rules ---------------------------------------------------------------------------------
-
-
-def resumed_configs(
-    folder: Path,
-    configs: tuple[DataConfig, ModelConfig, TrainConfig],
-    changes: Mapping[tuple[str, str], tuple[str, Any]] | None,
-    done: int,
-) -> tuple[DataConfig, ModelConfig, TrainConfig]:
-    """The run's own configurations with the ``changes`` that a resumed run can honour.
-
-    More epochs than the ``done`` ones continue to the new total (unless the schedule was planned
-    over the old one); how the data is read and the device may change. Any other change is refused,
-    naming each one, so a resume never ignores what it was asked.
-
-    Raises
-    ------
-    TrainingError
-        A change that would make it another run.
-    """
-    kinds = dict(zip(("data", "model", "train"), configs, strict=True))
-    applied: dict[str, dict[str, Any]] = {"data": {}, "model": {}, "train": {}}
-    refused = []
-    for (kind, name), (said, value) in (changes or {}).items():
-        own = getattr(kinds[kind], name)
-        if _same(value, own):
-            continue
-        why = _why_not(kind, name, value, own, kinds["train"], done)
-        if why is None:
-            applied[kind][name] = value
-        else:
-            refused.append(f"{said} ({why})")
-    if refused:
-        raise TrainingError(
-            _(
-                "{folder} resumes with its own settings, and these differ from them: {changes}. Leave them "
-                "out to continue the run, or start a new run with them"
-            ).format(folder=folder, changes="; ".join(refused))
-        )
-    return tuple(replace(kinds[k], **applied[k]) for k in ("data", "model", "train"))
-
-
-def _why_not(kind: str, name: str, value: Any, own: Any, train_cfg: TrainConfig, done: int) -> str | None:
-    """Why a resumed run cannot take this change (None: it can)."""
-    if (kind, name) in RESUME_MAY_CHANGE:
-        return None
-    if (kind, name) != ("train", "epochs"):
-        return _("the run has {value}").format(value=_shown(own))
-    if value <= done:
-        return _("the run has already finished {done} epochs").format(done=done)
-    if train_cfg.schedule in PLANNED_SCHEDULES:
-        return _("its {schedule} schedule was planned for {epochs} epochs").format(
-            schedule=train_cfg.schedule, epochs=own
-        )
-    return None
-
-
-def _same(value: Any, own: Any) -> bool:
-    if isinstance(own, tuple):
-        return tuple(value or ()) == own
-    return value == own
-
-
-def _shown(value: Any) -> str:
-    if isinstance(value, tuple):
-        return " ".join(value) or "–"
-    return str(value)
-
-
-def check_unfinished(folder: Path, snapshot: dict[str, Any], epochs: int) -> None:
-    """Refuse to resume a run that has already finished ``epochs`` epochs."""
-    done = int(snapshot["epoch"])
-    if done >= epochs:
-        raise TrainingError(
-            _("{run_dir} already finished all {epochs} epochs; nothing to resume").format(
-                run_dir=folder, epochs=done
-            )
-        )
-
-
-# --- the final files --------------------------------------------------------------------------------
-
-
-def save_final(out: Path, result: RunResult, also: str | Path | None = None) -> str | None:
-    """Write model.pt and the metrics files into ``out`` as one set, then the copy at ``also``.
-
-    Returns None when all was written, else the sentence a user reads: what could not be written and
-    where the model is instead (a fallback file beside ``out``, else in the temporary folder).
-    """
-    labels = None
-    if result.test_probabilities is not None and result.splits is not None:
-        labels = result.splits.test.labels.numpy()
-
-    def write(stage: Path) -> None:
-        save_checkpoint(stage / MODEL, result.model, result.meta)
-        write_metrics(stage, result.meta, result.test, result.test_probabilities, labels)
-
-    try:
-        write_set(out, write)
-    except OSError as e:
-        return _("could not write the run's files in {out} ({e}); {where}").format(
-            out=out, e=reason(e), where=save_fallback(out, result)
-        )
-    if also:
-        try:
-            save_checkpoint(also, result.model, result.meta)
-        except OSError as e:
-            return _("could not write {also} ({e}); the run's files are in {out}").format(
-                also=also, e=reason(e), out=out
-            )
-    return None
-
-
-def save_fallback(out: Path, result: RunResult) -> str:
-    """Save the model beside ``out``, else in the temporary folder; a sentence saying where (or not)."""
-    name = f"{out.name or 'run'}-model-{time.strftime('%Y%m%d-%H%M%S')}.pt"
-    tried = []
-    for folder in (out.parent, Path(tempfile.gettempdir())):
-        try:
-            path = save_checkpoint(folder / name, result.model, result.meta)
-            return _("the model was saved to {path} instead").format(path=path)
-        except OSError as e:
-            tried.append(f"{folder}: {reason(e)}")
-    return _("the model could not be saved anywhere either ({tried})").format(tried="; ".join(tried))
-
-
-def reason(error: OSError) -> str:
-    """The OS's words for a failed file operation (``Permission denied``, ``No space left on device``)."""
-    return error.strerror or str(error) or type(error).__name__
