@@ -98,6 +98,7 @@ def install(code: str | None = None) -> str:
             (f"taller_{code}", str(TRANSLATIONS)),
             # Qt's own words (OK, Cancel, Open in file dialogs), when the Qt installation carries them.
             (f"qtbase_{code}", QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)),
+            (f"qt_extra_{code}", str(TRANSLATIONS)),  # what that catalogue lacks (Taller's, by hand)
         ):
             translator = QTranslator(app)
             if translator.load(name, folder):

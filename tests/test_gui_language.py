@@ -18,7 +18,8 @@ from pathlib import Path
 
 import pyqtgraph as pg
 import pytest
-from PySide6.QtCore import QCoreApplication, QLocale
+from PySide6.QtCore import QCoreApplication, QLocale, Qt
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QAbstractButton,
     QAbstractSpinBox,
@@ -181,20 +182,8 @@ def english_in(text: str, vocabulary: set[str], patterns, name_list: list[str]) 
     return f"English words {left}" if left else ""
 
 
-@pytest.fixture
-def spanish(qtbot):
-    """The window's translators and locale in Spanish for one test, English again afterwards."""
-    language.install("es")
-    yield
-    language.uninstall()
-
-
-def test_the_spanish_window_shows_no_english_on_any_tab(qtbot, tmp_path, spanish):
-    window = open_window(qtbot, tmp_path, epochs=1)
-    with qtbot.waitSignal(window.runFinished, timeout=RUN_TIMEOUT):
-        window.training_panel.trainButton.click()  # the tabs after a run show the most text
-    qtbot.waitUntil(window.is_idle, timeout=RUN_TIMEOUT)
-
+def english_texts(qtbot, window) -> list[str]:
+    """Every text a user can read on each tab, the menus and the status bar that still reads as English."""
     pairs = catalogue()
     vocabulary, patterns, name_list = english_vocabulary(pairs), source_patterns(pairs), names(window)
     seen: dict[str, str] = {}
@@ -209,12 +198,29 @@ def test_the_spanish_window_shows_no_english_on_any_tab(qtbot, tmp_path, spanish
         for text in menu_texts(menu):
             seen.setdefault(text, f"menu {menu.title()}")
     seen.setdefault(window.statusBar().currentMessage(), "status bar")
-
     problems = []
     for text, where in seen.items():
         why = english_in(text, vocabulary, patterns, name_list)
         if why:
             problems.append(f"{where}: {text[:90]!r}: {why}")
+    return problems
+
+
+@pytest.fixture
+def spanish(qtbot):
+    """The window's translators and locale in Spanish for one test, English again afterwards."""
+    language.install("es")
+    yield
+    language.uninstall()
+
+
+def test_the_spanish_window_shows_no_english_on_any_tab(qtbot, tmp_path, spanish):
+    window = open_window(qtbot, tmp_path, epochs=1)
+    with qtbot.waitSignal(window.runFinished, timeout=RUN_TIMEOUT):
+        window.training_panel.trainButton.click()  # the tabs after a run show the most text
+    qtbot.waitUntil(window.is_idle, timeout=RUN_TIMEOUT)
+
+    problems = english_texts(qtbot, window)
     assert not problems, f"{len(problems)} English texts in the Spanish window:\n" + "\n".join(problems)
     # The issue's own list, and the window title.
     tabs = [window.tabs.tabText(i) for i in range(window.tabs.count())]
@@ -254,18 +260,65 @@ def test_english_plural_forms(qtbot):
         language.uninstall()
 
 
-def test_language_menu_remembers_the_choice_for_the_next_start(qtbot, tmp_path):
-    from gui.window.main_window import MainWindow  # deferred: torch and every panel
-
-    window = MainWindow(models_dir=tmp_path / "models", load_preview=False)
-    qtbot.addWidget(window)
+def test_the_language_switches_at_once_keeping_the_work(qtbot, tmp_path):
+    window = open_window(qtbot, tmp_path, epochs=1)
+    assert language.current() == "en"
+    with qtbot.waitSignal(window.runFinished, timeout=RUN_TIMEOUT):
+        window.training_panel.trainButton.click()
+    qtbot.waitUntil(window.is_idle, timeout=RUN_TIMEOUT)
+    trained = window.current_model()
+    accuracy = window.evaluation_panel.accuracyLabel.text()
+    window.tabs.setCurrentIndex(2)  # 5 · Evaluate in front
     actions = {a.data(): a for a in window.languageActions.actions()}
     assert list(actions) == ["system", "en", "es"] and actions["system"].isChecked()
     assert actions["es"].text() == "Español" and actions["en"].text() == "English"
-    actions["es"].trigger()
-    assert language.chosen(window.settings) == "es"
-    assert "Español" in window.statusBar().currentMessage()  # applies at the next start
-    language.remember("system", window.settings)
+    try:
+        actions["es"].trigger()
+        qtbot.waitUntil(lambda: window.tabs.tabText(0) == "3 · Entrenar", timeout=10_000)
+        assert language.chosen(window.settings) == "es"  # and at the next start
+        assert window.windowTitle() == "Entrena un clasificador de imágenes"
+        assert "Español" in window.statusBar().currentMessage()
+        assert window.tabs.currentIndex() == 2  # the same tab in front
+        # The work stays: the forms' values, the trained model, its curves, results and Try it.
+        assert window.model_panel.epochsSpin.value() == 1
+        assert window.current_model() is trained
+        assert window.training_panel.curves.last_epoch == 1
+        spanish_accuracy = window.evaluation_panel.accuracyLabel.text()
+        assert spanish_accuracy != accuracy and "\u00a0%" in spanish_accuracy  # "93 %": Spanish numbers
+        assert window.inference_panel.active_key is not None
+        qtbot.waitUntil(window.is_idle, timeout=RUN_TIMEOUT)  # the Data panel read its data again
+        problems = english_texts(qtbot, window)
+        assert not problems, "English left after switching:\n" + "\n".join(problems)
+        # Back to English, and nothing doubled (one Train action, one set of menus).
+        window.languageActions.actions()[1].trigger()
+        qtbot.waitUntil(lambda: window.tabs.tabText(0) == "3 · Train", timeout=10_000)
+        assert [m.title() for m in window.menuBar().findChildren(QMenu, options=Qt.FindDirectChildrenOnly)][
+            :1
+        ] == ["&File"]
+        assert len(window.findChildren(QAction, "trainAction")) == 1
+        assert window.current_model() is trained
+    finally:
+        language.remember("system", window.settings)
+        language.install("en")
+
+
+def test_a_language_switch_waits_for_the_run_to_end(qtbot, tmp_path):
+    window = open_window(qtbot, tmp_path, epochs=200)
+    actions = {a.data(): a for a in window.languageActions.actions()}
+    try:
+        window.training_panel.trainButton.click()
+        qtbot.waitUntil(window.training_panel.is_running, timeout=10_000)
+        actions["es"].trigger()
+        qtbot.wait(400)
+        assert window.tabs.tabText(0) == "3 · Train"  # a run is never torn down
+        assert "as soon as" in window.training_panel.trainingLog.toPlainText()
+        with qtbot.waitSignal(window.runFinished, timeout=RUN_TIMEOUT):
+            window.training_panel.stop()
+        qtbot.waitUntil(lambda: window.tabs.tabText(0) == "3 · Entrenar", timeout=RUN_TIMEOUT)
+        assert window.current_model() is not None and window.current_model().stopped
+    finally:
+        language.remember("system", window.settings)
+        language.install("en")
 
 
 def _start_language(env_language: str, choice: str | None = None) -> list[str]:
@@ -329,3 +382,18 @@ def test_the_catalogues_are_complete_and_compiled(tmp_path):
         assert shipped.read_bytes() == fresh.read_bytes(), (
             f"{shipped} is stale: run python -m tools.translations"
         )
+
+
+def test_qt_file_dialogs_speak_spanish(qtbot, spanish):
+    """Qt's own file dialog (the one Open model… shows on Linux) in Spanish: its labels, buttons and
+    tool tips, including the two labels the qtbase catalogue lacks ("&Look in:", "Files of &type:")."""
+    from PySide6.QtWidgets import QFileDialog  # deferred: only this test builds one
+
+    dialog = QFileDialog(None, "x", str(ROOT))
+    dialog.setOption(QFileDialog.Option.DontUseNativeDialog)
+    qtbot.addWidget(dialog)
+    labels = sorted(label.text() for label in dialog.findChildren(QLabel))
+    assert labels == ["&Nombre de fichero:", "&Ver en:", "Ficheros de &tipo:"]
+    buttons = {b.text() for b in dialog.findChildren(QAbstractButton) if b.text()}
+    tips = {b.toolTip() for b in dialog.findChildren(QAbstractButton) if b.toolTip()}
+    assert {"&Abrir", "Cancelar"} <= buttons and {"Atrás", "Vista de lista"} <= tips

@@ -8,6 +8,9 @@
 3. ``pyside6-lrelease`` compiles each ``.ts`` into ``gui/translations/taller_<code>.qm``, which ships
    inside the ``gui`` package (pyproject's package data): commit the ``.ts`` and the ``.qm`` together.
 
+``qt_extra_<code>.ts`` holds, by hand, Qt's own words (file dialogs) that the ``qtbase`` catalogue
+PySide6 ships lacks; it is compiled the same way and installed after ``qtbase``.
+
 ``--check`` changes nothing: it runs lupdate on a copy and prints what is missing, unfinished or
 obsolete (the test suite runs the same check, ``check()``).
 """
@@ -144,6 +147,8 @@ def main(argv: list[str] | None = None) -> int:
         lrelease(ts_file, QM_DIR / f"taller_{language}.qm")
         left = unfinished(ts_file)
         print(f"{ts_file.relative_to(ROOT)}: {len(messages(ts_file))} strings, {len(left)} unfinished")
+    for ts_file in sorted(TS_DIR.glob("qt_extra_*.ts")):  # Qt's own words, by hand: no lupdate
+        lrelease(ts_file, QM_DIR / f"{ts_file.stem}.qm")
     return 0
 
 

@@ -31,15 +31,15 @@ def check_gathered(name: str, classes: Mapping[str, Sequence[Item]]) -> list[str
     """Problems that block saving (empty list: it can be saved)."""
     problems = []
     if not safe_name(name):
-        problems.append("Give the dataset a name.")
+        problems.append(_("Give the dataset a name."))
     named = [safe_name(c) for c in classes]
     if len([c for c in named if c]) < 2:
-        problems.append("Add at least two classes.")
+        problems.append(_("Add at least two classes."))
     if len(set(named)) != len(named) or "" in named:
-        problems.append("Each class needs its own name.")
+        problems.append(_("Each class needs its own name."))
     empty = [c for c, items in classes.items() if not items]
     if empty:
-        problems.append(f"Add images to: {', '.join(empty)}.")
+        problems.append(_("Add images to: {classes}.").format(classes=", ".join(empty)))
     return problems
 
 

@@ -129,7 +129,7 @@ class RunsPanel(QWidget):
         for label in METRICS:
             self.runsMetricCombo.addItem(self.tr(label), label)  # data: the untranslated key
         bar = QHBoxLayout()
-        bar.addWidget(QLabel(self.tr("Select runs to overlay their curves:")))
+        # No lead-in text: the plot below says to select runs, and a Spanish bar did not fit at 1280 px.
         bar.addStretch(1)
         bar.addWidget(QLabel(self.tr("Plot")))
         bar.addWidget(self.runsMetricCombo)

@@ -110,3 +110,15 @@ class ModelFiles(QObject):
             on_done=self.opened.emit,
             on_failed=self.failed.emit,
         )
+
+
+def meta_of(source) -> dict[str, Any]:
+    """A model's checkpoint metadata: a LoadedCheckpoint's, or a RunResult's with its history and test."""
+    meta = dict(getattr(source, "meta", None) or {})
+    history = getattr(source, "history", None)
+    if history is not None:
+        meta.setdefault("history", history)
+    test = getattr(source, "test", None)
+    if test is not None:
+        meta.setdefault("test", test)
+    return meta

@@ -7,6 +7,7 @@ the time ``runFinished``/``runFailed`` are emitted the panel is ready for the ne
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +33,7 @@ from gui.language import duration, short
 from gui.tasks import TaskRunner, stop_all
 from gui.training.device_status import device_status
 from gui.training.lr_finder import LrFinder
-from gui.training.model_files import ModelFiles
+from gui.training.model_files import ModelFiles, meta_of
 from gui.training.process_run import ProcessRun
 from gui.training.run_jobs import resume_job, train_job
 from gui.training.run_lines import epoch_line, fold_line, phase_line, progress
@@ -159,7 +160,7 @@ class TrainingPanel(QWidget):
         self.openAction.triggered.connect(self.open_model)
         self.files.busyChanged.connect(self._update_buttons)
         self.files.saved.connect(self._on_saved)
-        self.files.opened.connect(self._on_opened)
+        self.files.opened.connect(partial(self.show_opened, announce=True))
         self.files.failed.connect(self._on_file_error)
         self.files.statusMessage.connect(self.statusMessage)
 
@@ -329,7 +330,7 @@ class TrainingPanel(QWidget):
             self.trainingProgress.setValue(1000)
         self.trainingProgress.setFormat(summary)
         self.log(summary)
-        self.modelInfoLabel.setText(model_line(self._meta_of(result), html=True))
+        self.modelInfoLabel.setText(model_line(meta_of(result), html=True))
         self.modelInfoLabel.setToolTip(interval_note(test.get("n")))
         self.modelInfoLabel.show()
         self.statusMessage.emit(self.tr("{summary} · Save model (Ctrl+S) keeps it").format(summary=summary))
@@ -340,7 +341,7 @@ class TrainingPanel(QWidget):
         """Write the current model to ``path`` (asks with a file dialog when None), in a worker."""
         if self.current is None or self.training.is_running():
             return False
-        return self.files.save(self.current.model, self._meta_of(self.current), path)
+        return self.files.save(self.current.model, meta_of(self.current), path)
 
     @Slot()
     def open_model(self, path: str | Path | None = None) -> bool:
@@ -353,7 +354,15 @@ class TrainingPanel(QWidget):
         self.statusMessage.emit(self.tr("Saved {file}").format(file=Path(path).name))
         self.modelSaved.emit(path)
 
-    def _on_opened(self, loaded) -> None:
+    def show_finished(self, result) -> None:
+        """Show a finished run (RunResult) as its end did: summary, curves, model line; no signal."""
+        self._finish(result)
+        self.show_history(result.history)
+        self._update_buttons()
+
+    def show_opened(self, loaded, announce: bool = False) -> None:
+        """Show an opened model (LoadedCheckpoint): its curves and name; ``announce`` emits
+        ``modelLoaded`` and ``modelChanged`` (a file the user just opened)."""
         self.current = loaded
         meta = loaded.meta
         self.show_history(meta.get("history") or [])
@@ -365,8 +374,10 @@ class TrainingPanel(QWidget):
         self.messageLabel.show_message("")
         self.log(self.tr("Opened model {path}").format(path=loaded.path))
         self.statusMessage.emit(self.tr("Opened {file}").format(file=Path(loaded.path).name))
-        self.modelLoaded.emit(loaded)
-        self.modelChanged.emit(loaded)
+        self._update_buttons()
+        if announce:
+            self.modelLoaded.emit(loaded)
+            self.modelChanged.emit(loaded)
 
     def _on_file_error(self, message: str) -> None:
         self.messageLabel.show_error(message)
@@ -374,17 +385,6 @@ class TrainingPanel(QWidget):
         self.statusMessage.emit(message.splitlines()[0])
 
     # ---- helpers ------------------------------------------------------------------------------
-    @staticmethod
-    def _meta_of(source) -> dict[str, Any]:
-        meta = dict(getattr(source, "meta", None) or {})
-        history = getattr(source, "history", None)
-        if history is not None:
-            meta.setdefault("history", history)
-        test = getattr(source, "test", None)
-        if test is not None:
-            meta.setdefault("test", test)
-        return meta
-
     def _events(self) -> dict:
         return {
             "status": self._on_status,

@@ -102,6 +102,7 @@ class MainWindow(QMainWindow):
         if self.settings.value("window/geometry") is not None:
             self.restoreGeometry(self.settings.value("window/geometry"))
         self.fit_to_screen()
+        self.frame_children = set(self.children())  # what stays when the panels are rebuilt (relanguage)
         if build:
             self.build_panels()
         else:
@@ -191,12 +192,15 @@ class MainWindow(QMainWindow):
         )
         for panel in panels:
             panel.statusMessage.connect(self._show_status)
-        self.runFinished.connect(self._on_run_finished)
+        once = (
+            Qt.ConnectionType.UniqueConnection
+        )  # the window's own signals: built again on a language switch
+        self.runFinished.connect(self._on_run_finished, once)
         # A settings message goes away when its cause may have: another dataset or value.
         self.data_panel.datasetChanged.connect(self._clear_config_error)
         self.model_panel.configChanged.connect(self._clear_config_error)
         self.training_panel.modelSaved.connect(self._on_model_saved)
-        self.modelLoaded.connect(self._on_model_saved)
+        self.modelLoaded.connect(self._on_model_saved, once)
         self.nextStep.evaluateRequested.connect(self._go_evaluate)
         self.nextStep.tryRequested.connect(self._go_try)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from functools import partial
 
-from PySide6.QtCore import QCoreApplication, QRect, QSize, Qt
+from PySide6.QtCore import QCoreApplication, QRect, QSize, Qt, QTimer
 from PySide6.QtGui import QAction, QActionGroup, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import QGroupBox, QMenu, QMessageBox, QScrollArea, QWidget
 
@@ -18,6 +18,7 @@ from gui.data.gather_dialog import GatherDialog
 from gui.theme import THEME_NAMES
 from gui.widgets.page_scroll import PageScroll
 from gui.widgets.wheel_guard import guard_wheel
+from gui.window import relanguage
 from gui.window.help import ReadmeDialog, show_about, show_shortcuts
 
 
@@ -121,8 +122,8 @@ def build_menus(window) -> None:
 
 
 def add_language_menu(window, view_menu: QMenu) -> None:
-    """View → Language: System / English / Español, remembered; the window switches at its next start
-    (every text is translated once, when it is set)."""
+    """View → Language: System / English / Español, remembered; the window switches at once
+    (``gui.window.relanguage``)."""
     menu = view_menu.addMenu(QCoreApplication.translate("window_menus", "&Language"))
     menu.setObjectName("languageMenu")
     window.languageActions = QActionGroup(window, exclusive=True)
@@ -142,17 +143,11 @@ def add_language_menu(window, view_menu: QMenu) -> None:
 
 
 def on_language_chosen(window, action: QAction) -> str:
-    """Remember the chosen language; say when it applies (the next start). Returns the choice."""
+    """Remember the chosen language and switch to it now (once the window is idle). Returns the choice."""
     choice = str(action.data())
     language.remember(choice, window.settings)
-    code = language.resolve(choice)
-    if code != language.current():
-        window.statusBar().showMessage(
-            QCoreApplication.translate(
-                "window_menus", "Taller speaks {language} from its next start: close it and open it again."
-            ).format(language=language.LANGUAGE_NAMES[code]),
-            15000,
-        )
+    # After this signal returns: the switch deletes the menu and the action group that sent it.
+    QTimer.singleShot(0, window, partial(relanguage.switch, window, language.resolve(choice)))
     return choice
 
 

@@ -1789,10 +1789,6 @@ Sus modelos y archivos no se podrán recuperar.</numerusform>
         <translation>Escribe la ejecución seleccionada como cuaderno Jupyter (o script .py) de PyTorch puro que lo repite</translation>
     </message>
     <message>
-        <source>Select runs to overlay their curves:</source>
-        <translation>Selecciona ejecuciones para superponer sus curvas:</translation>
-    </message>
-    <message>
         <source>Plot</source>
         <translation>Gráfico</translation>
     </message>
@@ -2552,10 +2548,6 @@ Sus modelos y archivos no se podrán recuperar.</numerusform>
         <translation>Sistema ({language})</translation>
     </message>
     <message>
-        <source>Taller speaks {language} from its next start: close it and open it again.</source>
-        <translation>Taller hablará {language} desde el próximo inicio: ciérralo y vuelve a abrirlo.</translation>
-    </message>
-    <message>
         <source>Train</source>
         <translation>Entrenar</translation>
     </message>
@@ -2566,6 +2558,14 @@ Sus modelos y archivos no se podrán recuperar.</numerusform>
     <message>
         <source>&amp;Go to</source>
         <translation>&amp;Ir a</translation>
+    </message>
+    <message>
+        <source>Taller speaks {language} as soon as the work going on ends.</source>
+        <translation>Taller hablará {language} en cuanto termine el trabajo en curso.</translation>
+    </message>
+    <message>
+        <source>Taller speaks {language} now.</source>
+        <translation>Taller habla {language} desde ahora.</translation>
     </message>
 </context>
 </TS>
