@@ -31,6 +31,7 @@ from engine.data.registry import load_dataset
 from engine.errors import CliError, describe, user_message
 from engine.formatting import accuracy_interval
 from engine.i18n import _
+from engine.names import display_name, show_names_on
 from engine.progress import TerminalProgress, say, track
 from engine.runs_library import run_summaries
 from engine.settings import CONFIGS, SETTINGS
@@ -49,6 +50,7 @@ EXIT_INTERRUPTED = 130
 def main(argv: list[str] | None = None, training_threads: bool = False) -> int:
     """Run one command; returns the process exit status. ``training_threads``: first set PyTorch's
     thread count for training (``engine.threads``), for a command that computes."""
+    show_names_on(sys.stdout, sys.stderr)
     argv = sys.argv[1:] if argv is None else list(argv)
     args = build_parser().parse_args(argv)
     args.argv = argv  # what --devices hands on to torchrun
@@ -272,7 +274,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
             message = user_message(e)
             if message is None:
                 raise  # a bug: the boundary in main() logs it
-            named = message if str(path) in message else f"{path}: {message}"
+            named = message if display_name(path) in message else f"{path}: {message}"
             print(f"error: {named}", file=sys.stderr)
             failures += 1
             continue

@@ -20,6 +20,7 @@ import traceback
 from pathlib import Path
 
 from engine.i18n import N_, _, gettext
+from engine.names import display_name
 
 
 class TallerError(Exception):
@@ -27,7 +28,7 @@ class TallerError(Exception):
 
     @property
     def message(self) -> str:
-        return str(self).strip() or type(self).__name__
+        return display_name(str(self).strip() or type(self).__name__)
 
 
 class ConfigError(TallerError, ValueError):
@@ -139,7 +140,7 @@ def memory_message(exc: BaseException) -> str:
 
 def os_message(exc: OSError) -> str:
     """One sentence for a failed file operation: what happened, on which path, and what to do."""
-    paths = [str(p) for p in (exc.filename, exc.filename2) if p is not None]
+    paths = [display_name(p) for p in (exc.filename, exc.filename2) if p is not None]
     at = f" ({' -> '.join(paths)})" if paths else ""
     advice = _OS_ADVICE.get(exc.errno or 0)
     if advice:
@@ -193,7 +194,8 @@ def write_bug_log(exc: BaseException) -> Path | None:
     for folder in (log_folder(), Path(tempfile.gettempdir())):
         try:
             folder.mkdir(parents=True, exist_ok=True)
-            (folder / name).write_text(text, encoding="utf-8")
+            # A name that is not UTF-8 stays exact in the traceback, as \xNN escapes.
+            (folder / name).write_text(text, encoding="utf-8", errors="backslashreplace")
             return folder / name
         except OSError:
             continue  # a log that cannot be written must not hide the error itself
@@ -206,7 +208,7 @@ def describe(exc: BaseException) -> str:
     if message is not None:
         return message
     log = write_bug_log(exc)
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else _("no details")
+    text = display_name(str(exc).strip().splitlines()[0]) if str(exc).strip() else _("no details")
     if log:
         where = _("the details are in {log}").format(log=log)
     else:

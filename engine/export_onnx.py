@@ -38,6 +38,7 @@ from engine.data.transforms import normalise
 from engine.data.types import InputSpec
 from engine.errors import OnnxExportError, TallerError
 from engine.i18n import N_, _, gettext, ngettext
+from engine.names import display_name
 
 OPSET = 18
 TOLERANCE = 1e-4  # max |probability difference| between onnxruntime and PyTorch
@@ -104,10 +105,10 @@ def metadata(meta: dict[str, Any], spec: InputSpec) -> dict[str, str]:
         "normalisation_std": json.dumps(list(spec.std)),
         "pixel_scale": "1/255",
         "output_names": json.dumps(list(OUTPUT_NAMES)),
-        "class_names": json.dumps([str(c) for c in meta["classes"]]),
+        "class_names": json.dumps([display_name(str(c)) for c in meta["classes"]]),
         "preparation": str(meta.get("preparation", "image")),
         "architecture": str(meta.get("arch", "")),
-        "dataset": str(meta.get("dataset", "")),
+        "dataset": display_name(str(meta.get("dataset", ""))),
     }
 
 
@@ -228,7 +229,8 @@ def check_file(
     import onnxruntime  # optional: the export extra; require_packages() checked it is there
 
     expected = evaluation.predict_probabilities(model, images, spec)
-    session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    # The file's bytes, not its name: onnxruntime cannot open a path that is not UTF-8 (Latin-1).
+    session = onnxruntime.InferenceSession(path.read_bytes(), providers=["CPUExecutionProvider"])
     x = normalise(images, spec).numpy().astype(np.float32)
     got = session.run(["probabilities"], {INPUT_NAME: x})[0]
     difference = float(np.abs(got - expected).max()) if len(images) else 0.0

@@ -16,6 +16,7 @@ from html import escape
 from typing import Any
 
 from engine.i18n import _, language, ngettext
+from engine.names import display_name
 
 MISSING = "–"
 
@@ -153,7 +154,7 @@ def duration(seconds: Any, clock: bool = False) -> str:
 def dataset_name(name: Any) -> str:
     """A dataset key as a user reads it, in the user's language: 'folder:/data/pets' -> 'folder
     /data/pets' ('carpeta /data/pets' in Spanish)."""
-    text = str(name or "?")
+    text = display_name(str(name or "?"))
     if text.startswith("folder:"):
         return _("folder {path}").format(path=text[len("folder:") :])
     return text

@@ -22,6 +22,7 @@ from engine.errors import ExportError
 from engine.freezing import expand_names
 from engine.i18n import _
 from engine.models import registry as architectures
+from engine.names import display_name, display_names
 from engine.precision import saved_layout
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -64,7 +65,9 @@ def data_context(meta: dict[str, Any]) -> dict[str, Any]:
                     "own code: exporting it as plain code is not supported"
                 )
             )
-        return {"kind": "folder", "path": str(folder.expanduser().resolve())}
+        path = folder.expanduser().resolve()
+        folders = _class_folders(path, list(meta["classes"]))
+        return {"kind": "folder", "path": str(path), "shown": display_name(path), "folders": folders}
     raise ExportError(
         _(
             "the run trained on {key!r}, which Taller generates itself: it cannot be rebuilt in "
@@ -115,6 +118,19 @@ def precision_context(meta: dict[str, Any]) -> dict[str, Any]:
     return {"dtype": dtype, "channels_last": saved_layout(meta), "words": words}
 
 
+def _class_folders(root: Path, classes: list[str]) -> list[str] | None:
+    """The real names of the class folders where some are not UTF-8 (the run's classes show them
+    with U+FFFD, ``engine.names``); None when each class is named as its folder."""
+    part = root / "train" if (root / "train").is_dir() else root
+    try:
+        names = sorted(d.name for d in part.iterdir() if d.is_dir() and not d.name.startswith("."))
+    except OSError:
+        return None  # the folder is not on this machine: the code names it and fails there, saying so
+    real = dict(zip(display_names(names), names, strict=True))
+    folders = [real.get(c, c) for c in classes]
+    return folders if folders != classes else None
+
+
 def context(meta: dict[str, Any]) -> dict[str, Any]:
     """Everything the template needs, read from a checkpoint's metadata."""
     for key in ("data_config", "model_config", "train_config"):
@@ -135,7 +151,7 @@ def context(meta: dict[str, Any]) -> dict[str, Any]:
     train["unfreeze"] = list(expand_names(train.get("unfreeze") or []))
     return {
         "arch_label": architectures.label(meta["arch"]),
-        "dataset_label": datasets.dataset_label(meta.get("dataset", "")),
+        "dataset_label": display_name(datasets.dataset_label(meta.get("dataset", ""))),
         "created": meta.get("created", "an earlier day"),
         "expected": test.get("accuracy"),
         "stopped_after": len(meta.get("history") or []) if meta.get("stopped") else None,

@@ -50,7 +50,8 @@ def cache_key(files: list[Path], size: int, channels: int, resize: int | None = 
     digest = hashlib.sha256(f"v{VERSION} {size} {channels}{crop}\n".encode())
     for path in files:
         st = os.stat(path)
-        digest.update(f"{os.path.abspath(path)}\t{st.st_size}\t{st.st_mtime_ns}\n".encode())
+        # os.fsencode: a name that is not UTF-8 (Latin-1) hashes as its bytes; UTF-8 names as before.
+        digest.update(os.fsencode(f"{os.path.abspath(path)}\t{st.st_size}\t{st.st_mtime_ns}\n"))
     return digest.hexdigest()[:32]
 
 

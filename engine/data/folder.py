@@ -26,6 +26,7 @@ from engine.data.transforms import pil_to_array
 from engine.data.types import ImageData, InputSpec, digit_spec
 from engine.errors import DatasetError, InferenceError
 from engine.i18n import N_, _, gettext
+from engine.names import display_names
 
 # Marks an image folder of drawn digits (written by the canvas's "Add to dataset").
 DIGIT_MARKER = "taller-digits.json"
@@ -61,6 +62,13 @@ def _list_classes(root: Path) -> tuple[list[str], dict[str, list[Path]]]:
         d.name: sorted(f for f in d.rglob("*") if f.is_file() and not f.name.startswith(".")) for d in dirs
     }
     return [d.name for d in dirs], files
+
+
+def _shown_classes(names: list[str], files: dict[str, list[Path]]) -> tuple[list[str], dict[str, list[Path]]]:
+    """Class names as shown and saved (``display_name``: a Latin-1 folder name reads "gr\ufffdn"),
+    each still keyed to its folder's files, which are opened by their real names."""
+    shown = display_names(names)
+    return shown, {s: files[n] for s, n in zip(shown, names, strict=True)}
 
 
 def _describe_contents(root: Path) -> str:
@@ -146,7 +154,7 @@ def _folder_layout(path: Path) -> tuple[list[str], list[str], list[dict[str, lis
         )
     roots = _split_roots(path) or {"train": path}
     roles = [r for r in ("train", "val", "test") if r in roots]
-    listings = [_list_classes(roots[r]) for r in roles]
+    listings = [_shown_classes(*_list_classes(roots[r])) for r in roles]
     classes = listings[0][0]
     if not classes:
         raise DatasetError(

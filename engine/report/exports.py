@@ -40,6 +40,7 @@ from typing import Any
 import numpy as np
 
 from engine.checkpoints import atomic_write, plain
+from engine.names import display_name
 
 # The run folder's history.csv (engine.train.runs) and the exported one share these columns.
 HISTORY_COLUMNS = (
@@ -157,20 +158,23 @@ def npz_arrays(
 
 
 def json_ready(value: Any) -> Any:
-    """Plain JSON values; NaN and infinities become null so any JSON reader accepts the file."""
+    """Plain JSON values; NaN and infinities become null so any JSON reader accepts the file, and
+    names that are not UTF-8 are written as shown (``display_name``), never as lone surrogates."""
     value = plain(value)
+    if isinstance(value, str):
+        return display_name(value)
     if isinstance(value, float) and not math.isfinite(value):
         return None
     if isinstance(value, dict):
-        return {k: json_ready(v) for k, v in value.items()}
+        return {display_name(k) if isinstance(k, str) else k: json_ready(v) for k, v in value.items()}
     if isinstance(value, list):
         return [json_ready(v) for v in value]
     return value
 
 
 def write_text(path: Path, text: str) -> Path:
-    """Write UTF-8 text atomically."""
-    return atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+    """Write UTF-8 text atomically (a name that is not UTF-8 is written as ``display_name`` shows it)."""
+    return atomic_write(path, lambda tmp: tmp.write_text(display_name(text), encoding="utf-8"))
 
 
 def write_bytes(path: Path, data: bytes) -> Path:
@@ -183,7 +187,9 @@ def write_csv(path: Path, rows: list[list[Any]]) -> Path:
 
     def write(tmp: Path) -> None:
         with open(tmp, "w", newline="", encoding="utf-8") as fh:
-            csv.writer(fh).writerows(rows)
+            csv.writer(fh).writerows(
+                [[display_name(c) if isinstance(c, str) else c for c in r] for r in rows]
+            )
 
     return atomic_write(path, write)
 

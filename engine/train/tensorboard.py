@@ -11,6 +11,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from engine.i18n import _
+from engine.names import display_name
+
 TENSORBOARD_DIR = "tensorboard"
 SCALARS = ("train_loss", "val_loss", "train_acc", "val_acc", "lr")
 
@@ -23,14 +26,22 @@ def tensorboard_available() -> bool:
 class TensorBoardLog:
     """Writes each epoch's losses, accuracies and learning rate as TensorBoard scalars.
 
-    A no-op when ``tensorboard`` is not installed. The scalars go to ``RUN_DIR/tensorboard``; with
-    K-Fold each fold has its own tag prefix.
+    A no-op when ``tensorboard`` is not installed, or when the run folder's path is not UTF-8 (a
+    Latin-1 name), which TensorBoard's writer cannot open: ``unusable`` then says why. The scalars
+    go to ``RUN_DIR/tensorboard``; with K-Fold each fold has its own tag prefix.
     """
 
     def __init__(self, run_dir: str | Path):
         self.folder = Path(run_dir) / TENSORBOARD_DIR
         self.writer = None
-        if tensorboard_available():
+        self.unusable: str | None = None
+        if tensorboard_available() and display_name(self.folder) != str(self.folder):
+            self.unusable = _(
+                "TensorBoard cannot write into {folder}: its path holds a name that is not UTF-8 "
+                "text. The run goes on without TensorBoard scalars (history.csv holds the same "
+                "numbers); to have them, keep the runs in a folder whose path has only UTF-8 names."
+            ).format(folder=display_name(self.folder))
+        elif tensorboard_available():
             # optional: tensorboard is never required; torch's writer needs it installed
             from torch.utils.tensorboard import SummaryWriter
 
@@ -55,6 +66,8 @@ def with_tensorboard(
 ) -> tuple[Callable[[dict[str, Any]], None], TensorBoardLog]:
     """An event callback that also logs to TensorBoard beside the run; close the log when done."""
     log = TensorBoardLog(run_dir)
+    if log.unusable and on_event is not None:
+        on_event({"event": "warning", "message": log.unusable})
 
     def both(event: dict[str, Any]) -> None:
         if on_event is not None:

@@ -29,6 +29,7 @@ from engine.config import DataConfig
 from engine.data import registry
 from engine.data.registry import FOLDER, folder_key
 from engine.i18n import gettext
+from engine.names import display_name
 from gui.data.data_feed import DataFeed
 from gui.data.data_preview import DataPreview, preview_samples
 from gui.settings import read_int, read_str
@@ -258,7 +259,7 @@ class DataPanel(QWidget):
             self.feed.refresh_cache()  # a streamed folder may just have filled it
         self.statusMessage.emit(
             self.tr("{dataset}: %n image(s), {classes} classes", "", len(data.train_labels)).format(
-                dataset=data.name, classes=len(data.classes)
+                dataset=display_name(data.name), classes=len(data.classes)
             )
         )
         self.dataLoaded.emit(data)

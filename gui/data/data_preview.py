@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 from engine.data.splits import TEST_FRACTION, check_trainable, imbalance_warning
 from engine.errors import DatasetError
 from engine.i18n import gettext
+from engine.names import display_name
 from gui.widgets.image_grid import PreviewGrid, to_qimage
 
 MAX_CLASSES_LISTED = 20
@@ -80,7 +81,11 @@ def class_counts_text(data) -> str:
         path, reason = data.skipped[0]
         text += "<br>" + QCoreApplication.translate(
             "data_preview", "Files skipped: {n} (first: {file}: {reason})"
-        ).format(n=len(data.skipped), file=escape(Path(path).name), reason=escape(reason))
+        ).format(
+            n=len(data.skipped),
+            file=escape(display_name(Path(path).name)),
+            reason=escape(display_name(reason)),
+        )
     if getattr(data, "layout", ""):  # which image-folder layout was found (class folders or splits)
         text += "<br>" + QCoreApplication.translate("data_preview", "Layout: {layout}").format(
             layout=escape(data.layout)
@@ -88,11 +93,11 @@ def class_counts_text(data) -> str:
     for warning in [*getattr(data, "warnings", []), imbalance_warning(data), _too_small(data)]:
         if warning:
             text += "<br>" + QCoreApplication.translate("data_preview", "<b>Warning:</b> {warning}").format(
-                warning=escape(warning)
+                warning=escape(display_name(warning))
             )
     if data.source:  # where the images come from, and their licence where one applies
         text += "<br>" + QCoreApplication.translate("data_preview", "Source: {source}").format(
-            source=escape(gettext(data.source))
+            source=escape(display_name(gettext(data.source)))
         )
     return text
 

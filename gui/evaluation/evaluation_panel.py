@@ -27,6 +27,7 @@ from engine.checkpoints import check_compatible
 from engine.errors import CheckpointError
 from engine.evaluation import ModelEvaluation, evaluate_model
 from engine.formatting import accuracy_text, dataset_name, interval_note
+from engine.names import display_name
 from engine.report.html import write_report
 from gui.evaluation.evaluation_results import EvaluationResults
 from gui.language import number, percent
@@ -374,7 +375,7 @@ def short_dataset_name(name: Any, full: str) -> str:
     """A dataset as a button names it: an image folder by its folder's name, not its whole path."""
     text = str(name or "")
     if text.startswith("folder:"):
-        return Path(text[len("folder:") :]).name or full
+        return display_name(Path(text[len("folder:") :]).name) or full
     return full if len(full) <= 32 else "…" + full[-31:]
 
 

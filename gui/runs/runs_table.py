@@ -7,7 +7,6 @@ and still be found.
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 from typing import Any
 
@@ -15,8 +14,9 @@ import pyqtgraph as pg
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Qt
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem, QWidget
 
-from engine.checkpoints import atomic_write
 from engine.formatting import dataset_name, finite
+from engine.names import display_name
+from engine.report.exports import write_csv as write_rows
 from gui.language import duration, integer, number, percent
 
 COLUMNS = (  # the table's headers, translated when shown (the CSV's columns stay English)
@@ -200,19 +200,14 @@ def csv_row(meta: dict[str, Any], name: str) -> list[Any]:
 def write_csv(path: str | Path, runs: list[tuple[dict[str, Any], str]]) -> Path:
     """Write ``runs`` as (meta, name) pairs to a CSV file, one ``csv_row`` each, atomically."""
     rows = [list(CSV_COLUMNS)] + [csv_row(meta, name) for meta, name in runs]
-
-    def write(tmp: Path) -> None:
-        with open(tmp, "w", newline="", encoding="utf-8") as fh:
-            csv.writer(fh).writerows(rows)
-
-    return atomic_write(Path(path), write)
+    return write_rows(Path(path), rows)  # names that are not UTF-8 written as shown
 
 
 class _Cell(QTableWidgetItem):
     """A table cell that sorts by its value, not its text (so 9% sorts below 10%)."""
 
     def __init__(self, text: str, value: Any):
-        super().__init__(text)
+        super().__init__(display_name(text))  # Qt would drop the letters of a Latin-1 name
         self.setData(Qt.ItemDataRole.UserRole, value)
 
     def __lt__(self, other: QTableWidgetItem) -> bool:

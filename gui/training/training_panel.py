@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 
 from engine.checkpoints import MODELS_DIR
 from engine.formatting import accuracy_text, interval_note, model_line
+from engine.names import display_name
 from engine.train.request import RunRequest
 from engine.train.runs import runs_root
 from gui.language import duration, short
@@ -238,7 +239,7 @@ class TrainingPanel(QWidget):
         self.processRun.shutdown()
 
     def log(self, line: str) -> None:
-        self.trainingLog.appendPlainText(line)
+        self.trainingLog.appendPlainText(display_name(line))  # Qt drops what is not UTF-8
 
     def show_history(self, history: list[dict[str, Any]]) -> None:
         """Draw saved epoch events (e.g. from a checkpoint's metadata) as curves."""
