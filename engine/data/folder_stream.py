@@ -101,17 +101,27 @@ def load_streamed(plan: FolderPlan, name: str, cache: bool = True, workers: int 
     """The folder as ``LazyImages``: decoded into the decode cache now (``cache``), or on each read.
 
     Files that fail to decode while filling the cache are skipped and listed like those whose
-    header did not read; without the cache they are found only when read (``FileImages``).
+    header did not read; without the cache they are found only when read (``FileImages``). A
+    damaged cache is rebuilt, and a warning says so.
     """
     files = [entry[0] for entry, _ in plan.good]
     skipped = list(plan.skipped)
+    notes = []
     if cache:
-        source, ok, reasons = decoded_folder(
+        source, ok, reasons, damage = decoded_folder(
             files, plan.size, plan.channels, use_cache=True, workers=workers, resize=plan.resize
         )
         skipped += [(str(files[i]), reason) for i, reason in sorted(reasons.items())]
+        if damage:
+            notes.append(
+                _(
+                    "the decode cache of {folder} was damaged ({reason}); it was not used: the pictures "
+                    "were decoded again and the cache rebuilt"
+                ).format(folder=plan.path, reason=damage)
+            )
     else:
         source, ok = FileImages(files, plan.size, plan.channels, plan.resize), np.ones(len(files), dtype=bool)
+    source.origin = str(plan.path)  # named when pictures vanish during a run
     parts: list[tuple[list, list]] = [([], []) for _role in plan.roles]
     for i, ((_file, label, part), _probe) in enumerate(plan.good):
         if ok[i]:
@@ -141,5 +151,5 @@ def load_streamed(plan: FolderPlan, name: str, cache: bool = True, workers: int 
         skipped=skipped,
         source=str(plan.path),
         layout=plan.layout,
-        warnings=warnings,
+        warnings=notes + warnings,
     )
