@@ -40,7 +40,7 @@ def photos(tmp_path) -> tuple[Path, list[Path], list[int]]:
 def test_stream_and_memory_give_the_same_pixels_and_batches(photos, tmp_path):
     root, files, labels = photos
     memory = load_folder(root, SIZE, "photos")
-    images, ok, skipped = decoded_folder(files, SIZE, 3, use_cache=False, workers=2)  # real workers
+    images, ok, skipped, _ = decoded_folder(files, SIZE, 3, use_cache=False, workers=2)  # real workers
     assert ok.all() and not skipped
     assert torch.equal(images, memory.train_images)
     perm = torch.randperm(len(files), generator=torch.Generator().manual_seed(0))
@@ -61,8 +61,7 @@ def test_augmented_photos_are_cropped_to_size(photos):
 def test_cache_is_read_back_and_rebuilt_when_a_file_changes(photos, tmp_path, monkeypatch):
     _, files, _ = photos
     cache = tmp_path / "cache"
-    first, _, _ = decoded_folder(files, SIZE, 3, workers=0, cache_root=cache)
-    first = first.to_tensor()
+    first = decoded_folder(files, SIZE, 3, workers=0, cache_root=cache).images.to_tensor()
     assert CacheEntry.of(files, SIZE, 3, cache).complete() and cache_size(cache) >= first.numel()
 
     def no_decoding(*args, **kwargs):
@@ -70,12 +69,11 @@ def test_cache_is_read_back_and_rebuilt_when_a_file_changes(photos, tmp_path, mo
 
     with monkeypatch.context() as patched:  # (undo() would also drop conftest's environment)
         patched.setattr(stream, "decode_files", no_decoding)
-        again, _, _ = decoded_folder(files, SIZE, 3, cache_root=cache)
+        again = decoded_folder(files, SIZE, 3, cache_root=cache).images
     assert torch.equal(again.to_tensor(), first)
     Image.fromarray(np.zeros((30, 30, 3), dtype=np.uint8)).save(files[0])  # replaced by a black picture
     os.utime(files[0], ns=(1, 1))  # even with an old timestamp: the size differs too
-    rebuilt, _, _ = decoded_folder(files, SIZE, 3, workers=0, cache_root=cache)
-    rebuilt = rebuilt.to_tensor()
+    rebuilt = decoded_folder(files, SIZE, 3, workers=0, cache_root=cache).images.to_tensor()
     assert int(rebuilt[0].max()) == 0 and torch.equal(rebuilt[1:], first[1:])
     assert clear_cache(cache) > 0 and cache_size(cache) == 0
 
@@ -86,6 +84,8 @@ def test_damaged_and_non_image_files_are_skipped_and_counted(photos, tmp_path):
     bad.write_bytes(b"\xff\xd8 not really a jpeg")
     notes = tmp_path / "photos" / "cat" / "notes.txt"
     notes.write_text("hello")
-    images, ok, skipped = decoded_folder(files + [bad, notes], SIZE, 3, workers=0, cache_root=tmp_path / "c")
+    images, ok, skipped, _ = decoded_folder(
+        files + [bad, notes], SIZE, 3, workers=0, cache_root=tmp_path / "c"
+    )
     assert ok.sum() == len(files) and sorted(skipped) == [len(files), len(files) + 1]
     assert int(images[len(files)].max()) == 0

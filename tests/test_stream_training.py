@@ -135,8 +135,12 @@ def test_damaged_files_are_skipped_and_counted_on_both_paths(photos):
     sub = split_dataset(streamed, 0.2, 0)
     whole = type(sub.train)(streamed.train_images, streamed.train_labels)
     feeder = StreamFeeder(whole, state, torch.Generator(), workers=0)
-    assert len(list(feeder.batches(torch.arange(len(whole)), 8))) == 5
-    assert feeder.failed == 1 and "1 image could not be decoded" in events[-1]["message"]
+    batches = list(feeder.batches(torch.arange(len(whole)), 8))
+    assert len(batches) == 5 and sum(len(y) for _, y in batches) == 36  # the cut JPEG is not fed
+    assert all(len(x) == len(y) for x, y in batches)
+    feeder.say_lost()
+    assert len(feeder.lost) == 1 and "1 picture disappeared from" in events[-1]["message"]
+    assert events[-1]["event"] == "warning"
 
 
 def test_auto_streams_what_does_not_fit(photos, monkeypatch):

@@ -9,6 +9,14 @@ The key hashes every file's path, size and modification time plus the resolution
 any change (a file added, replaced or touched, another image size) gives another key, so a stale
 cache is never read. An entry counts only once its ``index.json`` (written last, atomically)
 exists. ``TALLER_CACHE_DIR`` moves the cache; ``clear_cache`` empties it.
+
+``index.json`` is the entry's header: format, version, key, shape, dtype and a CRC-32 of each
+image's record, taken as it is written. Opening an entry checks the header against the entry and
+every record against its CRC, so a cache damaged on disk (overwritten, cut short, another entry's
+file) raises ``DamagedCache`` and is rebuilt, never read. CRC-32 (zlib) rather than a cryptographic
+hash: it guards against damage, not against an attacker, and checks about 1.7 GB a second (3000
+colour 64x64 images, 37 MB: 22 ms), less than one epoch's reading of the same file. Each record is
+checked again when it is read, which catches damage done while a run goes on.
 """
 
 from __future__ import annotations
@@ -18,7 +26,9 @@ import json
 import os
 import shutil
 import sys
-from dataclasses import dataclass
+import zlib
+from contextlib import suppress
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
@@ -26,9 +36,20 @@ import numpy as np
 import torch
 
 from engine.files import atomic_file
+from engine.i18n import _
 
-VERSION = 1  # bump when the decoding changes, so old caches are not read
+VERSION = 2  # bump when the decoding or the entry's format changes, so old caches are not read
 IMAGES, INDEX = "images.u8", "index.json"
+FORMAT = "taller decode cache"
+CHECK_ROWS = 512  # records read at a time while checking an entry (a few MB)
+
+
+class DamagedCache(Exception):
+    """A cache entry that fails its checks; ``reason`` says how, in the user's words."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
 
 
 def cache_dir() -> Path:
@@ -61,6 +82,7 @@ class CacheEntry:
 
     path: Path
     shape: tuple[int, int, int, int]  # (N, C, H, W)
+    _crcs: np.ndarray | None = field(default=None, repr=False)  # each record's CRC-32, while writing
 
     @classmethod
     def of(
@@ -72,32 +94,100 @@ class CacheEntry:
     def complete(self) -> bool:
         return (self.path / INDEX).is_file() and (self.path / IMAGES).is_file()
 
-    def read(self) -> tuple[CachedImages, np.ndarray, dict[int, str]]:
-        """The cached pixels, which files decoded, and why the others did not."""
-        index = json.loads((self.path / INDEX).read_text(encoding="utf-8"))
-        ok = np.asarray(index["ok"], dtype=bool)
-        skipped = {int(k): v for k, v in index["skipped"].items()}
-        return CachedImages(self.path / IMAGES, self.shape), ok, skipped
+    @property
+    def record(self) -> int:
+        return int(np.prod(self.shape[1:]))
+
+    def read(self, check: bool = True) -> tuple[CachedImages, np.ndarray, dict[int, str]]:
+        """The cached pixels, which files decoded, and why the others did not.
+
+        Raises
+        ------
+        DamagedCache
+            (with ``check``) The header does not read or does not match this entry, the pixel
+            file has another size, or a record differs from its CRC-32.
+        """
+        ok, skipped, crcs = self._header()
+        if check:
+            self._check_records(ok, crcs)
+        return CachedImages(self.path / IMAGES, self.shape, crcs), ok, skipped
+
+    def _header(self) -> tuple[np.ndarray, dict[int, str], np.ndarray]:
+        try:
+            header = json.loads((self.path / INDEX).read_text(encoding="utf-8"))
+            ok = np.asarray(header["ok"], dtype=bool)
+            crcs = np.asarray(header["crc32"], dtype=np.uint32)
+            skipped = {int(k): str(v) for k, v in header["skipped"].items()}
+            fields = (
+                header["format"],
+                header["version"],
+                header["key"],
+                tuple(header["shape"]),
+                header["dtype"],
+            )
+        except (OSError, ValueError, TypeError, KeyError, AttributeError, OverflowError) as exc:
+            raise DamagedCache(_("its header cannot be read")) from exc
+        n = self.shape[0]
+        if fields != (FORMAT, VERSION, self.path.name, self.shape, "uint8") or not ok.shape == crcs.shape == (
+            n,
+        ):
+            raise DamagedCache(_("its header does not match the pictures it was made for"))
+        return ok, skipped, crcs
+
+    def _check_records(self, ok: np.ndarray, crcs: np.ndarray) -> None:
+        record, n = self.record, self.shape[0]
+        try:
+            size = (self.path / IMAGES).stat().st_size
+            if size != n * record:
+                raise DamagedCache(
+                    _("its pixel file holds {size} bytes where its header says {expected}").format(
+                        size=size, expected=n * record
+                    )
+                )
+            with open(self.path / IMAGES, "rb") as fh:
+                for start in range(0, n, CHECK_ROWS):
+                    chunk = memoryview(fh.read(CHECK_ROWS * record))
+                    for j in range(len(chunk) // record):
+                        i = start + j
+                        if ok[i] and zlib.crc32(chunk[j * record : (j + 1) * record]) != crcs[i]:
+                            raise DamagedCache(_("its pixels differ from the checksums it was written with"))
+        except OSError as exc:
+            raise DamagedCache(
+                _("its files cannot be read ({error})").format(error=exc.strerror or type(exc).__name__)
+            ) from exc
 
     def writer(self) -> BinaryIO:
         """A fresh pixel file to fill with ``put``; the entry counts only after ``finish``."""
         shutil.rmtree(self.path, ignore_errors=True)
         self.path.mkdir(parents=True, exist_ok=True)
         out = open(self.path / IMAGES, "wb")  # noqa: SIM115 - closed by finish()
-        out.truncate(int(np.prod(self.shape)))
+        out.truncate(self.shape[0] * self.record)
+        self._crcs = np.zeros(self.shape[0], dtype=np.uint32)
         return out
 
     def put(self, out: BinaryIO, i: int, pixels: np.ndarray) -> None:
-        """Write image ``i``'s pixels at its place in the file."""
-        out.seek(i * int(np.prod(self.shape[1:])))
-        out.write(np.ascontiguousarray(pixels, dtype=np.uint8).tobytes())
+        """Write image ``i``'s pixels at its place in the file, and note their CRC-32."""
+        data = np.ascontiguousarray(pixels, dtype=np.uint8).tobytes()
+        out.seek(i * self.record)
+        out.write(data)
+        self._crcs[i] = zlib.crc32(data)
 
     def finish(self, out: BinaryIO, ok: np.ndarray, skipped: dict[int, str]) -> None:
-        """Flush the pixels to disk, then write the index that makes the entry complete."""
+        """Flush the pixels to disk, then write the header that makes the entry complete."""
         out.flush()
         os.fsync(out.fileno())
         out.close()
-        text = json.dumps({"version": VERSION, "ok": ok.tolist(), "skipped": skipped})
+        header = {
+            "format": FORMAT,
+            "version": VERSION,
+            "key": self.path.name,
+            "shape": list(self.shape),
+            "dtype": "uint8",
+            "ok": ok.tolist(),
+            "skipped": skipped,
+            "crc32": self._crcs.tolist(),
+        }
+        text = json.dumps(header)
         atomic_file(self.path / INDEX, lambda tmp: tmp.write_text(text, encoding="utf-8"))
 
 
@@ -106,12 +196,17 @@ class CachedImages:
 
     Not a memory map on purpose: mapped pages count as the process's memory, while pages read
     through the file system's cache do not, so memory stays bounded however large the folder is.
-    Each process (DataLoader workers included) opens its own handle on first use.
+    Each process (DataLoader workers included) opens its own handle on first use. A record that
+    is cut short or differs from its CRC-32 (the file damaged or removed while a run goes on) reads
+    as None, and the entry's header is removed so that the next load rebuilds it.
     """
 
-    def __init__(self, path: Path, shape: tuple[int, int, int, int]):
+    origin = ""  # the folder the pixels come from, for messages
+
+    def __init__(self, path: Path, shape: tuple[int, int, int, int], crcs: np.ndarray | None = None):
         self.path, self.shape = Path(path), tuple(shape)
         self.record = int(np.prod(self.shape[1:]))
+        self.crcs = crcs
         self._file: BinaryIO | None = None
         self._pid = os.getpid()
 
@@ -121,15 +216,28 @@ class CachedImages:
     def __len__(self) -> int:
         return self.shape[0]
 
+    def read(self, i: int) -> torch.Tensor | None:
+        """Image ``i`` as a uint8 ``(C, H, W)`` tensor, or None when its record is damaged or gone."""
+        i = int(i)
+        try:
+            if self._file is None or self._pid != os.getpid():
+                # A forked DataLoader worker must not share the parent's file offset: its own handle.
+                self._file = open(self.path, "rb")  # noqa: SIM115 - lives as long as this object
+                self._pid = os.getpid()
+            self._file.seek(i * self.record)
+            data = self._file.read(self.record)
+        except OSError:
+            data = b""
+        if len(data) != self.record or (self.crcs is not None and zlib.crc32(data) != self.crcs[i]):
+            with suppress(OSError):  # never read again: the next load rebuilds it
+                (self.path.parent / INDEX).unlink(missing_ok=True)
+            return None
+        return torch.frombuffer(bytearray(data), dtype=torch.uint8).view(self.shape[1:])
+
     def __getitem__(self, i: int) -> torch.Tensor:
-        """Image ``i`` as a uint8 ``(C, H, W)`` tensor."""
-        if self._file is None or self._pid != os.getpid():
-            # A forked DataLoader worker must not share the parent's file offset: its own handle.
-            self._file = open(self.path, "rb")  # noqa: SIM115 - lives as long as this object
-            self._pid = os.getpid()
-        self._file.seek(int(i) * self.record)
-        data = bytearray(self._file.read(self.record))
-        return torch.frombuffer(data, dtype=torch.uint8).view(self.shape[1:])
+        """Image ``i`` as a uint8 ``(C, H, W)`` tensor (zeros when its record is damaged)."""
+        image = self.read(i)
+        return torch.zeros(self.shape[1:], dtype=torch.uint8) if image is None else image
 
     def take(self, indices) -> torch.Tensor:
         """Images at ``indices`` as one ``(len, C, H, W)`` tensor."""

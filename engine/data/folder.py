@@ -4,7 +4,8 @@ Sub-folders named train, val/valid/validation and test (any case) are the datase
 each with one sub-folder per class; a folder that mixes split and class names is refused.
 Unreadable files are skipped and listed, never fatal; class folders with no usable image are left
 out with a warning; a folder the drawing canvas grew (marked
-with ``DIGIT_MARKER``) is read as digits, framed like MNIST.
+with ``DIGIT_MARKER``) is read as digits, framed like MNIST. Linked folders are followed once at
+most, never back into the dataset (``engine.data.scan``), and those skipped are named in a warning.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from PIL import Image, UnidentifiedImageError
 
 from engine.data.decode import open_image, standard_image
 from engine.data.prepare import prepare_digit
+from engine.data.scan import FolderScan
 from engine.data.transforms import pil_to_array
 from engine.data.types import ImageData, InputSpec, digit_spec
 from engine.errors import DatasetError, InferenceError
@@ -56,11 +58,9 @@ def _read(path: Path, size: int, resize: int | None = None) -> np.ndarray | str:
         return _("damaged image: {exc}").format(exc=exc)
 
 
-def _list_classes(root: Path) -> tuple[list[str], dict[str, list[Path]]]:
-    dirs = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
-    files = {
-        d.name: sorted(f for f in d.rglob("*") if f.is_file() and not f.name.startswith(".")) for d in dirs
-    }
+def _list_classes(root: Path, scan: FolderScan) -> tuple[list[str], dict[str, list[Path]]]:
+    dirs = scan.folders(root)
+    files = {d.name: scan.files(d) for d in dirs}
     return [d.name for d in dirs], files
 
 
@@ -117,9 +117,9 @@ LAYOUTS = N_(
 )
 
 
-def _split_roots(path: Path) -> dict[str, Path] | None:
+def _split_roots(path: Path, scan: FolderScan) -> dict[str, Path] | None:
     """{"train": ..., "val": ..., "test": ...} when ``path`` holds split folders; None for classes."""
-    dirs = sorted(p for p in path.iterdir() if p.is_dir() and not p.name.startswith("."))
+    dirs = scan.folders(path)
     splits = [d for d in dirs if d.name.lower() in SPLIT_ROLES]
     if not splits:
         return None
@@ -144,17 +144,19 @@ def _split_roots(path: Path) -> dict[str, Path] | None:
     return roots
 
 
-def _folder_layout(path: Path) -> tuple[list[str], list[str], list[dict[str, list[Path]]], str]:
-    """Class names, the parts' roles ("train", "val", "test"), each part's class files, the layout."""
+def _folder_layout(path: Path) -> tuple[list[str], list[str], list[dict[str, list[Path]]], str, list[str]]:
+    """Class names, the parts' roles ("train", "val", "test"), each part's class files, the layout,
+    and the warning naming linked folders that were skipped (when there are any)."""
     if not path.is_dir():
         raise DatasetError(
             _("image folder {path} does not exist; choose a folder with one sub-folder per class").format(
                 path=path
             )
         )
-    roots = _split_roots(path) or {"train": path}
+    scan = FolderScan(path)
+    roots = _split_roots(path, scan) or {"train": path}
     roles = [r for r in ("train", "val", "test") if r in roots]
-    listings = [_shown_classes(*_list_classes(roots[r])) for r in roles]
+    listings = [_shown_classes(*_list_classes(roots[r], scan)) for r in roles]
     classes = listings[0][0]
     if not classes:
         raise DatasetError(
@@ -182,7 +184,8 @@ def _folder_layout(path: Path) -> tuple[list[str], list[str], list[dict[str, lis
     else:
         folders = " + ".join(f"{roots[r].name}/" for r in roles)
         layout = _("{folders} folders (the dataset's own splits)").format(folders=folders)
-    return classes, roles, [files for _, files in listings], layout
+    notes = [scan.warning()] if scan.skipped else []
+    return classes, roles, [files for _, files in listings], layout, notes
 
 
 def _read_digit(path: Path) -> np.ndarray | str:
@@ -246,7 +249,7 @@ def load_folder(path: Path, image_size: int | None, name: str, resize: int | Non
         mixes split folders and class folders.
     """
     probe = probe_folder(path, image_size, resize)
-    classes, roles, parts_files, layout, good, skipped, size, digits, resize = probe
+    classes, roles, parts_files, layout, good, skipped, size, digits, resize, notes = probe
     read = _read_digit if digits else (lambda f: _read(f, size, resize))
     arrays = _read_all([e[0] for e, _ in good], read)
     decoded = []
@@ -265,7 +268,7 @@ def load_folder(path: Path, image_size: int | None, name: str, resize: int | Non
     data = _folder_data(path, name, classes, roles, parts, channels, size, skipped, digits)
     if resize is not None:
         data.spec = replace(data.spec, resize=resize)
-    data.layout, data.warnings = layout, warnings
+    data.layout, data.warnings = layout, notes + warnings
     return data
 
 
@@ -281,6 +284,7 @@ class FolderProbe(NamedTuple):
     size: int  # the side every picture is read at
     digits: bool  # drawn digits (``DIGIT_MARKER``), framed like MNIST
     resize: int | None  # shorter side before the centre crop, None for a plain resize
+    notes: list[str]  # warnings about the listing (linked folders skipped)
 
 
 def probe_folder(path: Path, image_size: int | None, resize: int | None = None) -> FolderProbe:
@@ -291,7 +295,7 @@ def probe_folder(path: Path, image_size: int | None, resize: int | None = None) 
     DatasetError
         As ``load_folder``: missing folder, no class folders, mixed layouts.
     """
-    classes, roles, parts_files, layout = _folder_layout(path)
+    classes, roles, parts_files, layout, notes = _folder_layout(path)
     # A folder the canvas grew ("Add to dataset") holds drawn digits: frame them as MNIST was made,
     # so a model trained on them shares the input spec and preparation of every digit model.
     digits = (path / DIGIT_MARKER).is_file()
@@ -304,7 +308,7 @@ def probe_folder(path: Path, image_size: int | None, resize: int | None = None) 
     good, skipped = _probe_all(path, entries, len(classes))
     size = 28 if digits else image_size or _common_side([wh for _, (_, wh) in good])
     resize = None if digits or image_size is None else resize
-    return FolderProbe(classes, roles, parts_files, layout, good, skipped, size, digits, resize)
+    return FolderProbe(classes, roles, parts_files, layout, good, skipped, size, digits, resize, notes)
 
 
 def _drop_empty_classes(path: Path, classes: list[str], parts: list) -> tuple[list[str], list, list[str]]:

@@ -11,7 +11,7 @@ Folders of drawn digits are small and framed like MNIST: always in memory.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -43,6 +43,7 @@ class FolderPlan:
     channels: int
     digits: bool
     resize: int | None = None  # shorter side scaled to this, then the centre size x size cut out
+    notes: list[str] = field(default_factory=list)  # warnings about the listing (links skipped)
 
     @property
     def pixel_bytes(self) -> int:
@@ -52,12 +53,12 @@ class FolderPlan:
 
 def plan_folder(path: Path, image_size: int | None, resize: int | None = None) -> FolderPlan:
     """List ``path``'s classes and files and read their headers (``folder.load_folder``'s rules)."""
-    classes, roles, _parts, layout, good, skipped, size, digits, resize = probe_folder(
+    classes, roles, _parts, layout, good, skipped, size, digits, resize, notes = probe_folder(
         path, image_size, resize
     )
     # As the memory path decides after decoding: colour when any file is (grey modes per decode).
     channels = 1 if digits or all(mode in GRAY_MODES for _, (mode, _) in good) else 3
-    return FolderPlan(path, classes, roles, layout, good, skipped, size, channels, digits, resize)
+    return FolderPlan(path, classes, roles, layout, good, skipped, size, channels, digits, resize, notes)
 
 
 def choose_loader(loader: str, pixel_bytes: int, available: int | None = None) -> str:
@@ -101,17 +102,27 @@ def load_streamed(plan: FolderPlan, name: str, cache: bool = True, workers: int 
     """The folder as ``LazyImages``: decoded into the decode cache now (``cache``), or on each read.
 
     Files that fail to decode while filling the cache are skipped and listed like those whose
-    header did not read; without the cache they are found only when read (``FileImages``).
+    header did not read; without the cache they are found only when read (``FileImages``). A
+    damaged cache is rebuilt, and a warning says so.
     """
     files = [entry[0] for entry, _ in plan.good]
     skipped = list(plan.skipped)
+    notes = list(plan.notes)
     if cache:
-        source, ok, reasons = decoded_folder(
+        source, ok, reasons, damage = decoded_folder(
             files, plan.size, plan.channels, use_cache=True, workers=workers, resize=plan.resize
         )
         skipped += [(str(files[i]), reason) for i, reason in sorted(reasons.items())]
+        if damage:
+            notes.append(
+                _(
+                    "the decode cache of {folder} was damaged ({reason}); it was not used: the pictures "
+                    "were decoded again and the cache rebuilt"
+                ).format(folder=plan.path, reason=damage)
+            )
     else:
         source, ok = FileImages(files, plan.size, plan.channels, plan.resize), np.ones(len(files), dtype=bool)
+    source.origin = str(plan.path)  # named when pictures vanish during a run
     parts: list[tuple[list, list]] = [([], []) for _role in plan.roles]
     for i, ((_file, label, part), _probe) in enumerate(plan.good):
         if ok[i]:
@@ -141,5 +152,5 @@ def load_streamed(plan: FolderPlan, name: str, cache: bool = True, workers: int 
         skipped=skipped,
         source=str(plan.path),
         layout=plan.layout,
-        warnings=warnings,
+        warnings=notes + warnings,
     )

@@ -11,6 +11,10 @@ the same pixels, and with the same permutation the same batches.
 Training augmentation for photos is torchvision ``transforms.v2`` (RandomResizedCrop + flip) on the
 decoded picture, in the workers. Datasets, collate functions and transforms are module-level
 classes, so workers start the same way under fork (Linux) and spawn (Windows, macOS).
+
+A streamed file that can no longer be read (moved, deleted or damaged after the folder was listed)
+reads as None; the ``readable`` collate function drops it from its batch and says which items it
+dropped, so training never feeds it with its label.
 """
 
 from __future__ import annotations
@@ -18,13 +22,14 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset, Sampler
 from torchvision.transforms import v2
 
-from engine.data.cache import CachedImages, CacheEntry
+from engine.data.cache import CachedImages, CacheEntry, DamagedCache
 from engine.data.decode import open_image, standard_image
 from engine.data.transforms import pil_to_array
 
@@ -83,6 +88,15 @@ def decode_files(
         yield from items
 
 
+class Decoded(NamedTuple):
+    """A folder's files decoded once (``decoded_folder``)."""
+
+    images: torch.Tensor | CachedImages
+    ok: np.ndarray  # which files decoded
+    skipped: dict[int, str]  # why each of the others did not (their pixels are zero)
+    damage: str | None = None  # why the decode cache found was not used (it was rebuilt)
+
+
 def decoded_folder(
     files: list[Path],
     size: int,
@@ -91,16 +105,20 @@ def decoded_folder(
     workers: int | None = None,
     cache_root: Path | None = None,
     resize: int | None = None,
-) -> tuple[torch.Tensor | CachedImages, np.ndarray, dict[int, str]]:
-    """Every file decoded once: from the decode cache when it is complete, else in worker processes.
+) -> Decoded:
+    """Every file decoded once: from the decode cache when it is complete and intact, else in workers.
 
-    Returns the pixels (``CachedImages`` read from disk with ``use_cache``, else one uint8
-    ``(N, C, H, W)`` tensor in memory), a mask of the files that decoded, and the reason for each
-    one that did not (their pixels are zero).
+    The pixels are ``CachedImages`` read from disk with ``use_cache``, else one uint8
+    ``(N, C, H, W)`` tensor in memory. A cache entry that fails its checks is never read: it is
+    decoded again and rewritten, and ``damage`` says what was wrong with it.
     """
     entry = CacheEntry.of(files, size, channels, cache_root, resize) if use_cache else None
+    damage = None
     if entry is not None and entry.complete():
-        return entry.read()
+        try:
+            return Decoded(*entry.read())
+        except DamagedCache as exc:
+            damage = exc.reason
     images = np.zeros((len(files), channels, size, size), dtype=np.uint8) if entry is None else None
     out = entry.writer() if entry is not None else None
     ok = np.zeros(len(files), dtype=bool)
@@ -119,9 +137,9 @@ def decoded_folder(
             out.close()  # the entry stays incomplete (no index.json): it is never read
         raise
     if entry is None:
-        return torch.from_numpy(images), ok, skipped
+        return Decoded(torch.from_numpy(images), ok, skipped)
     entry.finish(out, ok, skipped)
-    return entry.read()
+    return Decoded(*entry.read(check=False), damage)  # just written: checking it again is one more read
 
 
 class PhotoFiles(Dataset):
@@ -175,11 +193,12 @@ class PermutationBatches(Sampler):
 
 
 def stream_loader(
-    dataset: Dataset, batch_size: int, workers: int | None = None
+    dataset: Dataset, batch_size: int, workers: int | None = None, collate_fn=None
 ) -> tuple[DataLoader, PermutationBatches]:
     """A DataLoader over ``dataset`` in the loop's own order, and the sampler that sets that order.
 
     ``pin_memory`` when a GPU takes the batches; workers persist between epochs (no restart cost).
+    ``collate_fn``: DataLoader's default when None (``readable`` for ``ImageItems``).
     """
     workers = default_workers() if workers is None else workers
     sampler = PermutationBatches(batch_size)
@@ -190,6 +209,7 @@ def stream_loader(
         pin_memory=torch.cuda.is_available(),
         persistent_workers=workers > 0,
         generator=torch.Generator(),  # worker seeds come from here, not from the global RNG
+        collate_fn=collate_fn,
     )
     return loader, sampler
 
@@ -197,9 +217,11 @@ def stream_loader(
 class FileImages:
     """The pixels of image files, decoded on request (no cache): a source of ``LazyImages``.
 
-    A file that fails to decode (it passed the header check but is damaged further in) reads as
-    zeros and is flagged by ``read``, so a streaming feeder can count it.
+    A file that fails to decode (it passed the header check but is damaged further in, or it was
+    moved or deleted since) reads as None, so a streaming feeder can leave it out and count it.
     """
+
+    origin = ""  # the folder the files come from, for messages
 
     def __init__(self, files: list[Path], size: int, channels: int, resize: int | None = None):
         self.files, self.size, self.channels, self.resize = list(files), size, channels, resize
@@ -208,22 +230,22 @@ class FileImages:
     def __len__(self) -> int:
         return len(self.files)
 
-    def read(self, i: int) -> tuple[torch.Tensor, bool]:
+    def read(self, i: int) -> torch.Tensor | None:
         got = read_file(self.files[i], self.size, self.channels, self.resize)
-        if isinstance(got, str):
-            return torch.zeros(self.shape[1:], dtype=torch.uint8), False
-        return torch.from_numpy(got), True
+        return None if isinstance(got, str) else torch.from_numpy(got)
 
-    def read_full(self, i: int) -> tuple[torch.Tensor, bool]:
-        """The picture at its own size (for random crops), or zeros at the set size when it fails."""
+    def read_full(self, i: int) -> torch.Tensor | None:
+        """The picture at its own size (for random crops), or None when it cannot be read."""
         try:
             image = standard_image(open_image(self.files[i], check=False))
-            return torch.from_numpy(pil_to_array(image, self.channels, image.size)), True
-        except Exception:  # noqa: BLE001 - a damaged file is counted, not fatal
-            return torch.zeros(self.shape[1:], dtype=torch.uint8), False
+            return torch.from_numpy(pil_to_array(image, self.channels, image.size))
+        except Exception:  # noqa: BLE001 - a damaged or vanished file is counted, not fatal
+            return None
 
     def __getitem__(self, i: int) -> torch.Tensor:
-        return self.read(i)[0]
+        """Image ``i`` (zeros when it cannot be read: what a gallery shows for a vanished file)."""
+        image = self.read(i)
+        return torch.zeros(self.shape[1:], dtype=torch.uint8) if image is None else image
 
 
 class LazyImages:
@@ -259,20 +281,16 @@ class LazyImages:
             return self.source[int(self.positions[int(key)])]
         return LazyImages(self.source, self.positions[key])
 
-    def read(self, i: int, full: bool = False) -> tuple[torch.Tensor, bool]:
-        """Image ``i`` and whether it decoded (``full``: at its own size, when the source has it)."""
-        reader = getattr(self.source, "read_full" if full else "read", None)
-        if reader is None:
-            reader = getattr(self.source, "read", None)
-        if reader is None:
-            return self.source[int(self.positions[i])], True
-        return reader(int(self.positions[i]))
+    def read(self, i: int, full: bool = False) -> torch.Tensor | None:
+        """Image ``i``, or None when it can no longer be read (``full``: at its own size, if it can)."""
+        reader = getattr(self.source, "read_full", None) if full else None
+        return (reader or self.source.read)(int(self.positions[i]))
 
     def load(self) -> torch.Tensor:
-        """Every image of this view as one tensor in memory."""
+        """Every image of this view as one tensor in memory (zeros for one that cannot be read)."""
         if not len(self):
             return torch.zeros(self.shape, dtype=torch.uint8)
-        return torch.stack([self.read(i)[0] for i in range(len(self))])
+        return torch.stack([self[i] for i in range(len(self))])
 
     def __repr__(self) -> str:
         return f"LazyImages({type(self.source).__name__}, shape={self.shape})"
@@ -286,7 +304,8 @@ def concat(parts: list) -> torch.Tensor | LazyImages:
 
 
 class ImageItems(Dataset):
-    """Item ``i``: ``(uint8 image, decoded ok)`` of a ``LazyImages``, with a transform when augmenting."""
+    """Item ``i``: the uint8 image of a ``LazyImages`` (transformed when augmenting), or None when
+    it can no longer be read; batch them with ``readable``."""
 
     def __init__(self, images: LazyImages, transform=None):
         self.images, self.transform = images, transform
@@ -294,29 +313,72 @@ class ImageItems(Dataset):
     def __len__(self) -> int:
         return len(self.images)
 
-    def __getitem__(self, i: int) -> tuple[torch.Tensor, bool]:
-        x, ok = self.images.read(i, full=self.transform is not None)
-        if self.transform is not None:
+    def __getitem__(self, i: int) -> torch.Tensor | None:
+        x = self.images.read(i, full=self.transform is not None)
+        if x is not None and self.transform is not None:
             x = self.transform(x)
-        return x, ok
+        return x
+
+
+def readable(items: list) -> tuple[torch.Tensor, torch.Tensor]:
+    """Collate ``ImageItems``: the images that could be read, stacked, and a mask of which they are.
+
+    An image that could not be read is left out of the batch, so it is never fed with its label.
+    """
+    ok = torch.tensor([x is not None for x in items], dtype=torch.bool)
+    kept = [x for x in items if x is not None]
+    return (torch.stack(kept) if kept else torch.zeros(0, dtype=torch.uint8)), ok
+
+
+def read_batches(images: LazyImages, batch_size: int, workers: int | None = None):
+    """``(readable images, mask)`` batches of a streamed view, in order (``readable``'s batches).
+
+    A view of more than ``IN_PROCESS_MAX`` images is decoded by DataLoader workers, in batches of
+    at most ``STREAM_BATCH``.
+    """
+    workers = default_workers() if workers is None else workers
+    yield from DataLoader(
+        ImageItems(images),
+        batch_size=min(batch_size, STREAM_BATCH),
+        num_workers=workers if len(images) > IN_PROCESS_MAX else 0,
+        collate_fn=readable,
+        generator=torch.Generator(),  # the global RNG (dropout, the next run) is left alone
+    )
 
 
 def image_batches(images, batch_size: int, workers: int | None = None) -> Iterator[torch.Tensor]:
-    """uint8 batches of in-memory or streamed images, in order (evaluation and validation).
+    """uint8 batches of in-memory or streamed images, in order (evaluation and statistics).
 
-    A streamed view of more than ``IN_PROCESS_MAX`` images is decoded by DataLoader workers,
-    in batches of at most ``STREAM_BATCH``.
+    A streamed image that cannot be read is zeros here, so each batch keeps its images' places
+    (``labelled_batches`` leaves them out instead).
     """
     if not isinstance(images, LazyImages):
         for start in range(0, images.shape[0], batch_size):
             yield images[start : start + batch_size]
         return
-    workers = default_workers() if workers is None else workers
-    loader = DataLoader(
-        ImageItems(images),
-        batch_size=min(batch_size, STREAM_BATCH),
-        num_workers=workers if len(images) > IN_PROCESS_MAX else 0,
-        generator=torch.Generator(),  # the global RNG (dropout, the next run) is left alone
-    )
-    for x, _ in loader:
+    for x, ok in read_batches(images, batch_size, workers):
+        if not ok.all():
+            full = torch.zeros((len(ok), *images.shape[1:]), dtype=torch.uint8)
+            if ok.any():
+                full[ok] = x
+            x = full
         yield x
+
+
+def labelled_batches(images, labels: torch.Tensor, batch_size: int, lost: set[int] | None = None):
+    """``(images, labels)`` batches in order; a streamed image that cannot be read is left out with
+    its label, and its place in the source is added to ``lost``."""
+    if not isinstance(images, LazyImages):
+        for start in range(0, images.shape[0], batch_size):
+            yield images[start : start + batch_size], labels[start : start + batch_size]
+        return
+    step = min(batch_size, STREAM_BATCH)
+    for k, (x, ok) in enumerate(read_batches(images, step)):
+        y = labels[k * step : (k + 1) * step]
+        if not ok.all():
+            if lost is not None:
+                lost.update(images.positions[k * step : (k + 1) * step][~ok.numpy()].tolist())
+            if not ok.any():
+                continue
+            y = y[ok.to(y.device)]
+        yield x, y

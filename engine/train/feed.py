@@ -6,6 +6,10 @@ of indices into the split (a permutation, or one process's share of it under DDP
 (``stream.stream_loader``: workers that persist between epochs, pinned memory on CUDA), so both
 give the same batches for the same order when nothing is augmented. Photos are augmented in the
 workers (``transforms.v2`` RandomResizedCrop + flip); other images on the device, as in memory.
+
+A streamed file that can no longer be read (moved, deleted or damaged during the run) is left out
+of its batch with its label, and counted: after each epoch a warning says how many pictures of
+which folder were skipped so far.
 """
 
 from __future__ import annotations
@@ -14,10 +18,10 @@ from collections.abc import Iterator
 
 import torch
 
-from engine.data.stream import ImageItems, LazyImages, photo_augmentation, stream_loader
+from engine.data.stream import ImageItems, LazyImages, photo_augmentation, readable, stream_loader
 from engine.data.transforms import augment, normalise
 from engine.data.types import Subset
-from engine.errors import GpuMemoryError
+from engine.errors import DatasetError, GpuMemoryError
 from engine.i18n import _, ngettext
 from engine.train.state import FitState
 
@@ -35,29 +39,63 @@ class StreamFeeder:
         self.device_augment = state.augment and not state.flip
         transform = photo_augmentation(self.spec.height) if photos else None
         self.loader, self.order = stream_loader(
-            ImageItems(self.images, transform), state.cfg.batch_size, workers
+            ImageItems(self.images, transform), state.cfg.batch_size, workers, collate_fn=readable
         )
-        self.failed = 0  # reads of files that passed the header check but did not decode
+        self.lost: set[int] = set()  # places in the source of pictures that could not be read
         self.reported = 0
 
     def __len__(self) -> int:
         return int(self.labels.shape[0])
 
+    @property
+    def origin(self) -> str:
+        return getattr(self.images.source, "origin", "") or _("the image folder")
+
     def batches(self, order: torch.Tensor, batch_size: int) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
-        """(images, labels) of ``order`` in batches of ``batch_size``, decoded ahead by the workers."""
+        """(images, labels) of ``order`` in batches of ``batch_size``, decoded ahead by the workers.
+
+        A picture that could not be read is left out with its label, and a batch left empty is not
+        given at all.
+
+        Raises
+        ------
+        DatasetError
+            Not one picture of ``order`` could be read (the folder was moved or deleted).
+        """
         self.order.batch_size = batch_size
         self.order.set_order(order.cpu())
+        fed = 0
         for k, (x, ok) in enumerate(self.loader):
-            self.failed += int((~ok).sum())
-            yield self._ready(x), self.labels[order[k * batch_size : (k + 1) * batch_size]]
-        if self.failed > self.reported:
-            self.reported = self.failed
-            message = ngettext(
-                "{n} image could not be decoded and was fed as a blank picture (a damaged file)",
-                "{n} images could not be decoded and were fed as blank pictures (damaged files)",
-                self.failed,
-            ).format(n=self.failed)
-            self.state.emit({"event": "status", "message": message})
+            idx = order[k * batch_size : (k + 1) * batch_size]
+            if not ok.all():
+                self.lost.update(self.images.positions[idx[~ok.to(idx.device)].cpu().numpy()].tolist())
+                idx = idx[ok.to(idx.device)]
+                if not len(idx):
+                    continue
+            fed += len(idx)
+            yield self._ready(x), self.labels[idx]
+        if len(order) and not fed:
+            raise DatasetError(
+                _(
+                    "none of the {n} training pictures in {folder} could be read any more: they were "
+                    "moved, deleted or damaged during training; put them back and train again"
+                ).format(n=len(order), folder=self.origin)
+            )
+
+    def say_lost(self) -> None:
+        """Warn once more when more pictures could not be read since the last warning."""
+        if len(self.lost) <= self.reported:
+            return
+        self.reported = len(self.lost)
+        message = ngettext(
+            "{n} picture disappeared from {folder} during training (moved, deleted or no longer "
+            "readable) and was skipped: it is not fed with its label, and the run goes on without it",
+            "{n} pictures disappeared from {folder} during training (moved, deleted or no longer "
+            "readable) and were skipped: they are not fed with their labels, and the run goes on "
+            "without them",
+            self.reported,
+        ).format(n=self.reported, folder=self.origin)
+        self.state.emit({"event": "warning", "message": message})
 
     def batch(self, idx: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """One batch at ``idx``, read in this process (the learning-rate finder's random access)."""

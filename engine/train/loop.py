@@ -15,7 +15,7 @@ from contextlib import nullcontext
 import torch
 from torch import nn
 
-from engine.data.stream import STREAM_BATCH, LazyImages, image_batches
+from engine.data.stream import STREAM_BATCH, LazyImages, labelled_batches
 from engine.data.transforms import augment, normalise
 from engine.data.types import Subset
 from engine.errors import NonFiniteLossError, TrainingError
@@ -99,6 +99,7 @@ def train_one_epoch(
     # kernel launches, as much as a small model's whole step. They are reduced once per epoch.
     losses: list[torch.Tensor] = []
     outputs: list[torch.Tensor] = []
+    labels: list[torch.Tensor] = []  # as fed: a streamed picture that could not be read is left out
     checked = 0
     throttle = Throttle(state.progress_interval, started=True)
     for b, (x, y) in enumerate(feeder.batches(perm, bs)):
@@ -115,13 +116,14 @@ def train_one_epoch(
             scheduler.step()
         losses.append(loss.detach())
         outputs.append(out.detach())
+        labels.append(y)
         # The same pace bounds the loss checks: each one waits for the device to catch up.
         if throttle.due(last=b == batches - 1):
             if b == batches - 1 or not distributed.active():  # under DDP: once, at the same batch
                 check_finite(losses, checked, epoch)
                 checked = len(losses)
             report_progress(state, epoch, b + 1, batches, time.perf_counter(), clock)
-    return epoch_metrics(losses, outputs, feeder.labels[perm], bs)
+    return epoch_metrics(losses, outputs, labels)
 
 
 def step(loss: torch.Tensor, optimizer: torch.optim.Optimizer, scaler: torch.amp.GradScaler | None) -> None:
@@ -157,14 +159,14 @@ def check_finite(losses: list[torch.Tensor], start: int, epoch: int) -> None:
 
 @torch.no_grad()
 def epoch_metrics(
-    losses: list[torch.Tensor], outputs: list[torch.Tensor], labels: torch.Tensor, batch_size: int
+    losses: list[torch.Tensor], outputs: list[torch.Tensor], labels: list[torch.Tensor]
 ) -> tuple[float, float]:
-    """Mean loss over samples (the last batch may be smaller) and accuracy of one epoch."""
-    n = labels.shape[0]
-    weights = torch.full((len(losses),), float(batch_size), device=labels.device)
-    weights[-1] = n - batch_size * (len(losses) - 1)
+    """Mean loss over samples (batches may differ in size) and accuracy of one epoch."""
+    sizes = [int(y.shape[0]) for y in labels]
+    n = sum(sizes)
+    weights = torch.tensor(sizes, dtype=torch.float32, device=labels[0].device)
     loss_sum = float((torch.stack(losses).float() * weights).sum())
-    correct = int((torch.cat(outputs).argmax(dim=1) == labels).sum())
+    correct = int((torch.cat(outputs).argmax(dim=1) == torch.cat(labels)).sum())
     loss_sum, correct, n = distributed.sum_all(loss_sum, correct, n)  # under DDP: over all ranks
     return loss_sum / n, correct / n
 
@@ -191,21 +193,29 @@ def report_progress(
 
 
 @torch.inference_mode()
-def validate(model: nn.Module, subset: Subset, state: FitState, criterion: nn.Module) -> tuple[float, float]:
-    """Mean loss and accuracy on a subset, in eval mode."""
+def validate(
+    model: nn.Module, subset: Subset, state: FitState, criterion: nn.Module, lost: set[int] | None = None
+) -> tuple[float, float]:
+    """Mean loss and accuracy on a subset, in eval mode.
+
+    A streamed picture that can no longer be read is left out, its place added to ``lost``.
+    """
     if len(subset) == 0:
         return float("nan"), float("nan")
     model.eval()
     subset = distributed.shard(subset)  # under DDP: every N-th sample here, summed over the ranks below
-    loss_sum, correct = 0.0, 0
+    loss_sum, correct, seen = 0.0, 0, 0
     size = STREAM_BATCH if isinstance(subset.images, LazyImages) else 512  # streamed: bounded memory
-    for images, y in zip(image_batches(subset.images, size), subset.labels.split(size), strict=True):
+    for images, y in labelled_batches(subset.images, subset.labels, size, lost):
         x = normalise(images, state.spec).to(state.device, non_blocking=True)
         y = y.to(state.device, non_blocking=True)
         out = eval_outputs(model, x, state)  # out of GPU memory: the batch is halved, not the run ended
         loss_sum += criterion(out, y).item() * y.shape[0]
         correct += (out.argmax(dim=1) == y).sum().item()
-    loss_sum, correct, n = distributed.sum_all(loss_sum, correct, len(subset))
+        seen += y.shape[0]
+    loss_sum, correct, n = distributed.sum_all(loss_sum, correct, seen)
+    if not n:  # every picture left out (a streamed folder removed): no measure, not a division by 0
+        return float("nan"), float("nan")
     return loss_sum / n, correct / n
 
 
@@ -272,7 +282,9 @@ def fit_epochs(
                 raise
             error.history = history
             raise error from e
-        val_loss, val_acc = validate(model, val, state, criterion)
+        val_loss, val_acc = validate(model, val, state, criterion, getattr(feeder, "lost", None))
+        if isinstance(feeder, StreamFeeder):
+            feeder.say_lost()  # pictures that vanished during this epoch, once the epoch has read them all
         if len(val) and not math.isfinite(val_loss):
             # Weights that give a NaN/inf validation loss are not a good epoch: the last good one stays.
             model.load_state_dict(good)
