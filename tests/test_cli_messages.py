@@ -4,16 +4,19 @@ temporary name; SIGTERM at any moment ends with one line and exit 143, work kept
 
 from __future__ import annotations
 
+import errno
+import os
 import sys
 from pathlib import Path
 
 import pytest
 
-from engine import i18n
+from engine import errors, i18n
 from engine.cli import main
 from engine.cli_args import build_parser
 from engine.config import DataConfig
 from engine.errors import ConfigError
+from engine.files import atomic_file, write_set
 
 ROOT = Path(__file__).resolve().parent.parent
 FAST = ["--dataset", "digits", "--model", "mlp", "--precision", "fp32"]
@@ -125,3 +128,54 @@ def test_the_validation_share_says_the_range_it_checks(capsys):
     with pytest.raises(SystemExit):
         build_parser().parse_args(["train", "--help"])
     assert "more than 0 and less than 0.9" in " ".join(capsys.readouterr().out.split())
+
+
+# --- writes that fail ----------------------------------------------------------------------------
+
+
+def read_only(path: Path) -> None:
+    """What open() raises for a new file on a read-only disk (chmod cannot make one for root)."""
+    raise OSError(errno.EROFS, "Read-only file system", str(path))
+
+
+def test_a_failed_write_names_the_file_asked_for_not_its_temporary_name(tmp_path):
+    target = tmp_path / "models" / "model.pt"
+    with pytest.raises(OSError) as failed:
+        atomic_file(target, read_only)
+    message = errors.describe(failed.value)
+    assert message == f"The disk is read-only ({target}): choose a folder on a writable disk."
+    assert failed.value.errno == errno.EROFS
+    assert list(target.parent.iterdir()) == []  # and nothing hidden is left behind
+
+
+def test_a_failed_set_write_names_the_file_inside_the_run_folder(tmp_path):
+    run = tmp_path / "run"
+    with pytest.raises(OSError) as failed:
+        write_set(run, lambda stage: atomic_file(stage / "model.pt", read_only))
+    assert f"({run / 'model.pt'})" in errors.describe(failed.value)
+    assert ".set-" not in errors.describe(failed.value) and not run.exists()
+
+
+def test_a_refused_rename_names_the_target_once(tmp_path, monkeypatch):
+    def denied(src, dst):
+        raise PermissionError(errno.EACCES, "Permission denied", src, None, dst)
+
+    monkeypatch.setattr(os, "replace", denied)
+    target = tmp_path / "metrics.json"
+    with pytest.raises(PermissionError) as failed:
+        atomic_file(target, lambda tmp: tmp.write_text("{}"))
+    message = errors.describe(failed.value)
+    assert (
+        message.startswith(f"Permission denied ({target}):") and "choose a folder you can write to" in message
+    )
+
+
+def test_an_error_about_another_file_is_left_as_it_is(tmp_path):
+    elsewhere = OSError(errno.ENOSPC, "No space left on device", str(tmp_path / "cache.bin"))
+
+    def write(tmp):
+        raise elsewhere
+
+    with pytest.raises(OSError) as failed:
+        atomic_file(tmp_path / "model.pt", write)
+    assert failed.value is elsewhere
