@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import errno
 import os
+import signal
+import subprocess
 import sys
 from pathlib import Path
 
@@ -17,6 +19,7 @@ from engine.cli_args import build_parser
 from engine.config import DataConfig
 from engine.errors import ConfigError
 from engine.files import atomic_file, write_set
+from tests.helpers_data import write_image_folder
 
 ROOT = Path(__file__).resolve().parent.parent
 FAST = ["--dataset", "digits", "--model", "mlp", "--precision", "fp32"]
@@ -179,3 +182,129 @@ def test_an_error_about_another_file_is_left_as_it_is(tmp_path):
     with pytest.raises(OSError) as failed:
         atomic_file(tmp_path / "model.pt", write)
     assert failed.value is elsewhere
+
+
+# --- signals ----------------------------------------------------------------------------------
+
+
+def kill_self(sig: int):
+    """A stand-in for a step of a command that receives ``sig`` from outside while it runs."""
+
+    def step(*_args, **_kwargs):
+        signal.raise_signal(sig)  # a real signal, handled in this (main) thread before it returns
+        raise AssertionError("the signal should have ended the command")
+
+    return step
+
+
+@POSIX_SIGNALS
+def test_sigterm_before_training_starts_says_so_and_exits_143(monkeypatch, capsys):
+    from engine.train import distributed
+
+    monkeypatch.setattr(distributed, "start", kill_self(signal.SIGTERM))
+    assert main(["train", *FAST, "--epochs", "1"]) == 143
+    err = capsys.readouterr().err.strip()
+    assert err == (
+        "stopped by SIGTERM before training began: no epoch had finished, so nothing is lost; "
+        "run the command again to train"
+    )
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # put back
+
+
+@POSIX_SIGNALS
+def test_sigterm_and_ctrl_c_during_another_command_are_said_in_spanish(monkeypatch, capsys, spanish):
+    import engine.checkpoints
+
+    monkeypatch.setattr(engine.checkpoints, "load_checkpoint", kill_self(signal.SIGTERM))
+    assert main(["evaluate", "model.pt"]) == 143
+    assert capsys.readouterr().err.strip() == (
+        "detenido por SIGTERM antes de que `taller evaluate` terminara: vuelve a ejecutarla para obtener "
+        "su resultado"
+    )
+    monkeypatch.setattr(engine.checkpoints, "load_checkpoint", kill_self(signal.SIGINT))
+    assert main(["evaluate", "model.pt"]) == 130
+    assert "detenido por SIGINT antes de que `taller evaluate` terminara" in capsys.readouterr().err
+
+
+@POSIX_SIGNALS
+def test_a_second_sigterm_during_a_run_quits_at_once_and_says_what_is_kept(monkeypatch, capsys):
+    from engine.train import runner
+
+    def twice(*_args, **_kwargs):
+        signal.raise_signal(signal.SIGTERM)  # the first asks the run to stop after the batch
+        kill_self(signal.SIGTERM)()  # the second quits
+
+    monkeypatch.setattr(runner, "start", twice)
+    assert main(["train", *FAST, "--epochs", "1"]) == 143
+    err = capsys.readouterr().err
+    assert "stopped at once by a second SIGTERM: the run folder keeps the epochs that had finished" in err
+    assert "Traceback" not in err
+
+
+SLOW_LOADER = """
+import sys, time
+from pathlib import Path
+import engine.train.runner as runner
+
+real, flag = runner.load_dataset, Path(sys.argv[1])
+
+def load_dataset(cfg):
+    print("loading the data", flush=True)
+    for _ in range(600):  # until the test has sent its signal (at most a minute)
+        if flag.exists():
+            break
+        time.sleep(0.05)
+    return real(cfg)
+
+runner.load_dataset = load_dataset
+from gui.launch import main
+sys.exit(main(sys.argv[2:]))
+"""
+
+
+def start(argv: list[str], tmp_path: Path, code: str | None = None) -> subprocess.Popen:
+    command = (
+        [sys.executable, "-c", code, str(tmp_path / "signalled"), *argv]
+        if code
+        else [
+            sys.executable,
+            "main.py",
+            *argv,
+        ]
+    )
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONUNBUFFERED": "1", "PYTHONPATH": str(ROOT)}
+    return subprocess.Popen(
+        command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+
+
+@POSIX_SIGNALS
+def test_sigterm_while_the_data_loads_ends_with_a_line_and_143(tmp_path):
+    folder = write_image_folder(tmp_path / "pets", n_per_class=4, size=16)
+    out = tmp_path / "run"
+    argv = ["train", "--dataset", f"folder:{folder}", "--model", "mlp", "--epochs", "3", "--out", str(out)]
+    proc = start(argv, tmp_path, SLOW_LOADER)
+    for line in proc.stdout:
+        if line.startswith("loading the data"):
+            break
+    proc.send_signal(signal.SIGTERM)
+    (tmp_path / "signalled").touch()  # the loader goes on, the run stops at its first batch
+    _, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 143, stderr
+    assert "Traceback" not in stderr and "error:" not in stderr
+    assert f"stopped by SIGTERM before the first epoch finished: there is no epoch to keep ({out}" in stderr
+
+
+@POSIX_SIGNALS
+def test_sigterm_during_training_keeps_the_finished_epochs(tmp_path):
+    out = tmp_path / "run"
+    proc = start(["train", *FAST, "--epochs", "10000", "--out", str(out)], tmp_path)
+    for line in proc.stdout:
+        if line.startswith("epoch 1/"):
+            break
+    proc.send_signal(signal.SIGTERM)
+    _, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 143, stderr
+    assert "Traceback" not in stderr
+    assert "stopped by SIGTERM after" in stderr and f"--resume {out}" in stderr
+    assert (out / "model.pt").is_file() and (out / "last.pt").is_file()
