@@ -184,6 +184,25 @@ def test_an_error_about_another_file_is_left_as_it_is(tmp_path):
     assert failed.value is elsewhere
 
 
+def test_the_reason_a_write_failed_is_in_spanish_under_spanish(tmp_path, monkeypatch):
+    from engine.train.runs import RunFolder
+
+    folder, last = RunFolder(tmp_path / "run"), tmp_path / "run" / "last.pt"
+
+    def disk_full(snapshot):
+        raise OSError(errno.ENOSPC, "No space left on device", str(last))
+
+    monkeypatch.setattr(folder, "write_epoch", disk_full)
+    folder.on_snapshot({"epoch": 3})
+    assert folder.write_error == f"No space left on device ({last})"  # the OS's words, in English
+    i18n.set_language("es")
+    try:
+        folder.on_snapshot({"epoch": 3})
+    finally:
+        i18n.set_language(None)
+    assert folder.write_error == f"el disco está lleno ({last})"  # not the OS's English inside Spanish
+
+
 # --- signals ----------------------------------------------------------------------------------
 
 
