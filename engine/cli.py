@@ -3,7 +3,8 @@
 Every error a user can cause ends with a message on stderr and a non-zero exit, never a traceback
 (``engine.errors.describe``; a bug's traceback goes to a log file the message names): 1 for data,
 model, checkpoint, file-system and out-of-memory problems, 2 for bad arguments (argparse's
-convention), 130 when interrupted with Ctrl+C. The arguments are defined in ``engine.cli_args``.
+convention), 128 + the signal's number when stopped by Ctrl+C (130) or SIGTERM (143), with a line
+saying what was kept (``engine.signals``, ``engine.saving``). ``engine.cli_args`` holds the arguments.
 
 Parsing and ``runs`` import no torch, so ``taller --help`` and ``taller runs`` answer at once; each
 other command imports what it needs when it starts (PyTorch and torchvision take seconds).
@@ -35,6 +36,7 @@ from engine.names import display_name, show_names_on
 from engine.progress import TerminalProgress, say, track
 from engine.runs_library import run_summaries
 from engine.settings import CONFIGS, SETTINGS
+from engine.signals import say_interrupted, terminate_as_interrupt
 from engine.train.layout import MODEL, runs_root
 from engine.train.request import RunRequest
 
@@ -44,7 +46,6 @@ if TYPE_CHECKING:
 
 EXIT_ERROR = 1
 EXIT_USAGE = 2
-EXIT_INTERRUPTED = 130
 
 
 def main(argv: list[str] | None = None, training_threads: bool = False) -> int:
@@ -52,6 +53,15 @@ def main(argv: list[str] | None = None, training_threads: bool = False) -> int:
     thread count for training (``engine.threads``), for a command that computes."""
     show_names_on(sys.stdout, sys.stderr)
     argv = sys.argv[1:] if argv is None else list(argv)
+    with terminate_as_interrupt():  # SIGTERM from the first moment: a line said, never a silent exit
+        try:
+            return run_command(argv, training_threads)
+        except KeyboardInterrupt as e:  # Ctrl+C, SIGTERM, or a second one during a run
+            return say_interrupted(e, argv)
+
+
+def run_command(argv: list[str], training_threads: bool) -> int:
+    """Parse ``argv`` and run its command; every error becomes a message (see the module)."""
     args = build_parser().parse_args(argv)
     args.argv = argv  # what --devices hands on to torchrun
     if training_threads and args.command != "runs":
@@ -75,9 +85,6 @@ def main(argv: list[str] | None = None, training_threads: bool = False) -> int:
         # Expected failures (ours, OSError, out of memory) get advice; a bug gets a log file.
         print(f"error: {describe(e)}", file=sys.stderr)
         return EXIT_ERROR
-    except KeyboardInterrupt:
-        print("\n" + _("interrupted"), file=sys.stderr)
-        return EXIT_INTERRUPTED
 
 
 # --- train ------------------------------------------------------------------------------------------
@@ -137,7 +144,7 @@ def report_run(args: argparse.Namespace, result: RunResult, signals: list[int]) 
     from engine.saving import stopped_message  # deferred: as above
 
     out = result.run_dir
-    if not result.history:
+    if not result.history and not signals:  # a stop asked for before the first epoch is said below
         raise CliError(result.error or _("the run ended before an epoch finished: nothing to save"))
     if result.save_error:
         raise CliError(result.save_error)

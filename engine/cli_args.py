@@ -8,11 +8,15 @@ option cannot be added to one of the three and forgotten in another.
 from __future__ import annotations
 
 import argparse
+import math
+from collections.abc import Callable
+from typing import Any
 
 from engine.config import DataConfig, ModelConfig, TrainConfig
+from engine.errors import ConfigError
 from engine.i18n import N_, _, gettext, translate_argparse
 from engine.models import registry as architectures
-from engine.settings import BY_NAME, CONFIGS, PRECISIONS, SETTINGS, Setting, of_config
+from engine.settings import BY_NAME, CONFIGS, PRECISIONS, SETTINGS, Interval, Setting, of_config
 
 EVENT_FORMATS = ("text", "jsonl")
 # The --help sections of a run's options, one per configuration, then the run folder's.
@@ -25,12 +29,66 @@ GROUP_TITLES = {
 }
 
 
-def positive_int(text: str) -> int:
-    """An argparse type: an integer of at least 1."""
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(_("must be at least 1, not {value}").format(value=value))
-    return value
+class Number:
+    """An argparse type: a number (``whole``: an integer) inside ``checked``, or one of ``off``.
+
+    argparse words a type's own failure with the function's name ("invalid positive_int value");
+    this refusal says what the option takes (``interval``) and what was given, in the user's
+    language, and argparse puts the option in front ("argument --epochs: must be ..."), exit 2. A
+    setting's value outside its range is the configuration's to refuse (``configs_from_args``, exit
+    1); only a count below 1 is refused here, as ever.
+    """
+
+    def __init__(
+        self,
+        whole: bool,
+        interval: Interval | None = None,
+        off: tuple[Any, ...] = (),
+        checked: Interval | None = None,
+    ):
+        self.whole, self.interval, self.off, self.checked = whole, interval, off, checked
+
+    def __call__(self, text: str) -> int | float:
+        try:
+            value = int(text) if self.whole else float(text)
+        except ValueError:
+            value = None
+        if value is not None and value in self.off:
+            return value
+        if value is None or not math.isfinite(value) or (self.checked and value not in self.checked):
+            raise argparse.ArgumentTypeError(
+                _("must be {what}; you gave '{text}'").format(what=self.what(), text=text)
+            )
+        return value
+
+    def what(self) -> str:
+        """``a whole number from 1 to 10000``, ``a number more than 0 and at most 10``, ..."""
+        if self.interval is None:
+            what = _("a whole number") if self.whole else _("a number")
+        elif self.interval.high is None and not self.interval.low_open:
+            what = _("a whole number of {low} or more") if self.whole else _("a number of {low} or more")
+            what = what.format(low=self.interval.low)
+        elif self.whole:
+            what = _("a whole number {range}").format(range=self.interval.words())
+        else:
+            what = _("a number {range}").format(range=self.interval.words())
+        # The value that turns the setting off, where the range leaves it out (K-Fold's 0).
+        off = next(
+            (v for v in self.off if v is not None and not (self.interval and v in self.interval)), None
+        )
+        return what if off is None else _("{what}, or {off} for off").format(what=what, off=off)
+
+
+COUNT = Number(whole=True, interval=Interval(1), checked=Interval(1))  # --top, --devices, --max-batches
+POSITIVE = Number(False, Interval(0, low_open=True), checked=Interval(0, low_open=True))  # lr-find's rates
+
+
+def setting_type(setting: Setting) -> Callable[[str], Any]:
+    """The argparse type of a setting's option: a checked number, or the setting's own type."""
+    if setting.type in (int, float):
+        counts = setting.type is int and setting.interval is not None and setting.interval.low == 1
+        return Number(setting.type is int, setting.interval, setting.off, Interval(1) if counts else None)
+    return setting.type
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -64,7 +122,7 @@ def build_parser() -> argparse.ArgumentParser:
     pr = sub.add_parser("predict", help=_("classify image files with a saved model"))
     pr.add_argument("checkpoint", help=_("a saved model (.pt)"))
     pr.add_argument("images", nargs="+", metavar="IMAGE", help=_("image files to classify"))
-    pr.add_argument("--top", type=positive_int, default=1, help=_("print the top K classes per image"))
+    pr.add_argument("--top", type=COUNT, default=1, help=_("print the top K classes per image"))
     xp = sub.add_parser(
         "export", help=_("write a saved model as ONNX (dynamic batch), checked at once with onnxruntime")
     )
@@ -96,7 +154,7 @@ def add_process_options(tr: argparse.ArgumentParser) -> None:
     group = tr.add_argument_group(gettext(GROUP_TITLES["process"]))
     group.add_argument(
         "--devices",
-        type=positive_int,
+        type=COUNT,
         metavar="N",
         help=(
             _(
@@ -147,10 +205,9 @@ def add_setting(parser: argparse.ArgumentParser | argparse._ArgumentGroup, setti
             setting.option, nargs="+", default=[], metavar=setting.metavar, help=setting.help_text()
         )
         return
-    counts = setting.type is int and setting.interval is not None and setting.interval.low == 1
     parser.add_argument(
         setting.option,
-        type=positive_int if counts else setting.type,
+        type=setting_type(setting),
         default=setting.default,
         choices=list(setting.choices()) if setting.choices else None,
         metavar=setting.metavar,
@@ -165,12 +222,21 @@ def add_loader_options(parser: argparse.ArgumentParser) -> None:
 
 
 def configs_from_args(args: argparse.Namespace) -> tuple[DataConfig, ModelConfig, TrainConfig]:
-    """The three configurations of ``train``'s arguments (they validate themselves)."""
+    """The three configurations of ``train``'s arguments (they validate themselves).
+
+    Raises
+    ------
+    ConfigError
+        A value the configuration refuses, said with the option that gave it.
+    """
     values: dict[str, dict] = {config: {} for config in CONFIGS}
     for setting in SETTINGS:
         if setting.option:
             raw = getattr(args, setting.dest)
             value = not raw if setting.form == "not" else tuple(raw) if setting.form == "list" else raw
+            problem = setting.check(value)
+            if problem:  # the option typed, not only the setting's name in a report
+                raise ConfigError(f"{setting.option}: {problem}")
             values[setting.config][setting.name] = value
     return DataConfig(**values["data"]), ModelConfig(**values["model"]), TrainConfig(**values["train"])
 
@@ -188,9 +254,9 @@ def add_code_parsers(sub: argparse._SubParsersAction) -> None:
         "lr-find", help=_("learning-rate range test: prints suggested_lr=... for a run's settings")
     )
     add_run_options(lf)
-    lf.add_argument("--start-lr", type=float, default=1e-7, help=_("smallest rate tried (default 1e-7)"))
-    lf.add_argument("--end-lr", type=float, default=10.0, help=_("largest rate tried (default 10)"))
-    lf.add_argument("--max-batches", type=positive_int, default=100, help=_("batches at most (default 100)"))
+    lf.add_argument("--start-lr", type=POSITIVE, default=1e-7, help=_("smallest rate tried (default 1e-7)"))
+    lf.add_argument("--end-lr", type=POSITIVE, default=10.0, help=_("largest rate tried (default 10)"))
+    lf.add_argument("--max-batches", type=COUNT, default=100, help=_("batches at most (default 100)"))
 
 
 def train_arguments(data_cfg: DataConfig, model_cfg: ModelConfig, train_cfg: TrainConfig) -> list[str]:

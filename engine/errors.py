@@ -19,7 +19,7 @@ import time
 import traceback
 from pathlib import Path
 
-from engine.i18n import N_, _, gettext
+from engine.i18n import N_, _, gettext, language
 from engine.names import display_name
 
 
@@ -150,6 +150,17 @@ def os_message(exc: OSError) -> str:
     return _("{reason}{at}. Check the path and the disk, or choose another folder.").format(
         reason=reason, at=at
     )
+
+
+def os_reason(exc: OSError) -> str:
+    """What went wrong in a file operation, in a few words, for a sentence that says the path and
+    the advice itself: the OS's own words (``No space left on device``; English on most systems)
+    in English, the catalogue's where the user reads another language (``el disco está lleno``)."""
+    words = (exc.strerror or str(exc) or type(exc).__name__).strip()
+    advice = _OS_ADVICE.get(exc.errno or 0)
+    if advice is None or language() == "en":
+        return words
+    return gettext(advice).split("{at}")[0]  # each advice is "what happened{at}: what to do"
 
 
 def user_message(exc: BaseException) -> str | None:

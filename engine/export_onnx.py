@@ -36,7 +36,7 @@ from engine.data.registry import load_dataset
 from engine.data.stream import LazyImages
 from engine.data.transforms import normalise
 from engine.data.types import InputSpec
-from engine.errors import OnnxExportError, TallerError
+from engine.errors import OnnxExportError, TallerError, os_reason
 from engine.i18n import N_, _, gettext, ngettext
 from engine.names import display_name
 
@@ -218,7 +218,7 @@ def _write(program, out: Path, props: dict[str, str]) -> None:
         atomic_write(out, lambda tmp: onnx.save_model(proto, str(tmp)))
     except OSError as e:
         raise OnnxExportError(
-            _("cannot write {out}: {e}; choose another place").format(out=out, e=e.strerror or e)
+            _("cannot write {out}: {e}; choose another place").format(out=out, e=os_reason(e))
         ) from e
 
 

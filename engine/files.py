@@ -46,12 +46,50 @@ def clean_stale_files(folder: Path, name: str) -> None:
             pass  # another process may be writing it right now; the next write tries again
 
 
+def named_as_target(exc: OSError, target: Path) -> OSError:
+    """``exc`` naming ``target`` where it names one of the hidden temporary names written for it.
+
+    The user asked for ``model.pt`` (or a run folder), not ``.model.pt.x1y2.tmp``: a message that names
+    the hidden file sends them looking for a file that is gone. A path inside a temporary set folder
+    becomes the same path inside ``target``. An error about any other path is returned as it is.
+    """
+    hidden = f".{target.name}."  # .model.pt.XXXX.tmp, .run.set-XXXX, .run.old-XXXX
+
+    def shown(name: object) -> object:
+        if not isinstance(name, str | bytes | os.PathLike):
+            return name
+        try:
+            parts = Path(os.fsdecode(name)).relative_to(target.parent).parts
+        except ValueError:
+            return name
+        return target.joinpath(*parts[1:]) if parts and parts[0].startswith(hidden) else name
+
+    first, second = shown(exc.filename), shown(exc.filename2)
+    if exc.errno is None or (first is exc.filename and second is exc.filename2):
+        return exc
+    if second is not None and os.fsdecode(second) == os.fsdecode(first):  # a rename onto the target
+        second = None
+    first, second = (None if n is None else os.fsdecode(n) for n in (first, second))
+    return OSError(exc.errno, exc.strerror, first, getattr(exc, "winerror", None), second)
+
+
 def atomic_file(path: str | Path, write: Callable[[Path], object]) -> Path:
     """Call ``write(tmp_path)``, fsync, then rename into ``path``: the old file or the new, never half.
 
     Temporary files of an earlier write to the same path that was killed are removed first.
     """
     path = Path(path)
+    try:
+        _write_file(path, write)
+    except OSError as e:
+        shown = named_as_target(e, path)
+        if shown is e:
+            raise
+        raise shown from e
+    return path
+
+
+def _write_file(path: Path, write: Callable[[Path], object]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     clean_stale_files(path.parent, path.name)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TMP_SUFFIX, dir=path.parent)
@@ -66,7 +104,6 @@ def atomic_file(path: str | Path, write: Callable[[Path], object]) -> Path:
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
-    return path
 
 
 def recover_set(folder: str | Path) -> None:
@@ -98,6 +135,17 @@ def write_set(folder: str | Path, write: Callable[[Path], object], keep: bool = 
         The set could not be written; ``folder`` is left as it was.
     """
     folder = Path(folder)
+    try:
+        _write_set(folder, write, keep)
+    except OSError as e:
+        shown = named_as_target(e, folder)
+        if shown is e:
+            raise
+        raise shown from e
+    return folder
+
+
+def _write_set(folder: Path, write: Callable[[Path], object], keep: bool) -> None:
     folder.parent.mkdir(parents=True, exist_ok=True)
     recover_set(folder)
     if folder.exists() and not folder.is_dir():
@@ -114,7 +162,6 @@ def write_set(folder: str | Path, write: Callable[[Path], object], keep: bool = 
     finally:
         if stage.exists():
             shutil.rmtree(stage, ignore_errors=True)
-    return folder
 
 
 def carry_over(folder: Path, stage: Path) -> None:

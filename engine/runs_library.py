@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.config import DataConfig, ModelConfig, TrainConfig
-from engine.errors import CheckpointError, ConfigError, TallerError
+from engine.errors import CheckpointError, ConfigError, TallerError, os_reason
 from engine.i18n import _
 from engine.train.layout import BEST, CONFIG, HISTORY, LAST, METRICS, MODEL
 
@@ -145,9 +145,7 @@ def delete_runs(folders: list[str | Path], root: str | Path) -> list[Path]:
         try:
             shutil.rmtree(target)
         except OSError as e:
-            raise TallerError(
-                _("cannot delete {name}: {e}").format(name=target.name, e=e.strerror or e)
-            ) from e
+            raise TallerError(_("cannot delete {name}: {e}").format(name=target.name, e=os_reason(e))) from e
         deleted.append(target)
     return deleted
 

@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from engine.i18n import _
+from engine.signals import Terminated
 from engine.train import distributed
 from engine.train.run import RunResult
 from engine.train.runs import LAST
@@ -28,14 +29,14 @@ def stop_on_signals(stop: threading.Event) -> Iterator[list[int]]:
     """While inside, SIGINT and SIGTERM set ``stop`` (once) instead of killing the process.
 
     Yields a list that receives the number of the signal that asked to stop. A second signal raises
-    KeyboardInterrupt, for a user who wants out at once. Outside the main thread (where Python cannot
-    install handlers) nothing changes.
+    ``Terminated`` (a KeyboardInterrupt), for a user who wants out at once. Outside the main thread
+    (where Python cannot install handlers) nothing changes.
     """
     received: list[int] = []
 
     def handler(signum, _frame):
         if stop.is_set():
-            raise KeyboardInterrupt
+            raise Terminated(signum, running=True)
         received.append(signum)
         stop.set()
         if distributed.is_main():  # under torchrun every rank gets the signal: one line, not one each
@@ -65,6 +66,11 @@ def stopped_message(signum: int, out: Path, result: RunResult, resumable: bool) 
     """What the command line says when a signal stopped the run."""
     name = signal.Signals(signum).name
     epochs = len(result.history)
+    if not epochs:  # asked while the data loaded, or in the first epoch
+        return _(
+            "stopped by {name} before the first epoch finished: there is no epoch to keep ({out} holds "
+            "only the run's settings); run the command again to train"
+        ).format(name=name, out=out)
     text = _("stopped by {name} after {epochs} finished epoch(s); saved in {out}").format(
         name=name, epochs=epochs, out=out
     )

@@ -56,19 +56,25 @@ class Interval:
 
     def problem(self, name: str, value: Any) -> str:
         """The sentence that refuses ``value`` for the setting called ``name``."""
-        if self.high is None and self.low_open:
-            template = _("{name} must be more than {low}, not {value}")
-        elif self.high is None:
-            template = _("{name} must be at least {low}, not {value}")
-        elif self.low_open or self.high_open:
-            template = _("{name} must be in {interval}, not {value}")
-        else:
+        if self.high is not None and not (self.low_open or self.high_open):
             template = _("{name} must be between {low} and {high}, not {value}")
-        return template.format(name=name, low=self.low, high=self.high, interval=self.text(), value=value)
+        else:  # in words: "(0, 0.9)" reads as "between 0 and 0.9" to most, who then try 0
+            template = _("{name} must be {range}, not {value}")
+        return template.format(name=name, low=self.low, high=self.high, range=self.words(), value=value)
 
-    def text(self) -> str:
-        """Mathematical notation: ``(0, 10]``, ``[0, 1)``."""
-        return f"{'(' if self.low_open else '['}{self.low}, {self.high}{')' if self.high_open else ']'}"
+    def words(self) -> str:
+        """The numbers inside, in words: ``more than 0 and less than 0.9``, ``from 1 to 10000``."""
+        if self.high is None:
+            template = _("more than {low}") if self.low_open else _("{low} or more")
+        elif self.low_open and self.high_open:
+            template = _("more than {low} and less than {high}")
+        elif self.low_open:
+            template = _("more than {low} and at most {high}")
+        elif self.high_open:
+            template = _("at least {low} and less than {high}")
+        else:
+            template = _("from {low} to {high}")
+        return template.format(low=self.low, high=self.high)
 
 
 @dataclass(frozen=True)
@@ -192,8 +198,11 @@ SETTINGS: tuple[Setting, ...] = (
             "--no-cache", form="not"),
     # Set by the run for pretrained models (the weights' own preprocessing); no option of its own.
     Setting("resize", "data", int, None, N_("image resize"), "", off=(None,)),
+    # More than 0: every run validates (best.pt, the validation curve, early signs of overfitting), and
+    # the split holds back one image at least, so 0 could not mean "no validation" anyway.
     Setting("val_split", "data", float, 0.2, N_("validation share"),
-            N_("share of the training data kept for validation (default %(default)s)"), "--val-split",
+            N_("share of the training data kept for validation, more than 0 and less than 0.9 "
+               "(default %(default)s)"), "--val-split",
             interval=Interval(0, 0.9, low_open=True, high_open=True),
             window=Place("model", "valSplitSpin", "train/valSplit", "advanced", percent=True, most=0.8)),
     Setting("augment", "data", bool, False, N_("augmentation"),

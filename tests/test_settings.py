@@ -88,13 +88,16 @@ def test_refusals_name_the_range_and_how_to_turn_a_setting_off():
         ConfigError, match=r"^K-Fold cross-validation folds must be between 2 and 10, not 1 \(0 = off\)$"
     ):
         TrainConfig(kfold=1)
-    with pytest.raises(ConfigError, match=r"^learning rate must be in \(0, 10\], not 0$"):
+    with pytest.raises(ConfigError, match=r"^learning rate must be more than 0 and at most 10, not 0$"):
         TrainConfig(lr=0)
-    with pytest.raises(ConfigError, match=r"^weight decay must be in \[0, 1\), not -0.1$"):
+    with pytest.raises(ConfigError, match=r"^weight decay must be at least 0 and less than 1, not -0.1$"):
         TrainConfig(weight_decay=-0.1)
     # 1e30 with Adam trained to chance with exit 0: refused before any work now.
-    with pytest.raises(ConfigError, match=r"^weight decay must be in \[0, 1\), not 1e\+30$"):
+    with pytest.raises(ConfigError, match=r"^weight decay must be at least 0 and less than 1, not 1e\+30$"):
         TrainConfig(weight_decay=1e30)
+    # "(0, 0.9)" read as "between 0 and 0.9", and then 0 was refused: the range is said in words.
+    with pytest.raises(ConfigError, match=r"^validation share must be more than 0 and less than 0.9, not 0$"):
+        DataConfig(val_split=0)
     with pytest.raises(ConfigError, match=r"^unknown optimizer 'rmsprop'; choose one of adam, sgd$"):
         TrainConfig(optimizer="rmsprop")
     with pytest.raises(ConfigError, match="seed must be between 0 and 4294967295, not -1"):

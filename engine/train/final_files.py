@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 from engine.checkpoints import save_checkpoint
+from engine.errors import os_reason
 from engine.files import write_set
 from engine.i18n import _
 from engine.report.exports import write_metrics
@@ -62,5 +63,5 @@ def save_fallback(out: Path, result: RunResult) -> str:
 
 
 def reason(error: OSError) -> str:
-    """The OS's words for a failed file operation (``Permission denied``, ``No space left on device``)."""
-    return error.strerror or str(error) or type(error).__name__
+    """A failed file operation in the user's words (``permission denied``, ``the disk is full``)."""
+    return os_reason(error)

@@ -30,7 +30,7 @@ from typing import Any
 from engine.checkpoints import atomic_write, checkpoint_payload, plain, read_payload, save_payload
 from engine.config import DataConfig, ModelConfig, TrainConfig
 from engine.data.registry import folder_path
-from engine.errors import CheckpointError, TrainingError
+from engine.errors import CheckpointError, TrainingError, os_reason
 from engine.i18n import _
 from engine.report.exports import HISTORY_COLUMNS
 from engine.train.layout import BEST, CONFIG, HISTORY, LAST
@@ -112,7 +112,7 @@ class RunFolder:
         try:
             self.write_epoch(snapshot)
         except OSError as e:
-            self.write_error = f"{e.strerror or e} ({e.filename or self.path})"
+            self.write_error = f"{os_reason(e)} ({e.filename or self.path})"
             self._unwritten = snapshot
         except RuntimeError:
             self.write_error = _(
