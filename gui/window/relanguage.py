@@ -48,7 +48,7 @@ def switch(window, code: str) -> bool:
         language.install(code)
         window._built_language = code
         return True
-    if not window.is_idle():
+    if not window.is_idle() or window.training_panel.is_running():  # a run on N processes is no Task
         window._pending_language = code
         if not waiting:  # said once, where it stays: the status bar changes with every epoch
             note = QCoreApplication.translate(
