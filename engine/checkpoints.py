@@ -48,6 +48,7 @@ class LoadedCheckpoint:
     model: nn.Module
     meta: dict[str, Any]
     path: Path
+    note: str = ""  # set when another checkpoint of the run stands in for a damaged one
 
     @property
     def spec(self) -> InputSpec:
