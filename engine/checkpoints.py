@@ -27,6 +27,15 @@ from engine.files import atomic_file
 from engine.freezing import apply_freeze
 from engine.i18n import _
 from engine.models.build import build_model
+from engine.unreadable import (
+    DAMAGED,
+    EMPTY,
+    FOREIGN,
+    archive_damaged,
+    diagnose,
+    differences_summary,
+    weight_differences,
+)
 
 FORMAT = "taller-checkpoint"
 VERSION = 1
@@ -39,6 +48,7 @@ class LoadedCheckpoint:
     model: nn.Module
     meta: dict[str, Any]
     path: Path
+    note: str = ""  # set when another checkpoint of the run stands in for a damaged one
 
     @property
     def spec(self) -> InputSpec:
@@ -123,12 +133,12 @@ def read_payload(path: str | Path) -> dict[str, Any]:
         )
     if not path.is_file():
         raise CheckpointError(_("{path}: no such file").format(path=path))
+    if archive_damaged(path):  # torch.load would not notice changed bytes, only a missing end
+        raise CheckpointError(unreadable_message(path, None))
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as e:  # noqa: BLE001 - arbitrary bytes make the unpickler raise almost anything
-        raise CheckpointError(
-            _("{name} is not a Taller checkpoint ({e})").format(name=path.name, e=_load_failure(e))
-        ) from e
+        raise CheckpointError(unreadable_message(path, e)) from e
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         if (
             isinstance(payload, dict)
@@ -232,14 +242,22 @@ def check_meta(meta: dict[str, Any], name: str = "checkpoint") -> None:
         ) from e
 
 
-def _load_failure(exc: BaseException) -> str:
-    """Why torch.load refused a file, without PyTorch's advice to load it unsafely."""
-    text = str(exc).strip()
-    if "weights_only" in text or "Weights only load failed" in text:
-        # torch suggests weights_only=False, which would run whatever code the file holds.
-        return "it holds Python objects, which Taller never loads because they could run code"
-    first = text.splitlines()[0] if text else type(exc).__name__
-    return f"it could not be read: {first}"
+def unreadable_message(path: Path, error: BaseException | None) -> str:
+    """What a file that torch.load refused (or whose archive is damaged) is, and what to do, without
+    PyTorch's own text (its zip reader's, or its advice to load the file unsafely)."""
+    found = diagnose(path, error, path.name)
+    if found.kind in (EMPTY, DAMAGED):
+        advice = _("copy it again from where it came from, or save or train the model again")
+    elif found.kind == FOREIGN:
+        advice = _("open a model saved by Taller (a .pt file, such as a run's model.pt)")
+    else:
+        advice = _("Taller opens only the models it saves itself (Save model, or a run's model.pt)")
+    return f"{found.problem}; {advice}"
+
+
+def shapes(state_dict: dict[str, Any]) -> dict[str, tuple[int, ...] | None]:
+    """Each entry's shape (None: not a tensor), for ``engine.unreadable.weight_differences``."""
+    return {k: tuple(v.shape) if isinstance(v, torch.Tensor) else None for k, v in state_dict.items()}
 
 
 def check_compatible(
@@ -316,28 +334,27 @@ def load_checkpoint(
                 name=path.name, arch=meta.get("arch"), e=e
             )
         ) from e
-    try:
-        result = model.load_state_dict(payload["state_dict"], strict=False)
-    except RuntimeError as e:  # shapes differ: the weights belong to another configuration
-        detail = str(e).strip().splitlines()[-1].strip()
-        raise CheckpointError(
-            _("{name}: its weights do not fit its {arch} model ({detail})").format(
-                name=path.name, arch=meta["arch"], detail=detail
-            )
-        ) from e
-    if result.missing_keys or result.unexpected_keys:
+    found = weight_differences(shapes(payload["state_dict"]), shapes(model.state_dict()))
+    if found:
         raise CheckpointError(
             _(
-                "{name}: its weights do not match a {arch} model for {classes} classes (missing "
-                "{missing_keys}, unexpected {unexpected_keys})"
+                "{name} is damaged: its weights do not fit a {arch} model for {classes} classes ({summary}); "
+                "copy it again from where it came from, or save or train the model again"
             ).format(
                 name=path.name,
                 arch=meta["arch"],
                 classes=len(meta["classes"]),
-                missing_keys=_few(result.missing_keys),
-                unexpected_keys=_few(result.unexpected_keys),
+                summary=differences_summary(found),
             )
         )
+    try:
+        model.load_state_dict(payload["state_dict"])
+    except (RuntimeError, TypeError, ValueError) as e:  # same names and shapes, yet torch refuses them
+        raise CheckpointError(
+            _("{name} is damaged: its weights cannot be loaded into its {arch} model").format(
+                name=path.name, arch=meta["arch"]
+            )
+        ) from e
     try:
         apply_freeze(model, meta.get("frozen", []))
     except ValueError as e:
@@ -346,12 +363,6 @@ def load_checkpoint(
         ) from e
     model.eval()
     return LoadedCheckpoint(model=model, meta=meta, path=path)
-
-
-def _few(keys: list[str]) -> str:
-    if not keys:
-        return "none"
-    return ", ".join(keys[:3]) + (f" and {len(keys) - 3} more" if len(keys) > 3 else "")
 
 
 def default_checkpoint_name(meta: dict[str, Any], when: str) -> str:

@@ -27,7 +27,7 @@ from engine.cli_args import (
     build_parser,
     configs_from_args,
 )
-from engine.cli_output import print_metrics, print_runs, print_test_accuracy
+from engine.cli_output import print_metrics, print_runs, print_test_accuracy, warn
 from engine.data.registry import load_dataset
 from engine.errors import CliError, describe, user_message
 from engine.formatting import accuracy_interval
@@ -219,10 +219,11 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     """Test a checkpoint on its dataset's held-out test part (or on ``--dataset``), print metrics."""
     # deferred: torch loads for the commands that compute (see the module's docstring)
     from engine import evaluation, precision
-    from engine.checkpoints import load_checkpoint  # deferred: as above
+    from engine.train.fallback import open_checkpoint  # deferred: as above
     from engine.train.run import resolve_device  # deferred: as above
 
-    loaded = load_checkpoint(args.checkpoint)
+    loaded = open_checkpoint(args.checkpoint)
+    warn(loaded.note)
     data_cfg = evaluation.data_config_for(
         loaded.meta, args.dataset, args.data_dir, loader=args.loader, cache=not args.no_cache
     )
@@ -235,7 +236,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         data,
         device=device,
         on_event=bar.on_event,
-        name=Path(args.checkpoint).name,
+        name=loaded.path.name,
         precision=precision.resolve(args.precision, device) if args.precision else None,
     )
     bar.close()
@@ -271,8 +272,11 @@ def cmd_predict(args: argparse.Namespace) -> int:
     """Print ``path<TAB>class<TAB>probability`` for the top classes of each image."""
     # deferred: torch loads for the commands that compute (see the module's docstring)
     from engine.predict import Predictor
+    from engine.train.fallback import open_checkpoint  # deferred: as above
 
-    predictor = Predictor.from_checkpoint(args.checkpoint)
+    loaded = open_checkpoint(args.checkpoint)
+    warn(loaded.note)
+    predictor = Predictor(loaded.model, loaded.meta)
     failures = 0
     for path in track(args.images, len(args.images), _("predicting")):
         try:
@@ -294,9 +298,12 @@ def cmd_export(args: argparse.Namespace) -> int:
     """Write a checkpoint as ONNX and say how closely onnxruntime matched PyTorch."""
     # deferred: torch and onnx load for the commands that compute (see the module's docstring)
     from engine.export_onnx import export_checkpoint
+    from engine.train.fallback import open_checkpoint  # deferred: as above
 
+    loaded = open_checkpoint(args.checkpoint)
+    warn(loaded.note)
     bar = TerminalProgress(label=_("exporting"))
-    result = export_checkpoint(args.checkpoint, args.out, on_event=bar.on_event)
+    result = export_checkpoint(loaded, args.out, on_event=bar.on_event)
     bar.close()
     print(
         _(
@@ -358,7 +365,8 @@ def cmd_export_notebook(args: argparse.Namespace) -> int:
 
     if not args.out and not args.script:
         raise CliError(_("say where to write: OUT.ipynb, --script OUT.py, or both"))
-    source = export_run(args.run, args.out, args.script)
+    source, note = export_run(args.run, args.out, args.script)
+    warn(note)
     for path in filter(None, (args.out, args.script)):
         print(_("wrote {path} (from {source})").format(path=path, source=source))
     return 0

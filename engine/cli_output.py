@@ -1,4 +1,4 @@
-"""What the command line prints for people: the metrics of a test and the table of runs.
+"""What the command line prints for people: the metrics of a test, the table of runs, warnings.
 
 Numbers go through ``engine.formatting`` (the language's decimal sign and percent), so a table
 reads as the window and the report do; scripts read ``key=value`` lines or ``runs --json``.
@@ -6,6 +6,7 @@ reads as the window and the report do; scripts read ``key=value`` lines or ``run
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from engine.formatting import accuracy_interval, dataset_name, percent
@@ -85,3 +86,9 @@ def print_table(header: tuple[str, ...], rows: list[list[str]]) -> None:
             for i, (cell, w) in enumerate(zip(line, widths, strict=True))
         ]
         print("  ".join(cells[:-1] + [line[-1]]))
+
+
+def warn(note: str) -> None:
+    """Say on stderr what the user should know, such as which checkpoint stood in for a damaged one."""
+    if note:
+        print(_("warning: {warning}").format(warning=note), file=sys.stderr)

@@ -52,7 +52,7 @@ def test_save_is_atomic_and_leaves_no_temp_files(trained, tmp_path):
 def test_not_a_checkpoint(tmp_path):
     junk = tmp_path / "notes.pt"
     junk.write_text("hello, these are not weights")
-    with pytest.raises(CheckpointError, match="not a Taller checkpoint"):
+    with pytest.raises(CheckpointError, match=r"not a PyTorch checkpoint \(it is a text file\)"):
         load_checkpoint(junk)
     with pytest.raises(CheckpointError, match="no such file"):
         load_checkpoint(tmp_path / "missing.pt")
@@ -62,7 +62,7 @@ def test_truncated_checkpoint(trained, tmp_path):
     _, path, _ = trained
     cut = tmp_path / "cut.pt"
     cut.write_bytes(path.read_bytes()[:2000])
-    with pytest.raises(CheckpointError, match="not a Taller checkpoint"):
+    with pytest.raises(CheckpointError, match="cut.pt is damaged: it is cut short"):
         load_checkpoint(cut)
 
 

@@ -98,7 +98,11 @@ def test_main_py_subprocess_exit_codes(tmp_path):
     bad = subprocess.run(
         [sys.executable, "main.py", "evaluate", str(junk)], cwd=ROOT, capture_output=True, text=True
     )
-    assert bad.returncode == 1 and "not a Taller checkpoint" in bad.stderr and "Traceback" not in bad.stderr
+    assert (
+        bad.returncode == 1
+        and "junk.pt is not a PyTorch checkpoint" in bad.stderr
+        and "Traceback" not in bad.stderr
+    )
     usage = subprocess.run(
         [sys.executable, "main.py", "train", "--epochs", "zero"], cwd=ROOT, capture_output=True, text=True
     )

@@ -359,7 +359,7 @@ def test_runs_reopened_from_disk_join_the_table_and_bad_files_say_why(qtbot, res
     assert runs.run_count() == 2, runs.messageLabel.text()
     assert runs.table_rows()[1][0] == "saved-run.pt"
     assert runs.table_rows()[1][1:] == runs.table_rows()[0][1:]  # same run, same numbers
-    assert "notes.pt is not a Taller checkpoint" in runs.messageLabel.text()
+    assert "notes.pt is not a PyTorch checkpoint (it is a text file)" in runs.messageLabel.text()
     runs.select_runs([0])
     runs.remove_selected()
     assert runs.run_count() == 1 and [r[0] for r in runs.table_rows()] == ["saved-run.pt"]

@@ -296,8 +296,8 @@ def test_a_file_that_is_not_a_checkpoint_is_explained(qtbot, finetune, tmp_path)
     bad = tmp_path / "notes.pt"
     bad.write_text("hello")
     finetune.set_start(CHECKPOINT, bad)
-    qtbot.waitUntil(lambda: "not a Taller checkpoint" in finetune.checkpointInfoLabel.text(), timeout=10_000)
-    with pytest.raises(ConfigError, match="not a Taller checkpoint"):
+    qtbot.waitUntil(lambda: "not a PyTorch checkpoint" in finetune.checkpointInfoLabel.text(), timeout=10_000)
+    with pytest.raises(ConfigError, match="not a PyTorch checkpoint"):
         finetune.model_overrides()
     finetune.initCheckpointEdit.setText("")
     finetune.set_start(CHECKPOINT)

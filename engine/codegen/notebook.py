@@ -11,10 +11,11 @@ import re
 from pathlib import Path
 from typing import Any
 
-from engine.checkpoints import atomic_write, read_payload
+from engine.checkpoints import atomic_write
 from engine.codegen.source import run_source
 from engine.errors import ExportError
 from engine.i18n import _
+from engine.train.fallback import read_run_payload
 
 # The checkpoint that holds a run's final model, in the order a run folder is searched.
 RUN_FILES = ("model.pt", "last.pt", "best.pt")
@@ -93,14 +94,19 @@ def write_code(meta: dict[str, Any], out: str | Path | None = None, script: str 
         atomic_write(Path(script), lambda tmp: Path(tmp).write_text(source, encoding="utf-8"))
 
 
-def export_run(run: str | Path, out: str | Path | None = None, script: str | Path | None = None) -> Path:
-    """``write_code`` for the run named by a checkpoint file or run folder; returns the checkpoint used.
+def export_run(
+    run: str | Path, out: str | Path | None = None, script: str | Path | None = None
+) -> tuple[Path, str]:
+    """``write_code`` for the run named by a checkpoint file or run folder.
+
+    Returns the checkpoint used and a note: when the one asked for is damaged, another checkpoint
+    of its run stands in (``engine.train.fallback``) and the note says which ("" otherwise).
 
     Raises
     ------
     ExportError, CheckpointError
         Not a run's checkpoint, or a run that plain code cannot redo (generated data).
     """
-    path = find_checkpoint(run)
-    write_code(read_payload(path)["meta"], out, script)
-    return path
+    payload, path, note = read_run_payload(find_checkpoint(run))
+    write_code(payload["meta"], out, script)
+    return path, note

@@ -18,6 +18,7 @@ import torch
 from engine.errors import ModelError
 from engine.i18n import N_, _, gettext
 from engine.models.registry import architecture, constructor, label, pretrainable, supports_pretrained
+from engine.unreadable import archive_damaged, diagnose
 
 
 def _file_name(url: str) -> str:
@@ -91,14 +92,12 @@ def read_state_dict(file: Path) -> tuple[dict[str, torch.Tensor], bool]:
     ModelError
         The file cannot be read safely (``weights_only``) or holds no mapping of names to tensors.
     """
+    if archive_damaged(file):  # torch.load would not notice changed bytes, only a missing end
+        raise ModelError(_weights_refusal(file, None))
     try:
         data = torch.load(file, weights_only=True, map_location="cpu")
-    except Exception as exc:  # torch raises many types for a file that is not a checkpoint
-        raise ModelError(
-            _("{file} is not a PyTorch weights file that can be read safely ({exc})").format(
-                file=file, exc=exc
-            )
-        ) from exc
+    except Exception as exc:  # noqa: BLE001 - torch raises many types for a file that is not a checkpoint
+        raise ModelError(_weights_refusal(file, exc)) from exc
     wrapped = False
     if isinstance(data, dict):
         for key in ("state_dict", "model"):
@@ -110,6 +109,14 @@ def read_state_dict(file: Path) -> tuple[dict[str, torch.Tensor], bool]:
             _("{file} does not hold a state dict (a mapping of layer names to tensors)").format(file=file)
         )
     return data, wrapped
+
+
+def _weights_refusal(file: Path, error: BaseException | None) -> str:
+    """What ``file`` is instead of weights, and what to give (never torch.load's own text)."""
+    found = diagnose(file, error, str(file), weights=True)
+    return _("{problem}; give a file of PyTorch weights (.pth or .pt), such as torchvision's").format(
+        problem=found.problem
+    )
 
 
 @functools.cache

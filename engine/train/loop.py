@@ -258,7 +258,9 @@ def fit_epochs(
         if epoch <= resumed:
             continue  # finished before the run stopped; phase two above is set up again all the same
         if epoch == resumed + 1 and state.resume is not None:
-            history = restore(state.resume, model, optimizer, scheduler, generator, scaler)
+            # The batches of this phase's schedule already trained (phase two starts a new schedule).
+            done = (resumed - (cfg.unfreeze_after or 0 if phase == 2 else 0)) * steps
+            history = restore(state.resume, model, optimizer, scheduler, generator, scaler, steps_done=done)
         good = copy.deepcopy(model.state_dict())
         started = time.perf_counter()
         # Under DDP the ranks stop together at a batch boundary (the loop's collective check).

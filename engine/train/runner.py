@@ -108,6 +108,8 @@ def resume(
         events.status(
             _("Resuming {folder} at epoch {epoch}").format(folder=folder, epoch=int(snapshot["epoch"]) + 1)
         )
+        if snapshot.get("note"):  # last.pt was damaged: another checkpoint of the run stands in
+            events.warning(snapshot["note"])
         for epoch in snapshot["history"]:
             events({**epoch, "event": "epoch_end", "epochs": train_cfg.epochs, "replayed": True})
         request = prepared(request, events)

@@ -33,6 +33,7 @@ from engine.data.registry import folder_path
 from engine.errors import CheckpointError, TrainingError, os_reason
 from engine.i18n import _
 from engine.report.exports import HISTORY_COLUMNS
+from engine.train.fallback import resume_stand_in
 from engine.train.layout import BEST, CONFIG, HISTORY, LAST
 from engine.train.layout import MODEL as MODEL  # the names callers have imported from here
 from engine.train.layout import RUNS_ROOT as RUNS_ROOT
@@ -193,6 +194,9 @@ def read_configs(run_dir: str | Path) -> tuple[DataConfig, ModelConfig, TrainCon
 def load_run(run_dir: str | Path) -> tuple[DataConfig, ModelConfig, TrainConfig, dict[str, Any]]:
     """The configurations of a run folder and the snapshot to resume it from (its ``last.pt``).
 
+    When last.pt cannot be read, best.pt or model.pt stands in (``engine.train.fallback``): the
+    snapshot then lacks the optimizer and random-number states, and its ``"note"`` says so.
+
     Raises
     ------
     TrainingError
@@ -207,19 +211,25 @@ def load_run(run_dir: str | Path) -> tuple[DataConfig, ModelConfig, TrainConfig,
             )
         )
     try:
-        payload = read_payload(run_dir / LAST)
+        return data_cfg, model_cfg, train_cfg, _snapshot(run_dir)
     except CheckpointError as e:
-        raise TrainingError(
-            _("cannot resume {run_dir}: {message}").format(run_dir=run_dir, message=e.message)
-        ) from e
+        # A damaged last.pt: go on from best.pt or model.pt, saying so (snapshot["note"]).
+        try:
+            snapshot, note = resume_stand_in(run_dir, e)
+        except CheckpointError as none_left:
+            raise TrainingError(
+                _("cannot resume {run_dir}: {message}").format(run_dir=run_dir, message=none_left.message)
+            ) from e
+        return data_cfg, model_cfg, train_cfg, {**snapshot, "note": note}
+
+
+def _snapshot(run_dir: Path) -> dict[str, Any]:
+    """The training snapshot in a run's last.pt, with its model's weights."""
+    payload = read_payload(run_dir / LAST)
     training = payload.get("training")
     if not isinstance(training, dict) or "epoch" not in training:
-        raise TrainingError(
-            _("cannot resume {run_dir}: its {last} holds no training state").format(
-                run_dir=run_dir, last=LAST
-            )
-        )
-    return data_cfg, model_cfg, train_cfg, {**training, "model": payload["state_dict"]}
+        raise CheckpointError(_("its {last} holds no training state").format(last=LAST))
+    return {**training, "model": payload["state_dict"]}
 
 
 def best_accuracy(history: list[dict[str, Any]]) -> float:

@@ -10,14 +10,17 @@ inside a checkpoint that loads with ``torch.load(weights_only=True)``.
 from __future__ import annotations
 
 import random
+import warnings
 from typing import Any
 
 import numpy as np
 import torch
 from torch import nn
 
+from engine.checkpoints import shapes
 from engine.errors import TrainingError
 from engine.i18n import _
+from engine.unreadable import differences_summary, weight_differences
 
 
 def rng_states(generator: torch.Generator) -> dict[str, Any]:
@@ -80,16 +83,32 @@ def restore(
     scheduler: Any,
     generator: torch.Generator,
     scaler: torch.amp.GradScaler | None = None,
+    steps_done: int = 0,
 ) -> list[dict[str, Any]]:
     """Load a snapshot into the model, optimizer, schedule, GradScaler and generators; returns the history.
+
+    A snapshot without an optimizer state (a run's best.pt or model.pt standing in for a damaged
+    last.pt, ``engine.train.fallback``) keeps the fresh optimizer and random-number states, and the
+    schedule is stepped on by ``steps_done``, the batches of this phase already trained.
 
     Raises
     ------
     TrainingError
         The snapshot belongs to another model or optimizer (a run folder edited by hand).
     """
+    found = weight_differences(shapes(snapshot["model"]), shapes(model.state_dict()))
+    if found:
+        raise TrainingError(
+            _(
+                "cannot resume: the saved weights do not fit this run's model ({summary}); the run folder "
+                "was changed after the run stopped, so start the run again"
+            ).format(summary=differences_summary(found))
+        )
     try:
         model.load_state_dict(snapshot["model"])
+        if "optimizer" not in snapshot:
+            _step_schedule(scheduler, steps_done)
+            return [dict(h) for h in snapshot.get("history", [])]
         optimizer.load_state_dict(snapshot["optimizer"])
         if scheduler is not None and snapshot.get("scheduler") is not None:
             scheduler.load_state_dict(snapshot["scheduler"])
@@ -98,6 +117,20 @@ def restore(
             scaler.load_state_dict(snapshot["scaler"])
     except (KeyError, ValueError, RuntimeError, TypeError) as e:
         raise TrainingError(
-            _("cannot resume: the saved training state does not fit this run ({e})").format(e=e)
+            _(
+                "cannot resume: the training state saved in last.pt does not fit this run's settings (the "
+                "run folder was changed after the run stopped); start the run again"
+            )
         ) from e
     return [dict(h) for h in snapshot.get("history", [])]
+
+
+def _step_schedule(scheduler: Any, steps: int) -> None:
+    """Move a fresh learning-rate schedule on by ``steps`` batches, to where the run had it."""
+    if scheduler is None:
+        return
+    with warnings.catch_warnings():
+        # torch warns when a schedule steps before its optimizer has: here no batch is due.
+        warnings.simplefilter("ignore", UserWarning)
+        for _step in range(steps):
+            scheduler.step()

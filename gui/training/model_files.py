@@ -14,7 +14,8 @@ from PySide6.QtCore import QT_TRANSLATE_NOOP, QObject, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QPushButton, QWidget
 
-from engine.checkpoints import default_checkpoint_name, load_checkpoint, save_checkpoint
+from engine.checkpoints import default_checkpoint_name, save_checkpoint
+from engine.train.fallback import open_checkpoint
 from gui.tasks import TaskRunner
 
 FILTER = QT_TRANSLATE_NOOP("ModelFiles", "Taller models (*.pt)")  # translated where shown
@@ -26,7 +27,8 @@ class ModelFiles(QObject):
     Signals
     -------
     saved(str)            path of a checkpoint just written
-    opened(object)        LoadedCheckpoint just read (.model, .meta, .path)
+    opened(object)        LoadedCheckpoint just read (.model, .meta, .path; .note when another
+                          checkpoint of its run stood in for a damaged one)
     failed(str)           message when a file could not be written or read
     busyChanged(bool)     a file job started (True) or ended (False)
     statusMessage(str)    short text for the status bar
@@ -94,7 +96,11 @@ class ModelFiles(QObject):
         )
 
     def open(self, path: str | Path | None = None) -> bool:
-        """Read a checkpoint (asks with a file dialog when None); False if nothing started."""
+        """Read a checkpoint or run folder (asks for a file when None); False if nothing started.
+
+        A damaged checkpoint of a run folder is replaced by another of the same run
+        (``engine.train.fallback``), and the opened checkpoint's ``note`` says so.
+        """
         if self.is_busy():
             return False
         if not path:
@@ -106,7 +112,7 @@ class ModelFiles(QObject):
                 return False
         self.statusMessage.emit(self.tr("Opening {file}…").format(file=Path(path).name))
         return self.runner.start(
-            lambda on_event, stop: load_checkpoint(path),
+            lambda on_event, stop: open_checkpoint(path),
             on_done=self.opened.emit,
             on_failed=self.failed.emit,
         )

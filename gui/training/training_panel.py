@@ -372,9 +372,12 @@ class TrainingPanel(QWidget):
         self.modelInfoLabel.setText(f"{Path(loaded.path).name}: {model_line(meta, html=True)}")
         self.modelInfoLabel.setToolTip(str(loaded.path))
         self.modelInfoLabel.show()
-        self.messageLabel.show_message("")
         self.log(self.tr("Opened model {path}").format(path=loaded.path))
         self.statusMessage.emit(self.tr("Opened {file}").format(file=Path(loaded.path).name))
+        self.messageLabel.show_message(loaded.note, role="warning")  # a stand-in for a damaged file
+        if loaded.note:
+            self.log(loaded.note)
+            self.statusMessage.emit(loaded.note.splitlines()[0])
         self._update_buttons()
         if announce:
             self.modelLoaded.emit(loaded)

@@ -15,7 +15,8 @@ from typing import Any
 from PySide6.QtCore import QT_TRANSLATE_NOOP, Qt, Signal, Slot
 from PySide6.QtWidgets import QComboBox, QFileDialog, QSizePolicy, QWidget
 
-from engine.checkpoints import MODELS_DIR, load_checkpoint
+from engine.checkpoints import MODELS_DIR
+from engine.train.fallback import open_checkpoint
 from gui.tasks import error_message, run_task
 
 DEFAULT_MODEL = "default-digits.pt"
@@ -97,6 +98,8 @@ class ModelPicker(QComboBox):
             self._extra_files.append(path)
         self.refresh()
         self.modelChosen.emit(loaded.model, loaded.meta, path, Path(path).name)
+        if getattr(loaded, "note", ""):  # another checkpoint of its run stood in for a damaged one
+            self.statusMessage.emit(loaded.note)
 
     # ---- selection --------------------------------------------------------------------------------
     def set_active(self, key: str) -> None:
@@ -179,7 +182,7 @@ def _loader(seq: int, path: str):
 
     def load(on_event, stop):
         try:
-            return seq, load_checkpoint(path), ""
+            return seq, open_checkpoint(path), ""
         except Exception as exc:  # noqa: BLE001 - reported in the pane, with its request number
             return seq, None, error_message(exc)
 
