@@ -70,6 +70,8 @@ def test_predict_bad_image_is_a_message_and_nonzero_exit(run_dir, tmp_path, caps
     assert main(["predict", str(run_dir / "model.pt"), str(tmp_path / "x.png")]) == 1
     err = capsys.readouterr().err
     assert "x.png" in err and "Traceback" not in err
+    # Taller's words, not Pillow's ("cannot identify image file '/tmp/…/x.png'")
+    assert "not a picture Taller can read (PNG, JPEG" in err and "cannot identify" not in err
 
 
 @pytest.mark.parametrize(

@@ -96,15 +96,19 @@ def open_image(path: str | Path, check: bool = True) -> Image.Image:
             return ImageOps.exif_transpose(image)  # a copy: usable after the file is closed
     except Image.DecompressionBombError as exc:
         raise InferenceError(
-            _("{path}: the image is too large to open safely ({exc}); use a smaller image").format(
-                path=path, exc=exc
-            )
+            _(
+                "{path}: the image is too large to open safely (over {pixels} million pixels); use a smaller "
+                "image"
+            ).format(path=path, pixels=(Image.MAX_IMAGE_PIXELS or 0) * 2 // 1_000_000)
         ) from exc
     except UnidentifiedImageError as exc:
         raise InferenceError(
-            _("{path}: not an image Taller can read ({exc})").format(path=path, exc=exc)
+            # Pillow's own words repeat the path in English: say which formats would do instead.
+            _("{path}: not a picture Taller can read (PNG, JPEG, BMP, GIF, TIFF or WebP)").format(path=path)
         ) from exc
     except (OSError, SyntaxError, ValueError, EOFError, struct.error) as exc:
         raise InferenceError(
-            _("{path}: the image file is damaged or incomplete ({exc})").format(path=path, exc=exc)
+            _("{path}: the image file is damaged or cut short; copy it again or leave it out").format(
+                path=path
+            )
         ) from exc

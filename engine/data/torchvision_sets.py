@@ -22,7 +22,7 @@ import torch
 from torchvision.datasets import CIFAR10, MNIST, FashionMNIST
 
 from engine.data.types import DIGIT_CLASSES, ImageData, InputSpec, digit_spec
-from engine.errors import DatasetError
+from engine.errors import DatasetError, os_reason
 from engine.i18n import _
 
 FASHION_MEAN, FASHION_STD = (0.2860,), (0.3530,)
@@ -115,7 +115,7 @@ def _fetch(name: str, label: str, root: Path, missing: list[Path], download: boo
         _remove_empty(created)
         raise DatasetError(
             _("cannot download {label} into {root}: {exc}. {instead}").format(
-                label=label, root=root, exc=exc.strerror or exc, instead=instead
+                label=label, root=root, exc=os_reason(exc), instead=instead
             )
         ) from exc
     try:
@@ -210,7 +210,7 @@ def _gunzip_missing(raw: Path) -> None:
             tmp.unlink(missing_ok=True)
             raise DatasetError(
                 _("could not extract {packed}: {exc}. Replace it with a good copy.").format(
-                    packed=packed, exc=exc
+                    packed=packed, exc=os_reason(exc) if isinstance(exc, OSError) else _("it is cut short")
                 )
             ) from exc
 
@@ -249,9 +249,10 @@ def load_idx(name: str, label: str, root: Path, download: bool) -> ImageData:
             raise ValueError("images and labels do not match")
     except Exception as exc:  # a damaged IDX file fails in torch.frombuffer/view/asserts
         raise DatasetError(
-            _("the files in {raw} are damaged ({exc}); delete them and copy them again").format(
-                raw=raw, exc=exc
-            )
+            _(
+                "the files in {raw} are damaged (their sizes or headers are not those of {label}'s files); "
+                "delete them and copy them again"
+            ).format(raw=raw, label=label)
         ) from exc
     digit = name == "mnist"
     h, w = train.data.shape[1:]
@@ -287,7 +288,8 @@ def _extract_cifar_archive(root: Path) -> None:
     except (tarfile.TarError, OSError, EOFError) as exc:
         raise DatasetError(
             _("could not unpack {archive}: {exc}. Replace it with a good copy.").format(
-                archive=archive, exc=exc
+                archive=archive,
+                exc=os_reason(exc) if isinstance(exc, OSError) else _("it is not a whole tar archive"),
             )
         ) from exc
     finally:
@@ -310,9 +312,9 @@ def load_cifar10(name: str, label: str, root: Path, download: bool) -> ImageData
     except Exception as exc:  # unpickling damaged files raises almost anything
         raise DatasetError(
             _(
-                "the CIFAR-10 files in {cifar_folder} are damaged ({error_type}: {exc}); delete them and "
-                "copy them again"
-            ).format(cifar_folder=root / _CIFAR_FOLDER, error_type=type(exc).__name__, exc=exc)
+                "the CIFAR-10 files in {cifar_folder} are damaged (they cannot be read as CIFAR-10's "
+                "batches); delete them and copy them again"
+            ).format(cifar_folder=root / _CIFAR_FOLDER)
         ) from exc
     (train_x, train_y), (test_x, test_y) = parts
     return ImageData(
