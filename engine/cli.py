@@ -240,6 +240,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         precision=precision.resolve(args.precision, device) if args.precision else None,
     )
     bar.close()
+    warn(evaluation.unreadable_note(result.metrics))
     print_metrics(result.metrics)
     if args.report:
         write_report(args.report, result)

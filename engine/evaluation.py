@@ -46,14 +46,18 @@ def predict_probabilities(
     """Class probabilities ``(N, K)`` for uint8 images ``(N, C, H, W)``, in eval mode.
 
     ``precision`` is the autocast and layout of a run (evaluation of a test split); the canvas and
-    ``main.py predict`` keep float32, so one drawing gives the same answer as before.
+    ``main.py predict`` keep float32, so one drawing gives the same answer as before. The row of a
+    streamed picture that could not be read (its file gone or damaged since) is NaN: ``scored``
+    leaves it out.
     """
     was_training = model.training
     model.eval()
-    out = []
+    out: list[torch.Tensor] = []
+    unreadable: list[int] = []
     try:
         with precision.layout(model):
-            for batch in image_batches(images, batch_size):  # a streamed set is read batch by batch
+            # a streamed set is read batch by batch
+            for batch in image_batches(images, batch_size, unreadable=unreadable):
                 x = normalise(batch, spec).to(device, non_blocking=True)
                 with precision.autocast():
                     logits = model(precision.inputs(x))
@@ -62,7 +66,33 @@ def predict_probabilities(
         model.train(was_training)
     if not out:
         return np.zeros((0, 0), dtype=np.float32)
-    return torch.cat(out).numpy()
+    probabilities = torch.cat(out).numpy()
+    probabilities[unreadable] = np.nan
+    return probabilities
+
+
+def scored(y_true: np.ndarray, probabilities: np.ndarray, classes: list[str]) -> dict[str, Any]:
+    """``classification_metrics`` of the pictures that could be read (rows without NaN); the
+    metrics say how many were left out (``unreadable``) when any were."""
+    y_true = np.asarray(y_true)
+    if not len(probabilities):
+        return classification_metrics(y_true, np.zeros(0, dtype=np.int64), classes)
+    readable = ~np.isnan(probabilities).any(axis=1)
+    metrics = classification_metrics(y_true[readable], probabilities[readable].argmax(axis=1), classes)
+    if not readable.all():
+        metrics["unreadable"] = int((~readable).sum())
+    return metrics
+
+
+def unreadable_note(metrics: dict[str, Any]) -> str:
+    """A sentence for test pictures that could not be read and were left out ("" when none)."""
+    n = int(metrics.get("unreadable") or 0)
+    if not n:
+        return ""
+    return _(
+        "{n} test pictures could not be read (their files were removed or damaged since) and were left "
+        "out: the test accuracy is on the other {m}."
+    ).format(n=n, m=metrics.get("n", 0))
 
 
 def classification_metrics(
@@ -119,7 +149,8 @@ def top_losses(probabilities: np.ndarray, y_true: np.ndarray, k: int | None = No
     """Indices of misclassified samples sorted by loss (most confidently wrong first), fastai-style."""
     y_true = np.asarray(y_true)
     p_true = probabilities[np.arange(len(y_true)), y_true]
-    wrong = np.flatnonzero(probabilities.argmax(axis=1) != y_true)
+    readable = ~np.isnan(probabilities).any(axis=1)  # a picture that could not be read is no mistake
+    wrong = np.flatnonzero((probabilities.argmax(axis=1) != y_true) & readable)
     order = wrong[np.argsort(p_true[wrong], kind="stable")]
     return order if k is None else order[:k]
 
@@ -135,9 +166,7 @@ def evaluate(
 ) -> tuple[dict[str, Any], np.ndarray]:
     """Metrics of ``model`` on a labelled set, and the probabilities they came from."""
     probs = predict_probabilities(model, images, spec, device=device, precision=precision)
-    y_true = labels.cpu().numpy()
-    y_pred = probs.argmax(axis=1) if len(probs) else np.zeros(0, dtype=np.int64)
-    return classification_metrics(y_true, y_pred, classes), probs
+    return scored(labels.cpu().numpy(), probs, classes), probs
 
 
 def kfold_indices(labels: np.ndarray, k: int, seed: int = 0) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -217,8 +246,7 @@ def evaluate_with_progress(
         progress = {"epoch": 1, "epochs": 1, "batch": n, "batches": len(chunks), "fold": 0}
         emit({"event": "progress", **progress, "seconds": elapsed, "eta": eta})
     probs = np.concatenate(parts)
-    y_true = labels.cpu().numpy()
-    return classification_metrics(y_true, probs.argmax(axis=1), classes), probs
+    return scored(labels.cpu().numpy(), probs, classes), probs
 
 
 @dataclass

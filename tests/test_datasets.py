@@ -205,7 +205,9 @@ def test_corrupt_cifar_pickle_is_a_dataset_error(tmp_path):
 def test_corrupt_idx_is_a_dataset_error(tmp_path):
     raw = write_mnist_idx(tmp_path, n_train=10, n_test=5, gz=False)
     (raw / "train-images-idx3-ubyte").write_bytes(b"\x00\x00\x08\x03\x00\x00\x00\x0a")
-    with pytest.raises(DatasetError, match="damaged .their sizes or headers are not those of MNIST") as caught:
+    with pytest.raises(
+        DatasetError, match="damaged .their sizes or headers are not those of MNIST"
+    ) as caught:
         load_dataset(_cfg("mnist", tmp_path))
     assert "shape" not in str(caught.value)  # torch's words
 

@@ -105,3 +105,28 @@ def test_the_collate_function_drops_unreadable_pictures_under_spawn(pets):
     )  # as on Windows and macOS
     ((x, ok),) = list(loader)
     assert x.shape == (3, 3, SIZE, SIZE) and ok.tolist() == [True, False, True, True]
+
+
+def test_test_pictures_gone_before_the_test_are_left_out_of_the_scores(pets):
+    """A test picture deleted during the run is not scored as a blank picture with its label: the
+    metrics are on the others, say how many were left out, and the run warns once."""
+    events: list[dict] = []
+
+    def on_event(event: dict) -> None:
+        events.append(event)
+        if event["event"] == "epoch_end":
+            (pets / "test" / "cat" / "0.png").unlink(missing_ok=True)
+            (pets / "test" / "dog" / "0.png").unlink(missing_ok=True)
+
+    cfg = streamed(pets)
+    result = run(cfg, ModelConfig(arch="mlp"), TrainConfig(epochs=1, precision="fp32"), on_event)
+    assert result.test["n"] == 7 and result.test["unreadable"] == 2  # 9 test pictures, 2 gone
+    assert sum(result.test["confusion"], []) and sum(map(sum, result.test["confusion"])) == 7
+    probabilities = result.test_probabilities
+    assert np.isnan(probabilities).any(axis=1).sum() == 2  # their rows say "not read", not a guess
+    from engine.evaluation import top_losses, unreadable_note  # deferred: only this test
+
+    assert not set(top_losses(probabilities, result.splits.test.labels.numpy())) & set(
+        np.flatnonzero(np.isnan(probabilities).any(axis=1))
+    )
+    assert "2 test pictures could not be read" in unreadable_note(result.test)

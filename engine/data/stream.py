@@ -346,17 +346,24 @@ def read_batches(images: LazyImages, batch_size: int, workers: int | None = None
     )
 
 
-def image_batches(images, batch_size: int, workers: int | None = None) -> Iterator[torch.Tensor]:
+def image_batches(
+    images, batch_size: int, workers: int | None = None, unreadable: list[int] | None = None
+) -> Iterator[torch.Tensor]:
     """uint8 batches of in-memory or streamed images, in order (evaluation and statistics).
 
     A streamed image that cannot be read is zeros here, so each batch keeps its images' places
-    (``labelled_batches`` leaves them out instead).
+    (``labelled_batches`` leaves them out instead); its index is added to ``unreadable``, so that
+    evaluation leaves it out of the scores rather than scoring a blank picture.
     """
     if not isinstance(images, LazyImages):
         for start in range(0, images.shape[0], batch_size):
             yield images[start : start + batch_size]
         return
+    done = 0
     for x, ok in read_batches(images, batch_size, workers):
+        if unreadable is not None and not ok.all():
+            unreadable.extend((done + torch.nonzero(~ok).flatten()).tolist())
+        done += len(ok)
         if not ok.all():
             full = torch.zeros((len(ok), *images.shape[1:]), dtype=torch.uint8)
             if ok.any():

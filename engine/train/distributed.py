@@ -223,9 +223,7 @@ def evaluate(
     for r, p in enumerate(parts):
         if len(p):
             probs[r :: world_size()] = p
-    y_true = subset.labels.cpu().numpy()
-    y_pred = probs.argmax(axis=1) if len(probs) else np.zeros(0, dtype=np.int64)
-    return evaluation.classification_metrics(y_true, y_pred, classes), probs
+    return evaluation.scored(subset.labels.cpu().numpy(), probs, classes), probs
 
 
 def unwrap(model: nn.Module) -> nn.Module:

@@ -32,6 +32,7 @@ from engine.data.registry import is_folder, load_dataset
 from engine.data.splits import imbalance_warning
 from engine.data.types import ImageData
 from engine.errors import TrainingError
+from engine.evaluation import unreadable_note
 from engine.freezing import preset as freeze_preset
 from engine.i18n import _
 from engine.models import registry as architectures
@@ -236,6 +237,8 @@ def _train_in_folder(
     finally:
         tensorboard.close()
     result.run_dir = folder
+    if result.test and unreadable_note(result.test):
+        events.warning(unreadable_note(result.test))
     if run_folder.write_error and not run_folder.retry():  # tried again at the end: space may be free now
         events.warning(unwritten_message(folder, run_folder))
     if result.history:

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 
 from engine.checkpoints import check_compatible
 from engine.errors import CheckpointError
-from engine.evaluation import ModelEvaluation, evaluate_model
+from engine.evaluation import ModelEvaluation, evaluate_model, unreadable_note
 from engine.formatting import accuracy_text, dataset_name, interval_note
 from engine.names import display_name
 from engine.report.html import write_report
@@ -189,7 +189,7 @@ class EvaluationPanel(QWidget):
             "labels": y_true,
             "tested_on": tested_on,
         }
-        self.messageLabel.show_message("")
+        self.messageLabel.show_message(unreadable_note(metrics), role="warning")  # pictures left out
         self._show_headline(meta, metrics, tested_on)
         self.results.set_result(self._result)
         self._update_buttons()
