@@ -33,6 +33,7 @@ from engine.data.splits import imbalance_warning
 from engine.data.types import ImageData
 from engine.errors import TrainingError
 from engine.evaluation import unreadable_note
+from engine.formatting import dataset_name
 from engine.freezing import preset as freeze_preset
 from engine.i18n import _
 from engine.models import registry as architectures
@@ -78,8 +79,19 @@ def start(
         events.say_lock(lock)
         clear_run_files(folder)
         events.status(_("Saving each epoch in {folder}").format(folder=folder))
-        request = prepared(request, events)
+        try:
+            request = prepared(request, events)
+        except BaseException:
+            _remove_if_empty(folder)  # data or weights missing: no empty run folder left behind
+            raise
         return _train_in_folder(folder, request, None, events, stop, also)
+
+
+def _remove_if_empty(folder: Path) -> None:
+    try:
+        folder.rmdir()  # only an empty folder goes: whatever the user put there stays
+    except OSError:
+        pass
 
 
 def resume(
@@ -153,7 +165,7 @@ def prepared(request: RunRequest, events: _Events) -> RunRequest:
         require_weights(request.model_cfg.arch)  # before the data loads: it may take a minute
     data = request.data
     if data is None:
-        events.status(_("Loading {dataset}…").format(dataset=request.data_cfg.dataset))
+        events.status(_("Loading {dataset}…").format(dataset=dataset_name(request.data_cfg.dataset)))
         with distributed.main_first():  # one download, not one per process
             data = load_dataset(request.data_cfg)
     for message in data_warnings(data):
