@@ -7,6 +7,9 @@ Every file is written atomically (``engine.checkpoints.atomic_write``) and opens
 
         {"arch", "dataset", "classes", "trainable_params", "total_params", "frozen", "seconds",
          "stopped", "created", "model_config", "data_config", "train_config",   # those the run has
+         "warnings": [{"kind": "not_learning", "message", "epoch", "batches", "loss", "start",
+                       "chance", "accuracy", "chance_accuracy", "flat", "peak", "cause", "lr"}],
+                                                # only when the run warned (engine.train.guard)
          "epochs_run": int,
          "test": null | {"accuracy", "n", "classes", "per_class": [{"class", "precision", "recall",
                   "f1", "support"}], "averages": {"macro": {...}, "weighted": {...}},
@@ -68,6 +71,7 @@ SUMMARY_KEYS = (
     "model_config",
     "data_config",
     "train_config",
+    "warnings",
 )
 
 

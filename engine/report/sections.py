@@ -13,6 +13,7 @@ import numpy as np
 from engine import settings
 from engine.formatting import accuracy_text, dataset_name, duration, interval_note, number, percent
 from engine.i18n import N_, _, gettext, language
+from engine.report.advice import warning_text
 from engine.report.charts import phase_markers
 
 CLASSES_LISTED = 30
@@ -34,6 +35,7 @@ def page_context(
         ),
         "subtitle": _subtitle(meta, evaluated_on),
         "cards": _cards(meta, metrics),
+        "warnings": [warning_text(w) for w in meta.get("warnings") or [] if isinstance(w, dict)],
         "accuracy_note": interval_note(metrics["n"]) if metrics is not None else "",
         "dataset_rows": _dataset_rows(meta, metrics, evaluated_on),
         "model_rows": _model_rows(meta),

@@ -22,7 +22,7 @@ from engine.errors import NonFiniteLossError, TrainingError
 from engine.freezing import apply_freeze, set_train_mode
 from engine.i18n import _
 from engine.throttle import Throttle
-from engine.train import distributed
+from engine.train import distributed, guard
 from engine.train.feed import StreamFeeder, device_facts, eval_outputs, gpu_memory_error
 from engine.train.finetune import start_phase_two
 from engine.train.interrupt import stop_between_layers
@@ -117,6 +117,7 @@ def train_one_epoch(
         losses.append(loss.detach())
         outputs.append(out.detach())
         labels.append(y)
+        guard.after_batch(state, epoch, b + 1, batches, losses, outputs, labels)  # once, in epoch 1
         # The same pace bounds the loss checks: each one waits for the device to catch up.
         if throttle.due(last=b == batches - 1):
             if b == batches - 1 or not distributed.active():  # under DDP: once, at the same batch

@@ -27,7 +27,7 @@ from engine.freezing import count_parameters, frozen_names
 from engine.i18n import _
 from engine.models.preprocessing import weights_preprocessing
 from engine.models.registry import architecture, head_names
-from engine.train import distributed
+from engine.train import distributed, guard
 from engine.train.finetune import build_for_run
 from engine.train.loop import fit
 from engine.train.runs import RunFolder, epoch_record
@@ -112,7 +112,8 @@ def run(
     if distributed.active() and train_cfg.unfreeze_after is not None:
         # Phase two changes which parameters train; DDP fixes that set when it wraps the model.
         raise TrainingError(_("two-phase fine-tuning (--unfreeze-after) runs on one process only for now"))
-    state = fit_state(data_cfg, model_cfg, train_cfg, data, on_event, stop)
+    kept = guard.Kept(on_event)  # the "not learning" warning goes into the run's metadata too
+    state = fit_state(data_cfg, model_cfg, train_cfg, data, kept, stop)
     state.emit({"event": "status", "message": starting_point(model_cfg)})
     if resume is not None and train_cfg.kfold:
         raise TrainingError(_("K-Fold runs cannot be resumed; start the run again"))
@@ -144,6 +145,8 @@ def run(
     model.cpu().eval()
     meta = run_meta(about, model, history, test, folds, stopped)
     meta["seconds"] = time.perf_counter() - started
+    if kept.records:
+        meta["warnings"] = kept.records
     return RunResult(
         model=model,
         meta=meta,

@@ -5,7 +5,8 @@ listens (fastai's Recorder, Lightning's hooks). Every event has the key "event":
 
 - ``{"event": "status", "message": str}``
 - ``{"event": "warning", "message": str}``: something a user should know about the run (the data's
-  skipped files, an epoch's files that could not be written); it goes on
+  skipped files, an epoch's files that could not be written); it goes on. With a ``"record"`` (the
+  "not learning" warning of ``engine.train.guard``) the run's metadata and report keep it too
 - ``{"event": "progress", "epoch", "epochs", "batch", "batches", "fold", "seconds", "eta"}``, throttled
   to one every ``progress_interval`` seconds plus the last batch of each epoch (1-based counters;
   ``fold`` is 0 without K-Fold).

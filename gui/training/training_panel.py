@@ -257,6 +257,8 @@ class TrainingPanel(QWidget):
         message = self.tr("Warning: {message}").format(message=event.get("message", ""))
         self.log(message)
         self.statusMessage.emit(message)
+        if "record" in event:  # about the run itself (not learning): in sight until the next run
+            self.messageLabel.show_message(message, role="warning")
 
     @Slot(object)
     def _on_progress(self, event: dict) -> None:
