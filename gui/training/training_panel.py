@@ -11,17 +11,9 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtCore import Signal, Slot
 from PySide6.QtWidgets import (
     QFileDialog,
-    QHBoxLayout,
-    QLabel,
-    QPlainTextEdit,
-    QProgressBar,
-    QPushButton,
-    QSizePolicy,
-    QSplitter,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -32,15 +24,12 @@ from engine.train.request import RunRequest
 from engine.train.runs import runs_root
 from gui.language import duration, short
 from gui.tasks import TaskRunner, stop_all
+from gui.training import training_ui
 from gui.training.device_status import device_status
-from gui.training.lr_finder import LrFinder
 from gui.training.model_files import ModelFiles, meta_of
 from gui.training.process_run import ProcessRun
 from gui.training.run_jobs import resume_job, train_job
 from gui.training.run_lines import epoch_line, fold_line, phase_line, progress
-from gui.widgets.epoch_curves import EpochCurves
-from gui.widgets.kfold_view import KFoldTable
-from gui.widgets.message_label import MessageLabel
 
 
 class TrainingPanel(QWidget):
@@ -88,64 +77,7 @@ class TrainingPanel(QWidget):
 
     # ---- layout -------------------------------------------------------------------------------
     def _build(self) -> None:
-        self.trainButton = QPushButton(self.tr("Train"), objectName="trainButton")
-        self.trainButton.setToolTip(self.tr("Train the model on the chosen data with these settings"))
-        self.trainButton.setDefault(True)
-        self.stopButton = QPushButton(self.tr("Stop"), objectName="stopButton")
-        self.stopButton.setToolTip(
-            self.tr("Stop after the current batch; the model keeps what it learned so far")
-        )
-        self.resumeButton = QPushButton(self.tr("Resume…"), objectName="resumeButton")
-        self.resumeButton.setToolTip(
-            self.tr("Continue a stopped or crashed run from its folder at its next epoch")
-        )
-        buttons = QHBoxLayout()
-        for button in (self.trainButton, self.stopButton, self.resumeButton):
-            button.setMinimumWidth(90)
-            buttons.addWidget(button)
-        self.processControls = self.processRun.controls
-        buttons.addWidget(self.processControls)
-        buttons.addStretch(1)
-        buttons.addWidget(self.openModelButton)
-        buttons.addWidget(self.saveModelButton)
-
-        self.trainingProgress = QProgressBar(objectName="trainingProgress")
-        self.trainingProgress.setRange(0, 1000)
-        self.trainingProgress.setValue(0)
-        self.trainingProgress.setTextVisible(True)
-        self.trainingProgress.setFormat(self.tr("Ready"))
-        self.trainingProgress.setAccessibleName(self.tr("Training progress"))
-        self.messageLabel = MessageLabel("trainingMessageLabel")
-        self.modelInfoLabel = QLabel(objectName="modelInfoLabel", wordWrap=True)
-        self.modelInfoLabel.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.modelInfoLabel.hide()
-
-        self.curves = EpochCurves()
-        self.lossPlot, self.accuracyPlot = self.curves.lossPlot, self.curves.accuracyPlot
-        self.foldLoss, self.foldAccuracy = self.curves.foldLoss, self.curves.foldAccuracy
-        self.trainingLog = QPlainTextEdit(objectName="trainingLog", readOnly=True)
-        self.trainingLog.setMaximumBlockCount(5000)
-        self.trainingLog.setPlaceholderText(self.tr("Each epoch adds a line here."))
-        self.trainingLog.setAccessibleName(self.tr("Training log"))
-        self.trainingLog.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        splitter = QSplitter(Qt.Orientation.Vertical, objectName="trainingSplitter")
-        self.kfoldTable = KFoldTable()
-        self.kfoldTable.hide()
-        splitter.addWidget(self.curves)
-        splitter.addWidget(self.kfoldTable)
-        splitter.addWidget(self.trainingLog)
-        splitter.setStretchFactor(0, 2)
-        splitter.setStretchFactor(1, 1)
-        splitter.setChildrenCollapsible(False)
-
-        layout = QVBoxLayout(self)
-        layout.addLayout(buttons)
-        layout.addWidget(self.trainingProgress)
-        layout.addWidget(self.messageLabel)
-        layout.addWidget(self.modelInfoLabel)
-        self.lrFinder = LrFinder()
-        layout.addWidget(self.lrFinder)
-        layout.addWidget(splitter, 1)
+        training_ui.build(self)  # the widgets and their layout
         self.training.runningChanged.connect(self.lrFinder.set_blocked)
         self.lrFinder.statusMessage.connect(self.statusMessage)
 
