@@ -230,6 +230,21 @@ def test_layers_tab_hides_fine_tuning_for_a_random_start_and_warns_on_freezing(q
     assert warning.isVisibleTo(window) and "random" in warning.text()
 
 
+def test_layers_tab_says_why_augmentation_keeps_frozen_layers_running_each_epoch(qtbot, tmp_path):
+    window = make_window(qtbot, tmp_path, arch="cnn", epochs=1)
+    finetune, augment = window.finetune_panel, window.model_panel.augmentCheck
+    window.show_panel(finetune)
+    tree = finetune.layer_tree
+    qtbot.waitUntil(lambda: tree.model() is not None and not tree.is_building(), timeout=RUN_TIMEOUT)
+    note = finetune.frozenOnceNote
+    augment.setChecked(True)
+    assert not note.isVisibleTo(window)  # nothing frozen: nothing to say
+    tree.apply_preset("features")
+    assert note.isVisibleTo(window) and "computed once" in note.text()
+    augment.setChecked(False)
+    assert not note.isVisibleTo(window)
+
+
 def test_help_menu_about_shortcuts_and_readme_offline(qtbot, tmp_path):
     window = MainWindow(models_dir=tmp_path / "models", load_preview=False)
     qtbot.addWidget(window)

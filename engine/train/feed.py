@@ -75,12 +75,7 @@ class StreamFeeder:
             fed += len(idx)
             yield self._ready(x), self.labels[idx]
         if len(order) and not fed:
-            raise DatasetError(
-                _(
-                    "none of the {n} training pictures in {folder} could be read any more: they were "
-                    "moved, deleted or damaged during training; put them back and train again"
-                ).format(n=len(order), folder=self.origin)
-            )
+            raise none_readable(len(order), self.origin)
 
     def say_lost(self) -> None:
         """Warn once more when more pictures could not be read since the last warning."""
@@ -106,6 +101,16 @@ class StreamFeeder:
         if self.device_augment:
             x = augment(x.float().div_(255.0), self.generator, False)
         return normalise(x, self.spec)
+
+
+def none_readable(n: int, folder: str) -> DatasetError:
+    """The error of a streamed split of which not one picture could be read (the folder went away)."""
+    return DatasetError(
+        _(
+            "none of the {n} training pictures in {folder} could be read any more: they were "
+            "moved, deleted or damaged during training; put them back and train again"
+        ).format(n=n, folder=folder or _("the image folder"))
+    )
 
 
 def free_gpu_memory() -> None:

@@ -25,6 +25,7 @@ from engine.throttle import Throttle
 from engine.train import distributed, guard
 from engine.train.feed import StreamFeeder, device_facts, eval_outputs, gpu_memory_error
 from engine.train.finetune import start_phase_two
+from engine.train.frozen_features import FrozenOnce
 from engine.train.interrupt import stop_between_layers
 from engine.train.snapshot import capture, restore
 from engine.train.state import FitState, Scheduler, Stopped, make_optimizer, make_scheduler, seed_everything
@@ -84,12 +85,16 @@ def train_one_epoch(
     generator: torch.Generator,
     clock: dict[str, float],
     scaler: torch.amp.GradScaler | None = None,
+    whole: nn.Module | None = None,
 ) -> tuple[float, float]:
     """One pass over the training set; returns (mean loss, accuracy).
 
     The forward pass runs in ``state.precision`` (autocast); ``scaler`` scales float16 gradients.
+    ``whole``: the model whose part ``model`` is (the layers after a frozen front computed once).
     """
-    set_train_mode(distributed.unwrap(model), state.frozen, state.freeze_bn_stats)
+    set_train_mode(
+        whole if whole is not None else distributed.unwrap(model), state.frozen, state.freeze_bn_stats
+    )
     bs = distributed.local_batch(state.cfg.batch_size)  # under DDP: this process's share
     # Under DDP: this rank's shard from a DistributedSampler (set_epoch); else the generator's order.
     perm = distributed.epoch_order(len(feeder), generator, state.seed + state.fold, epoch)
@@ -244,6 +249,7 @@ def fit_epochs(
         raise TrainingError(str(e)) from e
     feeder = make_feeder(train, state, generator)
     net = distributed.wrap(model, state.device)  # DDP averages gradients over the ranks; else model
+    once = FrozenOnce(model, train, val, state)  # the frozen front's outputs, computed once if it can
     criterion = nn.CrossEntropyLoss(label_smoothing=cfg.label_smoothing)
     steps = distributed.steps_per_epoch(len(train), cfg.batch_size)
     optimizer = make_optimizer(model, cfg, cfg.lr, state.head)
@@ -255,6 +261,7 @@ def fit_epochs(
     for epoch in range(1, cfg.epochs + 1):
         if cfg.unfreeze_after is not None and epoch == cfg.unfreeze_after + 1:
             phase = 2
+            once.release()  # the released layers train: every epoch computes them again
             optimizer, scheduler = start_phase_two(model, state, epoch, steps)
         if epoch <= resumed:
             continue  # finished before the run stopped; phase two above is set up again all the same
@@ -268,8 +275,9 @@ def fit_epochs(
         interrupt = nullcontext() if distributed.active() else stop_between_layers(model, state)
         try:
             with interrupt:
+                part, fed = once.ready(net, feeder)  # the first epoch of phase 1 computes the front
                 train_loss, train_acc = train_one_epoch(
-                    net, feeder, optimizer, scheduler, criterion, state, epoch, generator, clock, scaler
+                    part, fed, optimizer, scheduler, criterion, state, epoch, generator, clock, scaler, model
                 )
         except Stopped:
             return history, True
@@ -279,13 +287,16 @@ def fit_epochs(
             raise
         except torch.cuda.OutOfMemoryError as e:
             # Never a crash: the epoch ends with a batch size that fits (halving), the last good weights.
-            error = gpu_memory_error(model, feeder, state, criterion, epoch)
+            error = gpu_memory_error(*once.step_parts(model, feeder), state, criterion, epoch)
             model.load_state_dict(good)
             if error is None:  # not even one image fits: the general out-of-memory message
                 raise
             error.history = history
             raise error from e
-        val_loss, val_acc = validate(model, val, state, criterion, getattr(feeder, "lost", None))
+        if once.active:
+            val_loss, val_acc = once.validate(criterion)
+        else:
+            val_loss, val_acc = validate(model, val, state, criterion, getattr(feeder, "lost", None))
         if isinstance(feeder, StreamFeeder):
             feeder.say_lost()  # pictures that vanished during this epoch, once the epoch has read them all
         if len(val) and not math.isfinite(val_loss):

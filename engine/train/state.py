@@ -69,6 +69,9 @@ class FitState:
     # last.pt). A snapshot to resume from makes fit() continue at the epoch after it.
     on_snapshot: Callable[[dict[str, Any]], None] | None = None
     resume: dict[str, Any] | None = None
+    # The frozen front's outputs computed once when they can be (engine.train.frozen_features);
+    # False: every epoch computes every layer (to compare the two).
+    reuse_frozen: bool = True
 
     def emit(self, event: dict[str, Any]) -> None:
         if self.on_event is not None:

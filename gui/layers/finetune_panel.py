@@ -46,6 +46,12 @@ TWO_PHASE_HELP = QT_TRANSLATE_NOOP(  # translated where shown, as are the other 
     "at the learning rate × this factor, so pre-trained weights are adjusted gently, not overwritten. "
     "A line on the curves marks where phase 2 starts.",
 )
+FROZEN_ONCE_OFF = QT_TRANSLATE_NOOP(
+    "FineTunePanel",
+    "Augmentation is on, so the frozen layers run again on every picture in every epoch (each epoch's "
+    "pictures differ). Without augmentation their outputs are computed once and the epochs train "
+    "only the layers after them, many times faster.",
+)
 BACKBONE_HELP = QT_TRANSLATE_NOOP(
     "FineTunePanel",
     "Below 1, the pre-trained layers learn more slowly than the new head, which starts from nothing "
@@ -89,6 +95,7 @@ class FineTunePanel(QWidget):
         self._classes: list[str] | None = None
         self._context: tuple | None = None
         self._epochs = TrainConfig().epochs
+        self._augment = False
         self._build()
         self.starting_point.set_context(self._arch, None, None)
         self._update_two_phase()
@@ -149,10 +156,12 @@ class FineTunePanel(QWidget):
         QVBoxLayout(layers_box).addWidget(self.layer_tree)
         self.scheduleBox = schedule_box
         self.randomFreezeWarning = MessageLabel("randomFreezeWarning", selectable=False)
+        self.frozenOnceNote = MessageLabel("frozenOnceNote", selectable=False)
         layout = QVBoxLayout(self)
         layout.addWidget(self.starting_point)
         layout.addWidget(schedule_box)
         layout.addWidget(self.randomFreezeWarning)
+        layout.addWidget(self.frozenOnceNote)
         layout.addWidget(layers_box, 1)
 
         self.starting_point.changed.connect(self.configChanged)
@@ -213,6 +222,12 @@ class FineTunePanel(QWidget):
         self._epochs = epochs
         self.unfreezeAfterSpin.setMaximum(max(1, epochs - 1))
         self._update_two_phase()
+
+    @Slot(bool)
+    def set_augment(self, on: bool) -> None:
+        """Whether the next run augments its pictures (then frozen layers are computed every epoch)."""
+        self._augment = on
+        self._update_for_start()
 
     def start(self) -> str:
         """ "random", "imagenet" or "checkpoint"."""
@@ -340,6 +355,7 @@ class FineTunePanel(QWidget):
             else "",
             "warning",
         )
+        self.frozenOnceNote.show_message(self.tr(FROZEN_ONCE_OFF) if frozen and self._augment else "", "hint")
 
     @Slot(str)
     def _on_tree_ready(self, arch: str) -> None:

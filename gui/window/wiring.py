@@ -101,6 +101,8 @@ class LayerLinks(QObject):
         window.data_panel.dataLoaded.connect(self.update_layers)
         model.epochsSpin.valueChanged.connect(finetune.set_epochs)
         finetune.set_epochs(model.epochsSpin.value())
+        model.augmentCheck.toggled.connect(finetune.set_augment)  # it says why frozen layers run each epoch
+        finetune.set_augment(model.augmentCheck.isChecked())
         model.pretrainedCheck.toggled.connect(self._on_pretrained_toggled)
         finetune.startCombo.currentIndexChanged.connect(self._on_start_changed)
 

@@ -599,6 +599,10 @@ pérdida: {loss}</translation>
         <translation>La fase 1 entrena solo las capas marcadas; después se descongelan las congeladas y el entrenamiento sigue con la tasa de aprendizaje × este factor, de modo que los pesos preentrenados se ajustan con suavidad, sin sobrescribirse. Una línea en las curvas marca dónde empieza la fase 2.</translation>
     </message>
     <message>
+        <source>Augmentation is on, so the frozen layers run again on every picture in every epoch (each epoch&apos;s pictures differ). Without augmentation their outputs are computed once and the epochs train only the layers after them, many times faster.</source>
+        <translation>El aumento de datos está activado, así que las capas congeladas se calculan de nuevo para cada imagen en cada época (las imágenes de cada época son distintas). Sin aumento de datos sus salidas se calculan una sola vez y las épocas solo entrenan las capas que las siguen, muchas veces más rápido.</translation>
+    </message>
+    <message>
         <source>Below 1, the pre-trained layers learn more slowly than the new head, which starts from nothing (per-group learning rates).</source>
         <translation>Por debajo de 1, las capas preentrenadas aprenden más despacio que la cabeza nueva, que parte de cero (tasas de aprendizaje por grupo).</translation>
     </message>
