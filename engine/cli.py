@@ -21,13 +21,9 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from engine.cli_args import (
-    add_process_options,
-    add_run_options,
-    build_parser,
-    configs_from_args,
-)
+from engine.cli_args import add_process_options, add_run_options, build_parser, configs_from_args
 from engine.cli_output import print_metrics, print_runs, print_test_accuracy, warn
+from engine.compare.cli import add_compare_parser, cmd_compare
 from engine.data.registry import load_dataset
 from engine.errors import CliError, describe, user_message
 from engine.formatting import accuracy_interval
@@ -62,7 +58,7 @@ def main(argv: list[str] | None = None, training_threads: bool = False) -> int:
 
 def run_command(argv: list[str], training_threads: bool) -> int:
     """Parse ``argv`` and run its command; every error becomes a message (see the module)."""
-    args = build_parser().parse_args(argv)
+    args = build_parser((add_compare_parser,)).parse_args(argv)
     args.argv = argv  # what --devices hands on to torchrun
     if training_threads and args.command != "runs":
         # deferred: it imports torch, which parsing and listing runs do without
@@ -78,6 +74,7 @@ def run_command(argv: list[str], training_threads: bool) -> int:
         "runs": cmd_runs,
         "export-notebook": cmd_export_notebook,
         "lr-find": cmd_lr_find,
+        "compare": cmd_compare,
     }
     try:
         return commands[args.command](args)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from engine.config import DataConfig, ModelConfig, TrainConfig
@@ -91,8 +91,13 @@ def setting_type(setting: Setting) -> Callable[[str], Any]:
     return setting.type
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The parser of ``taller COMMAND ...`` (or ``python main.py``); choices come from the registries."""
+def build_parser(
+    more: Sequence[Callable[[argparse._SubParsersAction], None]] = (),
+) -> argparse.ArgumentParser:
+    """The parser of ``taller COMMAND ...`` (or ``python main.py``); choices come from the registries.
+
+    ``more`` adds commands that live above this module (``engine.compare.cli``), after ``train``.
+    """
     translate_argparse()  # argparse's own words (usage:, options:) in the user's language
     parser = argparse.ArgumentParser(
         prog="taller",
@@ -105,6 +110,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     add_train_parser(sub)
+    for add in more:
+        add(sub)
     ev = sub.add_parser(
         "evaluate", help=_("test a saved model: accuracy, per-class metrics, confusion matrix")
     )

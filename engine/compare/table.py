@@ -23,7 +23,17 @@ import numpy as np
 from engine.compare import stats
 from engine.compare.folder import read_folder
 from engine.compare.plan import Plan
-from engine.formatting import accuracy_interval, finite
+from engine.formatting import (
+    MISSING,
+    accuracy_interval,
+    accuracy_text,
+    duration,
+    finite,
+    integer,
+    number,
+    percent,
+)
+from engine.i18n import N_
 from engine.train.layout import HISTORY, METRICS
 
 NPZ = "metrics.npz"
@@ -266,3 +276,54 @@ def _over_seeds(a: list[dict], b: list[dict], names: tuple[str, str]) -> dict | 
     p = stats.paired_over_seeds(acc_a, acc_b)
     accuracies = (float(np.mean(acc_a)), float(np.mean(acc_b)))
     return stats.verdict(names, accuracies, p, stats.PAIRED_T, len(pairs))
+
+
+# --- the table as a user reads it (the command line, the report, the window) -------------------------
+
+TABLE_HEADER = (
+    N_("variant"),
+    N_("test accuracy"),
+    N_("validation, final / best"),
+    N_("best epoch"),
+    N_("train, final / best"),
+    N_("macro F1"),
+    N_("parameters trained / total"),
+    N_("time"),
+)
+
+
+def row_cells(row: dict[str, Any]) -> list[str]:
+    """A row in words, the header's columns: the winner starred, means ± std with repeats."""
+    name = f"★ {row['variant']}" if row.get("winner") else row["variant"]
+    if row["repeats"] > 1 and row["test_acc"] is not None:
+        test = _mean_std(row, "test_acc")
+    else:
+        test = accuracy_text(row["test_acc"], row["test_n"], images=False)
+    val = f"{_mean_std(row, 'val_acc')} / {_mean_std(row, 'best_val_acc')}"
+    train = f"{_mean_std(row, 'train_acc')} / {_mean_std(row, 'best_train_acc')}"
+    if row["best_epoch"] is None:
+        epoch = MISSING
+    else:  # a mean over the seeds with repeats
+        epoch = number(row["best_epoch"], 1) if row["repeats"] > 1 else str(int(row["best_epoch"]))
+    params = (
+        f"{integer(row['trainable_params'])} / {integer(row['total_params'])}"
+        if finite(row["trainable_params"]) and finite(row["total_params"])
+        else MISSING
+    )
+    return [
+        name,
+        test,
+        val,
+        epoch,
+        train,
+        number(row["macro_f1"], 3),
+        params,
+        duration(row["wall_seconds"]),
+    ]
+
+
+def _mean_std(row: dict[str, Any], key: str) -> str:
+    std = row["std"].get(key)
+    if std is None:
+        return percent(row[key])
+    return f"{percent(row[key])} ± {number(100 * std, 1)}"
