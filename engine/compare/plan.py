@@ -187,11 +187,14 @@ class Plan:
 
     def requests(self) -> list[tuple[str, int, RunRequest]]:
         """(variant name, repeat, request) of every run, in the order they run."""
-        runs = [(v.name, r, self.request(v, r)) for r in range(self.repeats) for v in self.variants]
+        runs = self._unresized()
         size = self.fair_size([request for _name, _r, request in runs])
         if size is None:
             return runs
         return [(name, r, _resized(request, size)) for name, r, request in runs]
+
+    def _unresized(self) -> list[tuple[str, int, RunRequest]]:
+        return [(v.name, r, self.request(v, r)) for r in range(self.repeats) for v in self.variants]
 
     def request(self, variant: Variant, repeat: int = 0) -> RunRequest:
         """The request of one variant in one repeat (before the plan's common resizing)."""
@@ -269,7 +272,7 @@ class Plan:
             notes.append(
                 _("the variants read different data, so their test images differ and no pair is tested")
             )
-        size = self.fair_size([request for _name, _r, request in requests])
+        size = self.fair_size([request for _name, _r, request in self._unresized()])
         if size is not None:
             notes.append(
                 _(

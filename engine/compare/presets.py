@@ -71,8 +71,11 @@ def expand(preset: str, base_model_arch: str, values: Sequence[Any] | None = Non
         return setting_variants("arch", values or architectures.keys())
     if preset == "learning-rates":
         return setting_variants("lr", learning_rates(values))
-    if preset == "optimizers":
-        return setting_variants("optimizer", values or OPTIMIZERS)
+    if preset == "optimizers":  # "adam", "sgd": the setting's name would only repeat the preset's
+        return [
+            Variant(v.changes["optimizer"], v.changes)
+            for v in setting_variants("optimizer", values or OPTIMIZERS)
+        ]
     return [
         Variant(_("without augmentation"), {"augment": False}),
         Variant(_("with augmentation"), {"augment": True}),

@@ -139,7 +139,7 @@ def run_record(run_dir: Path) -> dict[str, Any] | None:
     return record
 
 
-def test_outcomes(run_dir: Path) -> tuple[np.ndarray, np.ndarray] | None:
+def saved_predictions(run_dir: Path) -> tuple[np.ndarray, np.ndarray] | None:
     """(true labels, predicted labels) of a run's test images, from its metrics.npz; None without."""
     try:
         with np.load(run_dir / NPZ, allow_pickle=False) as npz:
@@ -251,7 +251,7 @@ def pair_verdicts(
 def _mcnemar(folder: Path, a: dict[str, Any], b: dict[str, Any], names: tuple[str, str]) -> dict | None:
     if a["status"] != "finished" or b["status"] != "finished":
         return None
-    outcomes = [test_outcomes(folder / r["dir"]) for r in (a, b)]
+    outcomes = [saved_predictions(folder / r["dir"]) for r in (a, b)]
     if any(o is None for o in outcomes):
         return None
     (labels_a, pred_a), (labels_b, pred_b) = outcomes
