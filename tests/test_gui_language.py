@@ -224,7 +224,14 @@ def test_the_spanish_window_shows_no_english_on_any_tab(qtbot, tmp_path, spanish
     assert not problems, f"{len(problems)} English texts in the Spanish window:\n" + "\n".join(problems)
     # The issue's own list, and the window title.
     tabs = [window.tabs.tabText(i) for i in range(window.tabs.count())]
-    assert tabs == ["3 · Entrenar", "4 · Capas", "5 · Evaluar", "6 · Ejecuciones", "7 · Pruébalo"]
+    assert tabs == [
+        "3 · Entrenar",
+        "4 · Capas",
+        "5 · Evaluar",
+        "6 · Ejecuciones",
+        "7 · Pruébalo",
+        "8 · Comparar",
+    ]
     assert "Train" not in window.training_panel.trainButton.text()
     assert window.windowTitle() == "Entrena un clasificador de imágenes"
     accuracy = window.evaluation_panel.accuracyLabel.text()

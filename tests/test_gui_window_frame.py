@@ -272,7 +272,7 @@ def test_start_shows_the_window_then_builds_its_panels_when_pytorch_has_loaded(q
         assert window.findChild(QWidget, "loadingPage").isVisible()
         assert "PyTorch" in window.statusBar().currentMessage()
     qtbot.waitUntil(lambda: window.ready and window.is_idle(), timeout=RUN_TIMEOUT)
-    assert window.training_panel.trainButton.isVisible() and window.tabs.count() == 5
+    assert window.training_panel.trainButton.isVisible() and window.tabs.count() == 6
     assert QApplication.overrideCursor() is None  # the busy cursor is gone
 
 

@@ -93,7 +93,7 @@ def test_every_place_has_a_number_and_its_key_goes_there(qtbot, tmp_path):
     actions = menu.actions()
     tabs = [window.tabs.tabText(i) for i in range(window.tabs.count())]
     assert [a.text() for a in actions] == ["1 · Data", "2 · Model", *tabs]
-    assert tabs == ["3 · Train", "4 · Layers", "5 · Evaluate", "6 · Runs", "7 · Try it"]
+    assert tabs == ["3 · Train", "4 · Layers", "5 · Evaluate", "6 · Runs", "7 · Try it", "8 · Compare"]
     help_text = shortcuts_html().replace("&nbsp;", " ")
     for number, action in enumerate(actions, start=1):
         shown = action.shortcut().toString()
@@ -106,7 +106,7 @@ def test_every_place_has_a_number_and_its_key_goes_there(qtbot, tmp_path):
             assert window.model_panel.modelCombo.hasFocus()
         else:
             assert window.tabs.tabText(window.tabs.currentIndex()) == action.text()
-    assert "Ctrl+1, Ctrl+2" in help_text and "Ctrl+3 … Ctrl+7" in help_text
+    assert "Ctrl+1, Ctrl+2" in help_text and "Ctrl+3 … Ctrl+8" in help_text
 
 
 def test_the_runs_tab_opens_quietly_with_the_same_names_after_a_restart(qtbot, tmp_path):

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QFormLayout,
+    QHBoxLayout,
     QLabel,
     QToolButton,
     QVBoxLayout,
@@ -90,8 +91,10 @@ class ModelPanel(QWidget):
     configChanged()            any value changed
     splitChanged(float, int)   validation share or seed changed (the Data panel shows split sizes)
     archChanged(str)           the architecture key changed
+    compareRequested()         *Compare…*: plan variants of this run (the window opens the dialog)
     """
 
+    compareRequested = Signal()
     configChanged = Signal()
     splitChanged = Signal(float, int)
     archChanged = Signal(str)
@@ -195,7 +198,14 @@ class ModelPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(main)
-        layout.addWidget(self.advancedToggle)
+        self.compareButton = QToolButton(objectName="modelCompareButton", text=self.tr("Compare…"))
+        self.compareButton.setToolTip(self.tr("Compare variants of this run in one go (8 · Compare)"))
+        self.compareButton.clicked.connect(self.compareRequested)
+        toggles = QHBoxLayout()
+        toggles.addWidget(self.advancedToggle)
+        toggles.addStretch(1)
+        toggles.addWidget(self.compareButton)
+        layout.addLayout(toggles)
         layout.addWidget(self.advancedGroup)
         layout.addWidget(self.errorLabel)
 

@@ -1,8 +1,10 @@
-"""The Runs tab's library bar: every run on disk listed at start, a filter, Open, Run again, Delete….
+"""The Runs tab's library bar: every run on disk listed at start, a filter, Open, Run again, Delete…,
+and *Compare…* with the comparisons made before.
 
 The engine finds and deletes run folders (``engine.runs_library``); this bar reads them in a worker,
 adds one row per run to the Runs panel's table, and asks before deleting anything. *Open* and *Run
-again* are signals the window routes to the Training panel (``gui.window.wiring``).
+again* are signals the window routes to the Training panel, *Compare…* and a comparison picked from
+the *Comparisons* menu (``runs/compare-*/``) to the Compare tab (``gui.window.wiring``).
 """
 
 from __future__ import annotations
@@ -12,9 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QCoreApplication, Signal, Slot
-from PySide6.QtWidgets import QHBoxLayout, QLineEdit, QMessageBox, QPushButton, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLineEdit, QMenu, QMessageBox, QPushButton, QToolButton, QWidget
 
 from engine.checkpoints import read_payload
+from engine.compare.folder import list_comparisons
 from engine.errors import CheckpointError, ConfigError
 from engine.runs_library import CHECKPOINTS, delete_runs, list_runs, run_configs
 from engine.train.runs import runs_root
@@ -58,10 +61,14 @@ class RunsLibraryBar(QWidget):
     -------
     openRequested(str)      a checkpoint to open (curves, evaluation, Try it)
     rerunRequested(object)  (DataConfig, ModelConfig, TrainConfig) of a run to train again
+    compareRequested()      *Compare…*: plan a comparison of the forms' run
+    comparisonChosen(str)   a comparison folder to show again on the Compare tab
     """
 
     openRequested = Signal(str)
     rerunRequested = Signal(object)
+    compareRequested = Signal()
+    comparisonChosen = Signal(str)
 
     def __init__(self, panel):
         super().__init__(panel)
@@ -78,11 +85,23 @@ class RunsLibraryBar(QWidget):
         self.rerunButton.setToolTip(self.tr("Train a new run with the same data, model and settings"))
         self.deleteButton = QPushButton(self.tr("Delete…"), objectName="deleteRunsButton")
         self.deleteButton.setToolTip(self.tr("Delete the selected run folders from disk (asks first)"))
+        self.compareButton = QPushButton(self.tr("Compare…"), objectName="compareButton")
+        self.compareButton.setToolTip(
+            self.tr("Compare approaches in one go: variants of the forms' run, one after another")
+        )
+        self.comparisonsButton = QToolButton(objectName="comparisonsButton", text=self.tr("Comparisons"))
+        self.comparisonsButton.setToolTip(self.tr("Show a comparison made before on the Compare tab"))
+        self.comparisonsButton.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.comparisonsMenu = QMenu(self.comparisonsButton, objectName="comparisonsMenu")
+        self.comparisonsButton.setMenu(self.comparisonsMenu)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.filterEdit, 1)
-        for button in (self.openButton, self.rerunButton, self.deleteButton):
+        for button in (self.openButton, self.rerunButton, self.deleteButton, self.compareButton):
             layout.addWidget(button)
+        layout.addWidget(self.comparisonsButton)
+        self.compareButton.clicked.connect(self.compareRequested)
+        self.comparisonsMenu.aboutToShow.connect(self._list_comparisons)
         self.filterEdit.textChanged.connect(self.panel.runsTable.filter_rows)
         self.openButton.clicked.connect(self.open_selected)
         self.rerunButton.clicked.connect(self.rerun_selected)
@@ -112,6 +131,20 @@ class RunsLibraryBar(QWidget):
         self.panel.show_error("\n".join(errors[:5]))
         if added:
             self.panel.statusMessage.emit(self.tr("Runs: %n saved run(s) found on disk", "", added))
+
+    def comparisons(self) -> list[Path]:
+        """The comparison folders under the runs folder, newest first (what the menu lists)."""
+        return list(reversed(list_comparisons(self.root)))
+
+    @Slot()
+    def _list_comparisons(self) -> None:
+        self.comparisonsMenu.clear()
+        for folder in self.comparisons():
+            action = self.comparisonsMenu.addAction(folder.name)
+            action.setToolTip(str(folder))
+            action.triggered.connect(partial(self.comparisonChosen.emit, str(folder)))
+        if self.comparisonsMenu.isEmpty():
+            self.comparisonsMenu.addAction(self.tr("No comparison yet: Compare… plans one")).setEnabled(False)
 
     # ---- actions ------------------------------------------------------------------------------
     def selected(self) -> list[dict[str, Any]]:

@@ -25,9 +25,10 @@ SHORTCUTS = (  # the descriptions are translated where shown
     ("Ctrl+S", QT_TRANSLATE_NOOP("window_help", "Save the current model")),
     ("Ctrl+1, Ctrl+2", QT_TRANSLATE_NOOP("window_help", "Go to the forms: 1 · Data, 2 · Model")),
     (
-        "Ctrl+3 … Ctrl+7",
+        "Ctrl+3 … Ctrl+8",
         QT_TRANSLATE_NOOP(
-            "window_help", "Go to a tab: 3 · Train, 4 · Layers, 5 · Evaluate, 6 · Runs, 7 · Try it"
+            "window_help",
+            "Go to a tab: 3 · Train, 4 · Layers, 5 · Evaluate, 6 · Runs, 7 · Try it, 8 · Compare",
         ),
     ),
     ("F1", QT_TRANSLATE_NOOP("window_help", "This list")),

@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -35,7 +36,7 @@ from gui.settings import make_settings, read_str
 from gui.tasks import Task, run_task, stop_all
 from gui.theme import THEME_NAMES, apply_theme
 from gui.widgets.wheel_guard import guard_wheel
-from gui.window import loading
+from gui.window import loading, relanguage
 from gui.window import menus as frame
 from gui.window.forms_column import forms_column
 from gui.window.next_step import NextStepBar
@@ -156,6 +157,7 @@ class MainWindow(QMainWindow):
         self.add_panel(self.evaluation_panel, self.tr("5 · Evaluate"))
         self.add_panel(self.runs_panel, self.tr("6 · Runs"))
         self.add_panel(self.inference_panel, self.tr("7 · Try it"))
+        self.add_panel(self.compare_panel, self.tr("8 · Compare"))
         self.splitter = QSplitter(Qt.Orientation.Horizontal, objectName="mainSplitter")
         self.nextStep = NextStepBar()
         right = QWidget(objectName="tabsColumn")
@@ -189,6 +191,7 @@ class MainWindow(QMainWindow):
             self.evaluation_panel,
             self.runs_panel,
             self.inference_panel,
+            self.compare_panel,
         )
         for panel in panels:
             panel.statusMessage.connect(self._show_status)
@@ -201,8 +204,8 @@ class MainWindow(QMainWindow):
         self.model_panel.configChanged.connect(self._clear_config_error)
         self.training_panel.modelSaved.connect(self._on_model_saved)
         self.modelLoaded.connect(self._on_model_saved, once)
-        self.nextStep.evaluateRequested.connect(self._go_evaluate)
-        self.nextStep.tryRequested.connect(self._go_try)
+        self.nextStep.evaluateRequested.connect(partial(self.show_panel, self.evaluation_panel))
+        self.nextStep.tryRequested.connect(partial(self.show_panel, self.inference_panel))
 
     # ---- public API ---------------------------------------------------------------------------
     def add_panel(self, widget: QWidget, title: str) -> int:
@@ -288,6 +291,10 @@ class MainWindow(QMainWindow):
 
         The Data panel's data is handed on when it is the data the request asks for.
         """
+        if self.compare_panel.is_running():  # one job at a time: both would share the same cores
+            self.training_panel.messageLabel.show_error(frame.busy_comparing())
+            self.show_panel(self.training_panel)
+            return False
         self.nextStep.hide()
         self.show_panel(self.training_panel)
         if request.data is None:
@@ -316,14 +323,6 @@ class MainWindow(QMainWindow):
     @Slot()
     def _on_model_saved(self, *_) -> None:
         self._unsaved = False
-
-    @Slot()
-    def _go_evaluate(self) -> None:
-        self.show_panel(self.evaluation_panel)
-
-    @Slot()
-    def _go_try(self) -> None:
-        self.show_panel(self.inference_panel)
 
     @Slot()
     def train_shortcut(self) -> None:
@@ -384,25 +383,15 @@ class MainWindow(QMainWindow):
     def confirm_close(self) -> bool:
         """Ask before losing a running job or a model that is nowhere on disk; True when closing may
         go on. A run that wrote its folder is not asked about: its model.pt is there."""
-        if not self.ready:
-            return True
-        if self.training_panel.is_running():
-            question = self.tr("A model is training. Stop it and quit?")
-        elif self._unsaved:
-            question = self.tr(
-                "The model you trained could not be saved in its run folder. Quit without saving it?"
-            )
-        else:
-            return True
-        return frame.ask_to_quit(self, question)
+        question = frame.quit_question(self) if self.ready else None
+        return question is None or frame.ask_to_quit(self, question)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt's name
         if self.ask_before_closing and not self.confirm_close():
             event.ignore()
             return
         self.save_settings()
-        panels = ("training_panel", "finetune_panel", "evaluation_panel", "runs_panel", "inference_panel")
-        for panel in (getattr(self, name) for name in panels if self.ready):
+        for panel in (getattr(self, name) for name in relanguage.PANELS if self.ready):
             panel.shutdown()
         stop_all(self)  # loads, downloads and any task another panel parented to the window
         super().closeEvent(event)

@@ -61,6 +61,33 @@ def ask_to_quit(parent: QWidget, question: str) -> bool:
     return box.exec() == QMessageBox.StandardButton.Yes
 
 
+def quit_question(window) -> str | None:
+    """What to ask before quitting: a run or a comparison would stop, or a trained model is nowhere on
+    disk; None when nothing would be lost."""
+    if window.training_panel.is_running():
+        return QCoreApplication.translate("window_menus", "A model is training. Stop it and quit?")
+    if window.compare_panel.is_running():
+        return QCoreApplication.translate(
+            "window_menus",
+            "A comparison is running. Stop it and quit? Its finished runs are kept, and Resume on the "
+            "Compare tab continues it (the Runs tab lists it).",
+        )
+    if window.has_unsaved_model():
+        return QCoreApplication.translate(
+            "window_menus",
+            "The model you trained could not be saved in its run folder. Quit without saving it?",
+        )
+    return None
+
+
+def busy_comparing() -> str:
+    """Why Train waits while a comparison runs."""
+    return QCoreApplication.translate(
+        "window_menus",
+        "A comparison is running on the Compare tab; train when it ends, or stop it there first.",
+    )
+
+
 def open_gather(window) -> GatherDialog:
     """*New dataset…*: the gathered dataset opens in the window's Data panel once saved."""
     dialog = GatherDialog(window.data_panel.data_config().data_dir, window, settings=window.settings)
@@ -78,7 +105,7 @@ def show_readme(window) -> None:
 
 
 def build_menus(window) -> None:
-    """File, View and Help menus, and the keys Ctrl+Return (train), Esc (stop), Ctrl+1…7 (View → Go to)."""
+    """File, View and Help menus, and the keys Ctrl+Return (train), Esc (stop), Ctrl+1…8 (View → Go to)."""
     file_menu = window.menuBar().addMenu(QCoreApplication.translate("window_menus", "&File"))
     window.fileMenu = file_menu
     if hasattr(window, "newDatasetAction"):

@@ -7,6 +7,7 @@ are connected to each other is ``gui.window.wiring``.
 
 from __future__ import annotations
 
+from gui.compare.compare_panel import ComparePanel
 from gui.data.data_panel import DataPanel
 from gui.evaluation.evaluation_panel import EvaluationPanel
 from gui.layers.finetune_panel import FineTunePanel
@@ -25,3 +26,4 @@ def make_panels(window, models_dir) -> None:
     window.evaluation_panel = EvaluationPanel()
     window.runs_panel = RunsPanel()
     window.inference_panel = InferencePanel(models_dir)
+    window.compare_panel = ComparePanel()

@@ -4,9 +4,10 @@ Every text is translated when it is set, in some six hundred places; rather than
 that sets each of them again (and is forgotten for the next one), the panels are built again by the
 code that built them, after the new translators are installed. What the user had stays: the forms'
 values (saved and restored as at a restart), the tab in front, the model trained or opened with its
-curves, the results on the Evaluate tab, the model in Try it, the runs listed. The Training log and a
-drawing on the canvas start afresh. A run (or any other job) going on is never torn down: the switch
-waits until the window is idle and says so.
+curves, the results on the Evaluate tab, the model in Try it, the runs listed, the comparison on the
+Compare tab (read again from its folder). The Training log and a drawing on the canvas start afresh.
+A run (or any other job) going on is never torn down: the switch waits until the window is idle and
+says so.
 """
 
 from __future__ import annotations
@@ -21,7 +22,14 @@ from PySide6.QtWidgets import QMenuBar
 
 from gui import language
 
-PANELS = ("training_panel", "finetune_panel", "evaluation_panel", "runs_panel", "inference_panel")
+PANELS = (
+    "training_panel",
+    "finetune_panel",
+    "evaluation_panel",
+    "runs_panel",
+    "inference_panel",
+    "compare_panel",
+)
 RETRY_MS = 300  # how often a deferred switch looks whether the window is idle yet
 
 
@@ -36,6 +44,7 @@ class Kept:
     next_step: bool = False
     unsaved: bool = False  # the last run's folder could not be written: its model is only here
     extra_runs: list[dict[str, Any]] = field(default_factory=list)  # Runs rows from files elsewhere
+    comparison: Path | None = None  # the Compare tab's folder: read back in the new language
 
 
 def switch(window, code: str) -> bool:
@@ -97,6 +106,7 @@ def keep(window) -> Kept:
         next_step=window.nextStep.isVisible(),
         unsaved=window.has_unsaved_model(),
         extra_runs=extra,
+        comparison=window.compare_panel.folder if window.compare_panel.comparison is not None else None,
     )
 
 
@@ -137,6 +147,8 @@ def give_back(window, kept: Kept) -> None:
     window._unsaved = kept.unsaved
     if kept.next_step and kept.last_run is not None:
         window.nextStep.show_for(kept.last_run)
+    if kept.comparison is not None:  # its verdicts are sentences: read again, they come in the new words
+        window.compare_panel.reopen(kept.comparison)
     window.tabs.setCurrentIndex(kept.tab)
 
 

@@ -13,13 +13,17 @@ has loaded (``gui.window.loading``).
 from __future__ import annotations
 
 from functools import partial
+from pathlib import Path
 
-from PySide6.QtCore import QObject, Slot
+from PySide6.QtCore import QCoreApplication, QObject, Qt, Slot
 
+from engine.errors import ConfigError
 from engine.train.request import RunRequest
 from engine.train.runs import runs_root
+from gui.compare.plan_dialog import PlanDialog
 from gui.layers.starting_point import IMAGENET, RANDOM
 from gui.training.model_export import ModelExporter
+from gui.widgets.wheel_guard import guard_wheel
 
 
 def connect_panels(window) -> None:
@@ -42,6 +46,7 @@ def connect_panels(window) -> None:
     window.dataLoaded.connect(evaluation.set_data)
     window.modelChanged.connect(inference.use_source)
     training.modelSaved.connect(inference.on_model_saved)
+    window.compareLinks = CompareLinks(window)  # Compare… from three places; the winner to Open, Try it
 
 
 def lock_forms(window, running: bool) -> None:
@@ -128,3 +133,75 @@ class LayerLinks(QObject):
         check.blockSignals(True)
         check.setChecked(self._window.finetune_panel.start() == IMAGENET)
         check.blockSignals(False)
+
+
+class CompareLinks(QObject):
+    """*Compare…* (the Runs tab, the Model form, the Compare tab) opens the plan dialog on the forms'
+    run; its plan runs on the Compare tab; a comparison picked in the Runs tab is shown there again;
+    the winner opens in the Training tab (*Open*) or in Try it (*Try it*). Parented to the window."""
+
+    def __init__(self, window):
+        super().__init__(window)
+        self.setObjectName("compareLinks")
+        self._window, self._try = window, None
+        compare, library = window.compare_panel, window.runs_panel.library
+        for asked in (compare.newRequested, library.compareRequested, window.model_panel.compareRequested):
+            asked.connect(self.open_dialog)
+        library.comparisonChosen.connect(self.show_comparison)
+        compare.openRequested.connect(self.open_winner)
+        compare.tryRequested.connect(partial(self.open_winner, try_it=True))
+        window.modelLoaded.connect(self._on_model_loaded)
+
+    @Slot()
+    def open_dialog(self) -> PlanDialog | None:
+        """The plan dialog on the forms' run (None, with the form's message, when they are not valid)."""
+        window = self._window
+        try:
+            configs = window.current_configs()
+        except ConfigError as exc:
+            window.model_panel.show_error(str(exc))
+            window.compare_panel.messageLabel.show_error(str(exc))
+            return None
+        dialog = PlanDialog(configs, window.current_data(), window)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.planChosen.connect(self.start)
+        guard_wheel(dialog)
+        dialog.open()
+        return dialog
+
+    @Slot(object)
+    def start(self, plan) -> bool:
+        """Run ``plan`` on the Compare tab, unless a model is training (one job at a time)."""
+        window = self._window
+        window.show_panel(window.compare_panel)
+        if window.training_panel.is_running():
+            window.compare_panel.messageLabel.show_error(
+                QCoreApplication.translate(
+                    "window_wiring",
+                    "A model is training on the Train tab; start the comparison when it ends.",
+                )
+            )
+            return False
+        return window.compare_panel.start(plan)
+
+    @Slot(str)
+    def show_comparison(self, folder: str) -> bool:
+        self._window.show_panel(self._window.compare_panel)
+        return self._window.compare_panel.reopen(folder)
+
+    @Slot(str)
+    def open_winner(self, path: str, try_it: bool = False) -> bool:
+        """Open the winner's model as *Open model* does; with ``try_it`` show Try it once it is loaded."""
+        window = self._window
+        self._try = path if try_it else None
+        if not window.training_panel.open_model(path):
+            return False
+        if not try_it:
+            window.show_panel(window.training_panel)
+        return True
+
+    @Slot(object)
+    def _on_model_loaded(self, loaded) -> None:
+        if self._try is not None and Path(loaded.path) == Path(self._try):
+            self._try = None
+            self._window.show_panel(self._window.inference_panel)

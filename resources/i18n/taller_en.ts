@@ -2,6 +2,23 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="en">
 <context>
+    <name>ComparePanel</name>
+    <message numerus="yes">
+        <source>%n run(s) done in {time}</source>
+        <translation>
+            <numerusform>%n run done in {time}</numerusform>
+            <numerusform>%n runs done in {time}</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>{done} of %n run(s) done; Resume continues the others</source>
+        <translation>
+            <numerusform>{done} of %n run done; Resume continues the others</numerusform>
+            <numerusform>{done} of %n runs done; Resume continues the others</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
     <name>ConfusionMatrixView</name>
     <message numerus="yes">
         <source>true {true} → predicted {predicted}: %n image(s){share}</source>
@@ -79,6 +96,23 @@
         <translation>
             <numerusform>{name}: %n image</numerusform>
             <numerusform>{name}: %n images</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
+    <name>PlanDialog</name>
+    <message numerus="yes">
+        <source>Each variant changes one thing of the run the forms describe: {model} on {dataset}, %n epoch(s), learning rate {lr}, batch size {batch}.</source>
+        <translation>
+            <numerusform>Each variant changes one thing of the run the forms describe: {model} on {dataset}, %n epoch, learning rate {lr}, batch size {batch}.</numerusform>
+            <numerusform>Each variant changes one thing of the run the forms describe: {model} on {dataset}, %n epochs, learning rate {lr}, batch size {batch}.</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n run(s), about {time} in all.</source>
+        <translation>
+            <numerusform>%n run, about {time} in all.</numerusform>
+            <numerusform>%n runs, about {time} in all.</numerusform>
         </translation>
     </message>
 </context>

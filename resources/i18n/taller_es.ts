@@ -2,6 +2,217 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="es">
 <context>
+    <name>ComparePanel</name>
+    <message>
+        <source>New comparison…</source>
+        <translation>Nueva comparación…</translation>
+    </message>
+    <message>
+        <source>Plan variants of the run the Data and Model forms describe</source>
+        <translation>Planear variantes de la ejecución que describen los formularios Datos y Modelo</translation>
+    </message>
+    <message>
+        <source>Stop</source>
+        <translation>Detener</translation>
+    </message>
+    <message>
+        <source>Stop after the current batch; Resume continues later</source>
+        <translation>Detener tras el lote actual; Reanudar continúa más tarde</translation>
+    </message>
+    <message>
+        <source>Resume</source>
+        <translation>Reanudar</translation>
+    </message>
+    <message>
+        <source>Continue a stopped comparison: finished runs are kept, the stopped one goes on</source>
+        <translation>Continuar una comparación detenida: las ejecuciones terminadas se conservan y la detenida sigue</translation>
+    </message>
+    <message>
+        <source>Open winner</source>
+        <translation>Abrir la ganadora</translation>
+    </message>
+    <message>
+        <source>Open the winning variant&apos;s model: its curves and evaluation</source>
+        <translation>Abrir el modelo de la variante ganadora: sus curvas y su evaluación</translation>
+    </message>
+    <message>
+        <source>Try the winner</source>
+        <translation>Probar la ganadora</translation>
+    </message>
+    <message>
+        <source>Open the winning variant&apos;s model in Try it</source>
+        <translation>Abrir el modelo de la variante ganadora en Pruébalo</translation>
+    </message>
+    <message>
+        <source>Report</source>
+        <translation>Informe</translation>
+    </message>
+    <message>
+        <source>Write the comparison&apos;s HTML report and CSV table into its folder (report/)</source>
+        <translation>Escribir el informe HTML y la tabla CSV de la comparación en su carpeta (report/)</translation>
+    </message>
+    <message>
+        <source>Open report</source>
+        <translation>Abrir informe</translation>
+    </message>
+    <message>
+        <source>Compare approaches in one go: New comparison… plans variants of the forms&apos; run; the Runs tab lists comparisons made before.</source>
+        <translation>Compara enfoques de una vez: Nueva comparación… planea variantes de la ejecución de los formularios; la pestaña Ejecuciones lista las comparaciones anteriores.</translation>
+    </message>
+    <message>
+        <source>Report written to {path}</source>
+        <translation>Informe escrito en {path}</translation>
+    </message>
+    <message>
+        <source>Resume a comparison</source>
+        <translation>Reanudar una comparación</translation>
+    </message>
+    <message>
+        <source>Resuming…</source>
+        <translation>Reanudando…</translation>
+    </message>
+    <message>
+        <source>Reading {name}…</source>
+        <translation>Leyendo {name}…</translation>
+    </message>
+    <message>
+        <source>Comparison {name}, in {folder}</source>
+        <translation>Comparación {name}, en {folder}</translation>
+    </message>
+    <message>
+        <source>{variant}: {message}</source>
+        <translation>{variant}: {message}</translation>
+    </message>
+    <message>
+        <source>Comparison finished: {winner} did best</source>
+        <translation>Comparación terminada: {winner} lo hizo mejor</translation>
+    </message>
+    <message>
+        <source>Comparison stopped; Resume continues it</source>
+        <translation>Comparación detenida; Reanudar la continúa</translation>
+    </message>
+    <message>
+        <source>Failed</source>
+        <translation>Falló</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n run(s) done in {time}</source>
+        <translation>
+            <numerusform>%n ejecución hecha en {time}</numerusform>
+            <numerusform>%n ejecuciones hechas en {time}</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>{done} of %n run(s) done; Resume continues the others</source>
+        <translation>
+            <numerusform>{done} de %n ejecución hecha; Reanudar continúa las demás</numerusform>
+            <numerusform>{done} de %n ejecuciones hechas; Reanudar continúa las demás</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Comparison {name}</source>
+        <translation>Comparación {name}</translation>
+    </message>
+    <message>
+        <source>Starting…</source>
+        <translation>Empezando…</translation>
+    </message>
+</context>
+<context>
+    <name>CompareResults</name>
+    <message>
+        <source>Accuracy (%)</source>
+        <translation>Exactitud (%)</translation>
+    </message>
+    <message>
+        <source>Loss</source>
+        <translation>Pérdida</translation>
+    </message>
+    <message>
+        <source>Plot</source>
+        <translation>Gráfico</translation>
+    </message>
+    <message>
+        <source>Whether a difference is real shows here once two variants have finished.</source>
+        <translation>Si una diferencia es real se ve aquí en cuanto terminen dos variantes.</translation>
+    </message>
+    <message>
+        <source>How the comparison is fair:</source>
+        <translation>Por qué la comparación es justa:</translation>
+    </message>
+    <message>
+        <source>Each variant&apos;s curves show here as its epochs end</source>
+        <translation>Las curvas de cada variante aparecen aquí a medida que terminan sus épocas</translation>
+    </message>
+</context>
+<context>
+    <name>CompareTable</name>
+    <message>
+        <source>Variant</source>
+        <translation>Variante</translation>
+    </message>
+    <message>
+        <source>Status</source>
+        <translation>Estado</translation>
+    </message>
+    <message>
+        <source>Test accuracy (95 % interval)</source>
+        <translation>Exactitud de prueba (intervalo del 95 %)</translation>
+    </message>
+    <message>
+        <source>Macro F1</source>
+        <translation>F1 macro</translation>
+    </message>
+    <message>
+        <source>Validation accuracy final / best</source>
+        <translation>Exactitud de validación final / mejor</translation>
+    </message>
+    <message>
+        <source>Train accuracy final / best</source>
+        <translation>Exactitud de entrenamiento final / mejor</translation>
+    </message>
+    <message>
+        <source>Best epoch</source>
+        <translation>Mejor época</translation>
+    </message>
+    <message>
+        <source>Trainable / total params</source>
+        <translation>Parámetros entrenables / totales</translation>
+    </message>
+    <message>
+        <source>Wall time</source>
+        <translation>Tiempo real</translation>
+    </message>
+    <message>
+        <source>waiting</source>
+        <translation>en espera</translation>
+    </message>
+    <message>
+        <source>running</source>
+        <translation>en curso</translation>
+    </message>
+    <message>
+        <source>stopped</source>
+        <translation>detenida</translation>
+    </message>
+    <message>
+        <source>done</source>
+        <translation>hecha</translation>
+    </message>
+    <message>
+        <source>failed</source>
+        <translation>falló</translation>
+    </message>
+    <message>
+        <source>Test accuracy by seed: {values}</source>
+        <translation>Exactitud de prueba por semilla: {values}</translation>
+    </message>
+    <message>
+        <source>Variants compared</source>
+        <translation>Variantes comparadas</translation>
+    </message>
+</context>
+<context>
     <name>ConfusionMatrixView</name>
     <message>
         <source>The confusion matrix appears here after a run, or after Evaluate.</source>
@@ -1247,16 +1458,12 @@ El modelo en uso no ha cambiado.</translation>
         <translation>7 · Pruébalo</translation>
     </message>
     <message>
+        <source>8 · Compare</source>
+        <translation>8 · Comparar</translation>
+    </message>
+    <message>
         <source>Ready: choose data (1) and a model (2), then Train (Ctrl+Return)</source>
         <translation>Listo: elige datos (1) y un modelo (2), y luego Entrenar (Ctrl+Intro)</translation>
-    </message>
-    <message>
-        <source>A model is training. Stop it and quit?</source>
-        <translation>Se está entrenando un modelo. ¿Detenerlo y salir?</translation>
-    </message>
-    <message>
-        <source>The model you trained could not be saved in its run folder. Quit without saving it?</source>
-        <translation>El modelo que entrenaste no se pudo guardar en su carpeta de ejecución. ¿Salir sin guardarlo?</translation>
     </message>
 </context>
 <context>
@@ -1519,6 +1726,14 @@ El modelo en uso no ha cambiado.</translation>
         <source>Precision</source>
         <translation>Precisión numérica</translation>
     </message>
+    <message>
+        <source>Compare…</source>
+        <translation>Comparar…</translation>
+    </message>
+    <message>
+        <source>Compare variants of this run in one go (8 · Compare)</source>
+        <translation>Comparar variantes de esta ejecución de una vez (8 · Comparar)</translation>
+    </message>
 </context>
 <context>
     <name>ModelPicker</name>
@@ -1576,6 +1791,119 @@ El modelo en uso no ha cambiado.</translation>
     <message>
         <source>Hide the next-step note</source>
         <translation>Ocultar la nota del siguiente paso</translation>
+    </message>
+</context>
+<context>
+    <name>PlanDialog</name>
+    <message>
+        <source>from scratch</source>
+        <translation>desde cero</translation>
+    </message>
+    <message>
+        <source>frozen ImageNet layers, new head</source>
+        <translation>capas de ImageNet congeladas, cabeza nueva</translation>
+    </message>
+    <message>
+        <source>ImageNet weights, fine-tuned</source>
+        <translation>pesos de ImageNet, ajuste fino</translation>
+    </message>
+    <message>
+        <source>Compare approaches</source>
+        <translation>Comparar enfoques</translation>
+    </message>
+    <message numerus="yes">
+        <source>Each variant changes one thing of the run the forms describe: {model} on {dataset}, %n epoch(s), learning rate {lr}, batch size {batch}.</source>
+        <translation>
+            <numerusform>Cada variante cambia una cosa de la ejecución que describen los formularios: {model} con {dataset}, %n época, tasa de aprendizaje {lr}, tamaño de lote {batch}.</numerusform>
+            <numerusform>Cada variante cambia una cosa de la ejecución que describen los formularios: {model} con {dataset}, %n épocas, tasa de aprendizaje {lr}, tamaño de lote {batch}.</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>The comparison&apos;s folder is runs/compare-&lt;name&gt;-N</source>
+        <translation>La carpeta de la comparación es runs/compare-&lt;nombre&gt;-N</translation>
+    </message>
+    <message>
+        <source>One setting, with a list of values</source>
+        <translation>Un ajuste, con una lista de valores</translation>
+    </message>
+    <message>
+        <source>a list</source>
+        <translation>una lista</translation>
+    </message>
+    <message>
+        <source>a log range from</source>
+        <translation>un rango logarítmico de</translation>
+    </message>
+    <message>
+        <source>to</source>
+        <translation>a</translation>
+    </message>
+    <message>
+        <source>in</source>
+        <translation>en</translation>
+    </message>
+    <message>
+        <source>steps</source>
+        <translation>pasos</translation>
+    </message>
+    <message>
+        <source>Run every variant with this many seeds (other splits) for error bars and a paired test</source>
+        <translation>Entrenar cada variante con este número de semillas (otras divisiones) para barras de error y una prueba pareada</translation>
+    </message>
+    <message>
+        <source>Name (click to edit)</source>
+        <translation>Nombre (clic para editar)</translation>
+    </message>
+    <message>
+        <source>What it changes</source>
+        <translation>Qué cambia</translation>
+    </message>
+    <message>
+        <source>Start</source>
+        <translation>Empezar</translation>
+    </message>
+    <message>
+        <source>Compare</source>
+        <translation>Comparar</translation>
+    </message>
+    <message>
+        <source>Setting</source>
+        <translation>Ajuste</translation>
+    </message>
+    <message>
+        <source>Values</source>
+        <translation>Valores</translation>
+    </message>
+    <message>
+        <source>Repeats (seeds)</source>
+        <translation>Repeticiones (semillas)</translation>
+    </message>
+    <message>
+        <source>Name</source>
+        <translation>Nombre</translation>
+    </message>
+    <message>
+        <source>Separate the values with {separator}, such as {example}</source>
+        <translation>Separa los valores con {separator}, como en {example}</translation>
+    </message>
+    <message>
+        <source>starting point: {start}</source>
+        <translation>punto de partida: {start}</translation>
+    </message>
+    <message>
+        <source>Checking the plan…</source>
+        <translation>Comprobando el plan…</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n run(s), about {time} in all.</source>
+        <translation>
+            <numerusform>%n ejecución, unos {time} en total.</numerusform>
+            <numerusform>%n ejecuciones, unos {time} en total.</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>The plan cannot start yet.</source>
+        <translation>El plan aún no puede empezar.</translation>
     </message>
 </context>
 <context>
@@ -1689,6 +2017,45 @@ El modelo en uso no ha cambiado.</translation>
     </message>
 </context>
 <context>
+    <name>QueueProgress</name>
+    <message>
+        <source>Comparison progress</source>
+        <translation>Progreso de la comparación</translation>
+    </message>
+    <message>
+        <source>Progress of the run going on</source>
+        <translation>Progreso de la ejecución en curso</translation>
+    </message>
+    <message>
+        <source>No comparison running</source>
+        <translation>Ninguna comparación en curso</translation>
+    </message>
+    <message>
+        <source>{variant}: starting…</source>
+        <translation>{variant}: empezando…</translation>
+    </message>
+    <message>
+        <source>{variant}: epoch {epoch}/{epochs} · batch {batch}/{batches}</source>
+        <translation>{variant}: época {epoch}/{epochs} · lote {batch}/{batches}</translation>
+    </message>
+    <message>
+        <source> · stopping…</source>
+        <translation> · deteniendo…</translation>
+    </message>
+    <message>
+        <source>Stopping after this batch…</source>
+        <translation>Deteniendo tras este lote…</translation>
+    </message>
+    <message>
+        <source>Run {run} of {runs}</source>
+        <translation>Ejecución {run} de {runs}</translation>
+    </message>
+    <message>
+        <source> · about {time} left</source>
+        <translation> · quedan unos {time}</translation>
+    </message>
+</context>
+<context>
     <name>ReadmeDialog</name>
     <message>
         <source>Taller README</source>
@@ -1729,12 +2096,32 @@ El modelo en uso no ha cambiado.</translation>
         <source>Delete the selected run folders from disk (asks first)</source>
         <translation>Borra del disco las carpetas de las ejecuciones seleccionadas (pregunta antes)</translation>
     </message>
+    <message>
+        <source>Compare…</source>
+        <translation>Comparar…</translation>
+    </message>
+    <message>
+        <source>Compare approaches in one go: variants of the forms&apos; run, one after another</source>
+        <translation>Comparar enfoques de una vez: variantes de la ejecución de los formularios, una tras otra</translation>
+    </message>
+    <message>
+        <source>Comparisons</source>
+        <translation>Comparaciones</translation>
+    </message>
+    <message>
+        <source>Show a comparison made before on the Compare tab</source>
+        <translation>Mostrar una comparación anterior en la pestaña Comparar</translation>
+    </message>
     <message numerus="yes">
         <source>Runs: %n saved run(s) found on disk</source>
         <translation>
             <numerusform>Ejecuciones: %n ejecución guardada encontrada en el disco</numerusform>
             <numerusform>Ejecuciones: %n ejecuciones guardadas encontradas en el disco</numerusform>
         </translation>
+    </message>
+    <message>
+        <source>No comparison yet: Compare… plans one</source>
+        <translation>Aún no hay comparaciones: Comparar… planea una</translation>
     </message>
     <message>
         <source> and {n} more</source>
@@ -2182,6 +2569,17 @@ Sus modelos y archivos no se podrán recuperar.</numerusform>
     </message>
 </context>
 <context>
+    <name>compare_values</name>
+    <message>
+        <source>yes</source>
+        <translation>sí</translation>
+    </message>
+    <message>
+        <source>no</source>
+        <translation>no</translation>
+    </message>
+</context>
+<context>
     <name>data_preview</name>
     <message>
         <source>… and {n} more</source>
@@ -2462,8 +2860,8 @@ Sus modelos y archivos no se podrán recuperar.</numerusform>
         <translation>Ir a los formularios: 1 · Datos, 2 · Modelo</translation>
     </message>
     <message>
-        <source>Go to a tab: 3 · Train, 4 · Layers, 5 · Evaluate, 6 · Runs, 7 · Try it</source>
-        <translation>Ir a una pestaña: 3 · Entrenar, 4 · Capas, 5 · Evaluar, 6 · Ejecuciones, 7 · Pruébalo</translation>
+        <source>Go to a tab: 3 · Train, 4 · Layers, 5 · Evaluate, 6 · Runs, 7 · Try it, 8 · Compare</source>
+        <translation>Ir a una pestaña: 3 · Entrenar, 4 · Capas, 5 · Evaluar, 6 · Ejecuciones, 7 · Pruébalo, 8 · Comparar</translation>
     </message>
     <message>
         <source>This list</source>
@@ -2510,6 +2908,22 @@ Sus modelos y archivos no se podrán recuperar.</numerusform>
     <message>
         <source>Quit</source>
         <translation>Salir</translation>
+    </message>
+    <message>
+        <source>A model is training. Stop it and quit?</source>
+        <translation>Se está entrenando un modelo. ¿Detenerlo y salir?</translation>
+    </message>
+    <message>
+        <source>A comparison is running. Stop it and quit? Its finished runs are kept, and Resume on the Compare tab continues it (the Runs tab lists it).</source>
+        <translation>Hay una comparación en curso. ¿Detenerla y salir? Sus ejecuciones terminadas se conservan, y Reanudar en la pestaña Comparar la continúa (la pestaña Ejecuciones la lista).</translation>
+    </message>
+    <message>
+        <source>The model you trained could not be saved in its run folder. Quit without saving it?</source>
+        <translation>El modelo que entrenaste no se pudo guardar en su carpeta de ejecución. ¿Salir sin guardarlo?</translation>
+    </message>
+    <message>
+        <source>A comparison is running on the Compare tab; train when it ends, or stop it there first.</source>
+        <translation>Hay una comparación en curso en la pestaña Comparar; entrena cuando termine, o detenla allí primero.</translation>
     </message>
     <message>
         <source>&amp;File</source>
@@ -2570,6 +2984,13 @@ Sus modelos y archivos no se podrán recuperar.</numerusform>
     <message>
         <source>Taller speaks {language} now.</source>
         <translation>Taller habla {language} desde ahora.</translation>
+    </message>
+</context>
+<context>
+    <name>window_wiring</name>
+    <message>
+        <source>A model is training on the Train tab; start the comparison when it ends.</source>
+        <translation>Se está entrenando un modelo en la pestaña Entrenar; empieza la comparación cuando termine.</translation>
     </message>
 </context>
 </TS>
