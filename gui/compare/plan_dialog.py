@@ -14,37 +14,25 @@ from typing import Any
 
 from PySide6.QtCore import QT_TRANSLATE_NOOP, Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import (
-    QAbstractItemView,
-    QComboBox,
     QDialog,
-    QDialogButtonBox,
-    QFormLayout,
-    QHBoxLayout,
-    QHeaderView,
-    QLabel,
-    QLineEdit,
-    QRadioButton,
-    QSpinBox,
-    QTableWidget,
     QTableWidgetItem,
-    QVBoxLayout,
     QWidget,
 )
 
 from engine.compare import presets
-from engine.compare.plan import MAX_REPEATS, START, Plan, Variant
+from engine.compare.plan import START, Plan, Variant
 from engine.errors import ConfigError
 from engine.formatting import dataset_name
 from engine.i18n import gettext
 from engine.models import registry as architectures
 from engine.names import display_name
+from gui.compare import plan_ui
 from gui.compare.jobs import estimate_job
+from gui.compare.plan_ui import SETTING
 from gui.compare.values import is_number, join_values, offered, split_values, suggested
 from gui.language import duration, short
 from gui.tasks import run_task
-from gui.widgets.message_label import MessageLabel
 
-SETTING = "setting"  # the "what varies" entry for any setting of the table
 STARTS = {
     "scratch": QT_TRANSLATE_NOOP("PlanDialog", "from scratch"),
     "frozen": QT_TRANSLATE_NOOP("PlanDialog", "frozen ImageNet layers, new head"),
@@ -79,8 +67,8 @@ class PlanDialog(QDialog):
 
     # ---- layout -------------------------------------------------------------------------------
     def _build(self) -> None:
+        plan_ui.build(self)  # the widgets and their layout
         data_cfg, model_cfg, train_cfg = self._configs
-        self.baseLabel = QLabel(objectName="planBaseLabel", wordWrap=True)
         self.baseLabel.setText(
             self.tr(
                 "Each variant changes one thing of the run the forms describe: {model} on {dataset}, "
@@ -94,78 +82,6 @@ class PlanDialog(QDialog):
                 batch=train_cfg.batch_size,
             )
         )
-        self.nameEdit = QLineEdit(objectName="planNameEdit")
-        self.nameEdit.setToolTip(self.tr("The comparison's folder is runs/compare-<name>-N"))
-        self.variesCombo = QComboBox(objectName="planVariesCombo")
-        for key in presets.PRESETS:
-            self.variesCombo.addItem(presets.preset_label(key), key)
-        self.variesCombo.addItem(self.tr("One setting, with a list of values"), SETTING)
-        self.settingCombo = QComboBox(objectName="planSettingCombo")
-        for setting in offered():
-            self.settingCombo.addItem(gettext(setting.label), setting.name)
-        self.valuesEdit = QLineEdit(objectName="planValuesEdit")
-        self.listRadio = QRadioButton(self.tr("a list"), objectName="planListRadio", checked=True)
-        self.rangeRadio = QRadioButton(self.tr("a log range from"), objectName="planRangeRadio")
-        self.rangeLowEdit = QLineEdit(short(1e-4, 3), objectName="planRangeLow")
-        self.rangeHighEdit = QLineEdit(short(1e-1, 3), objectName="planRangeHigh")
-        self.rangeCountSpin = QSpinBox(objectName="planRangeCount", minimum=2, maximum=20, value=4)
-        for edit in (self.rangeLowEdit, self.rangeHighEdit):
-            edit.setMaximumWidth(80)
-        self.rangeRow = QWidget(objectName="planRangeRow")
-        row = QHBoxLayout(self.rangeRow)
-        row.setContentsMargins(0, 0, 0, 0)
-        for widget in (
-            self.listRadio,
-            self.rangeRadio,
-            self.rangeLowEdit,
-            QLabel(self.tr("to")),
-            self.rangeHighEdit,
-            QLabel(self.tr("in")),
-            self.rangeCountSpin,
-            QLabel(self.tr("steps")),
-        ):
-            row.addWidget(widget)
-        row.addStretch(1)
-        self.repeatsSpin = QSpinBox(objectName="planRepeatsSpin", minimum=1, maximum=MAX_REPEATS, value=1)
-        self.repeatsSpin.setToolTip(
-            self.tr("Run every variant with this many seeds (other splits) for error bars and a paired test")
-        )
-        self.variantsTable = QTableWidget(0, 2, objectName="planVariantsTable")
-        self.variantsTable.setHorizontalHeaderLabels(
-            [self.tr("Name (click to edit)"), self.tr("What it changes")]
-        )
-        self.variantsTable.verticalHeader().hide()
-        self.variantsTable.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
-        self.variantsTable.horizontalHeader().setStretchLastSection(True)
-        self.variantsTable.setColumnWidth(0, 220)
-        self.variantsTable.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
-        self.summaryLabel = MessageLabel("planSummary", hide_when_empty=False, selectable=False)
-        self.errorLabel = MessageLabel("planError")
-        self.buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
-        )
-        self.startButton = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
-        self.startButton.setText(self.tr("Start"))
-        self.startButton.setObjectName("planStartButton")
-
-        form = QFormLayout()
-        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-        form.addRow(self.tr("Compare"), self.variesCombo)
-        self.settingLabel = QLabel(self.tr("Setting"))
-        form.addRow(self.settingLabel, self.settingCombo)
-        self.valuesLabel = QLabel(self.tr("Values"))
-        form.addRow(self.valuesLabel, self.valuesEdit)
-        form.addRow("", self.rangeRow)
-        form.addRow(self.tr("Repeats (seeds)"), self.repeatsSpin)
-        form.addRow(self.tr("Name"), self.nameEdit)
-        layout = QVBoxLayout(self)
-        layout.addWidget(self.baseLabel)
-        layout.addLayout(form)
-        layout.addWidget(self.variantsTable, 1)
-        layout.addWidget(self.summaryLabel)
-        layout.addWidget(self.errorLabel)
-        layout.addWidget(self.buttons)
-
         self.variesCombo.currentIndexChanged.connect(self._on_varies_changed)
         self.settingCombo.currentIndexChanged.connect(self._on_setting_changed)
         for edit in (self.valuesEdit, self.rangeLowEdit, self.rangeHighEdit):
@@ -174,6 +90,9 @@ class PlanDialog(QDialog):
             control.toggled.connect(self._variants_changed)
         self.rangeCountSpin.valueChanged.connect(self._variants_changed)
         self.listRadio.toggled.connect(self.valuesEdit.setEnabled)
+        for edit in (self.rangeLowEdit, self.rangeHighEdit, self.rangeCountSpin):
+            self.rangeRadio.toggled.connect(edit.setEnabled)
+            edit.setEnabled(False)
         self.repeatsSpin.valueChanged.connect(self._schedule_estimate)
         self.nameEdit.textEdited.connect(self._schedule_estimate)
         self.variantsTable.itemChanged.connect(self._schedule_estimate)
@@ -239,6 +158,8 @@ class PlanDialog(QDialog):
         self.valuesEdit.setVisible(values_shown)
         self.rangeRow.setVisible(varies == "learning-rates")
         self.listRadio.setChecked(True)
+        if not self.nameEdit.isModified():  # the user's own name stays
+            self.nameEdit.setText(self._default_name())
         if setting_shown:
             self._on_setting_changed()
             return
@@ -252,6 +173,8 @@ class PlanDialog(QDialog):
         if self.varies() != SETTING:
             return
         setting = self._setting()
+        if not self.nameEdit.isModified():
+            self.nameEdit.setText(self._default_name())
         base = self._base_value(setting.name)
         self.valuesEdit.setText(join_values(suggested(setting, base), is_number(setting)))
         self.valuesEdit.setToolTip(self._values_tip(setting.name))
@@ -286,8 +209,6 @@ class PlanDialog(QDialog):
             self._show_problem(e.message)
             return
         self._fill_table(variants)
-        if not self.nameEdit.isModified():
-            self.nameEdit.setText(self._default_name())
         self._schedule_estimate()
 
     def _expand(self) -> list[Variant]:

@@ -47,6 +47,7 @@ class QueueProgress(QWidget):
         self.overall.setFormat(text)
         self.run.setValue(0)
         self.run.setFormat("")
+        self.run.hide()  # shown while a run trains: an empty bar would look stuck
 
     def started(self, runs: int, estimate: Any) -> None:
         """The queue began: ``runs`` in all, about ``estimate`` seconds for those not finished."""
@@ -56,6 +57,7 @@ class QueueProgress(QWidget):
 
     def run_started(self, name: str) -> None:
         self._run_eta = None
+        self.run.show()
         self.run.setValue(0)
         self.run.setFormat(self.tr("{variant}: starting…").format(variant=name))
         self._show(0.0)
@@ -89,6 +91,7 @@ class QueueProgress(QWidget):
         self.overall.setFormat(text)
         self.run.setValue(0)
         self.run.setFormat("")
+        self.run.hide()
 
     def _set_left(self, seconds: Any) -> None:
         self._left = None if seconds is None else float(seconds)

@@ -18,9 +18,11 @@ from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
+    QFrame,
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QPlainTextEdit,
     QSplitter,
     QTableWidget,
     QTableWidgetItem,
@@ -35,16 +37,16 @@ from gui import theme
 from gui.language import duration, integer, number, percent, short
 from gui.widgets.curve_plot import RunsPlot
 
-COLUMNS = (  # translated when shown; the first word of each header on its own line
+COLUMNS = (  # translated when shown, with their line breaks: the table fits the tab without scrolling
     QT_TRANSLATE_NOOP("CompareTable", "Variant"),
     QT_TRANSLATE_NOOP("CompareTable", "Status"),
-    QT_TRANSLATE_NOOP("CompareTable", "Test accuracy (95 % interval)"),
-    QT_TRANSLATE_NOOP("CompareTable", "Macro F1"),
-    QT_TRANSLATE_NOOP("CompareTable", "Validation accuracy final / best"),
-    QT_TRANSLATE_NOOP("CompareTable", "Train accuracy final / best"),
-    QT_TRANSLATE_NOOP("CompareTable", "Best epoch"),
-    QT_TRANSLATE_NOOP("CompareTable", "Trainable / total params"),
-    QT_TRANSLATE_NOOP("CompareTable", "Wall time"),
+    QT_TRANSLATE_NOOP("CompareTable", "Test accuracy\n(95 % interval)"),
+    QT_TRANSLATE_NOOP("CompareTable", "Macro\nF1"),
+    QT_TRANSLATE_NOOP("CompareTable", "Validation accuracy\nfinal / best"),
+    QT_TRANSLATE_NOOP("CompareTable", "Train accuracy\nfinal / best"),
+    QT_TRANSLATE_NOOP("CompareTable", "Best\nepoch"),
+    QT_TRANSLATE_NOOP("CompareTable", "Trainable /\ntotal params"),
+    QT_TRANSLATE_NOOP("CompareTable", "Wall\ntime"),
 )
 STATUS = {
     "pending": QT_TRANSLATE_NOOP("CompareTable", "waiting"),
@@ -136,7 +138,7 @@ class CompareTable(QTableWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(0, len(COLUMNS), parent)
         self.setObjectName("compareTable")
-        self.setHorizontalHeaderLabels([self.tr(name).replace(" ", "\n", 1) for name in COLUMNS])
+        self.setHorizontalHeaderLabels([self.tr(name) for name in COLUMNS])
         self.setAccessibleName(self.tr("Variants compared"))
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -190,10 +192,10 @@ class CompareResults(QWidget):
         self.metricCombo = QComboBox(objectName="compareMetricCombo")
         for label in METRICS:
             self.metricCombo.addItem(self.tr(label), label)
-        self.verdictsLabel = QLabel(objectName="compareVerdicts", wordWrap=True)
-        self.verdictsLabel.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.verdictsLabel.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
-        self.verdictsLabel.setMinimumWidth(200)
+        # Scrolls: every pair has a sentence, ten of them for five variants.
+        self.verdictsView = QPlainTextEdit(objectName="compareVerdicts", readOnly=True)
+        self.verdictsView.setFrameShape(QFrame.Shape.NoFrame)
+        self.verdictsView.setMinimumWidth(200)
         side = QWidget()
         side_layout = QVBoxLayout(side)
         side_layout.setContentsMargins(0, 0, 0, 0)
@@ -201,7 +203,7 @@ class CompareResults(QWidget):
         metric.addWidget(QLabel(self.tr("Plot")))
         metric.addWidget(self.metricCombo, 1)
         side_layout.addLayout(metric)
-        side_layout.addWidget(self.verdictsLabel, 1)
+        side_layout.addWidget(self.verdictsView, 1)
         below = QSplitter(Qt.Orientation.Horizontal, objectName="compareBelowSplitter")
         below.addWidget(self.plot)
         below.addWidget(side)
@@ -261,7 +263,7 @@ class CompareResults(QWidget):
             lines = [self.tr("Whether a difference is real shows here once two variants have finished.")]
         if notes:
             lines += ["", self.tr("How the comparison is fair:")] + [f"• {note}" for note in notes]
-        self.verdictsLabel.setText("\n".join(lines))
+        self.verdictsView.setPlainText("\n".join(lines))
 
     def verdict_lines(self) -> list[str]:
         """The verdict sentences shown, best-supported first."""

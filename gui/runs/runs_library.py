@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QCoreApplication, Signal, Slot
-from PySide6.QtWidgets import QHBoxLayout, QLineEdit, QMenu, QMessageBox, QPushButton, QToolButton, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLineEdit, QMenu, QMessageBox, QPushButton, QWidget
 
 from engine.checkpoints import read_payload
 from engine.compare.folder import list_comparisons
@@ -89,9 +89,8 @@ class RunsLibraryBar(QWidget):
         self.compareButton.setToolTip(
             self.tr("Compare approaches in one go: variants of the forms' run, one after another")
         )
-        self.comparisonsButton = QToolButton(objectName="comparisonsButton", text=self.tr("Comparisons"))
+        self.comparisonsButton = QPushButton(self.tr("Comparisons"), objectName="comparisonsButton")
         self.comparisonsButton.setToolTip(self.tr("Show a comparison made before on the Compare tab"))
-        self.comparisonsButton.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         self.comparisonsMenu = QMenu(self.comparisonsButton, objectName="comparisonsMenu")
         self.comparisonsButton.setMenu(self.comparisonsMenu)
         layout = QHBoxLayout(self)

@@ -156,32 +156,49 @@
         <translation>Estado</translation>
     </message>
     <message>
-        <source>Test accuracy (95 % interval)</source>
-        <translation>Exactitud de prueba (intervalo del 95 %)</translation>
+        <source>Test accuracy
+(95 % interval)</source>
+        <translation>Exactitud de prueba
+(intervalo del 95 %)</translation>
     </message>
     <message>
-        <source>Macro F1</source>
-        <translation>F1 macro</translation>
+        <source>Macro
+F1</source>
+        <translation>F1
+macro</translation>
     </message>
     <message>
-        <source>Validation accuracy final / best</source>
-        <translation>Exactitud de validación final / mejor</translation>
+        <source>Validation accuracy
+final / best</source>
+        <translation>Exactitud de
+validación,
+final / mejor</translation>
     </message>
     <message>
-        <source>Train accuracy final / best</source>
-        <translation>Exactitud de entrenamiento final / mejor</translation>
+        <source>Train accuracy
+final / best</source>
+        <translation>Exactitud de
+entrenamiento,
+final / mejor</translation>
     </message>
     <message>
-        <source>Best epoch</source>
-        <translation>Mejor época</translation>
+        <source>Best
+epoch</source>
+        <translation>Mejor
+época</translation>
     </message>
     <message>
-        <source>Trainable / total params</source>
-        <translation>Parámetros entrenables / totales</translation>
+        <source>Trainable /
+total params</source>
+        <translation>Parámetros
+entrenables /
+totales</translation>
     </message>
     <message>
-        <source>Wall time</source>
-        <translation>Tiempo real</translation>
+        <source>Wall
+time</source>
+        <translation>Tiempo
+real</translation>
     </message>
     <message>
         <source>waiting</source>
