@@ -168,8 +168,9 @@ class _Queue:
                 "seed": entry["seed"],
             }
         )
+        # "running" is not written: a run killed with its process reads as pending, and is resumed from
+        # its last.pt all the same (two fewer synced writes per run)
         entry.update(status="running", error=None)
-        write_state(self.folder, self.state)
 
         def passed(event: dict[str, Any]) -> None:
             self.emit({**event, "variant": name, "index": index})
