@@ -7,7 +7,9 @@ comparison folder (loading the data once, writing plan.json and state.json, read
 verdicts back at the end), then the same N requests one by one through ``engine.train.runner.start``,
 each loading its data as a separate ``taller train`` would (the registry's cache cleared before each).
 
-Prints each round's two times and last ``ratio_plan_vs_single_runs=``: the median plan time over the
+Prints each round's two times and the queue's own share of the plan's (the plan's time less the time
+inside ``runner.start``: folder files, the table and verdicts read back), then
+``queue_own_seconds_median=`` and last ``ratio_plan_vs_single_runs=``: the median plan time over the
 median time of the N single runs (target <= 1.05). The figures of ``engine.compare.estimate`` (one
 epoch of the digits per architecture) come from ``--models``.
 """
@@ -41,10 +43,27 @@ def the_plan(args: argparse.Namespace) -> Plan:
     return Plan.from_configs("bench", *base, expand("learning-rates", args.model, rates))
 
 
+INSIDE_RUNNER: list[float] = []  # seconds spent in runner.start during the last plan
+
+
 def timed_plan(plan: Plan, root: Path, n: int) -> float:
     clear_cache()
+    INSIDE_RUNNER.clear()
+    real = runner.start
+
+    def start(*args, **kwargs):
+        began = time.perf_counter()
+        try:
+            return real(*args, **kwargs)
+        finally:
+            INSIDE_RUNNER.append(time.perf_counter() - began)
+
+    runner.start = start
     started = time.perf_counter()
-    run_plan(plan, root / f"compare-{n}", lambda event: None)
+    try:
+        run_plan(plan, root / f"compare-{n}", lambda event: None)
+    finally:
+        runner.start = real
     return time.perf_counter() - started
 
 
@@ -63,9 +82,13 @@ def model_costs(threads: int) -> None:
     pictures = len(data.train_labels) + (len(data.test_labels) if data.test_labels is not None else 0)
     for arch in ("mlp", "cnn", "regnet", "resnet18", "vgg16"):
         started = time.perf_counter()
-        run(data_cfg, ModelConfig(arch=arch), TrainConfig(epochs=1, precision="fp32", device="cpu"), data=data)
+        run(
+            data_cfg, ModelConfig(arch=arch), TrainConfig(epochs=1, precision="fp32", device="cpu"), data=data
+        )
         seconds = time.perf_counter() - started
-        print(f"model={arch} threads={threads} seconds_per_picture_epoch={seconds / pictures:.2g}", flush=True)
+        print(
+            f"model={arch} threads={threads} seconds_per_picture_epoch={seconds / pictures:.2g}", flush=True
+        )
 
 
 def main() -> None:
@@ -84,15 +107,21 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         timed_plan(plan, root, -1)  # warm-up: imports, first allocations
-        plans, singles = [], []
+        plans, singles, queue = [], [], []
         for n in range(args.rounds):
             plans.append(timed_plan(plan, root, n))
+            queue.append(plans[-1] - sum(INSIDE_RUNNER))
             singles.append(timed_singles(plan, root, n))
-            print(f"round={n + 1} plan_s={plans[-1]:.2f} single_runs_s={singles[-1]:.2f}", flush=True)
+            print(
+                f"round={n + 1} plan_s={plans[-1]:.2f} single_runs_s={singles[-1]:.2f} "
+                f"queue_own_s={queue[-1]:.3f}",
+                flush=True,
+            )
     if args.models:
         model_costs(args.threads)
     ratio = statistics.median(plans) / statistics.median(singles)
     print(f"runs={args.runs} epochs={args.epochs} model={args.model} dataset={args.dataset}")
+    print(f"queue_own_seconds_median={statistics.median(queue):.3f}")
     print(f"ratio_plan_vs_single_runs={ratio:.3f}")
 
 
