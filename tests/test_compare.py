@@ -77,10 +77,13 @@ def test_a_plan_of_three_variants_writes_three_run_folders_and_a_table(finished)
     assert events[-1]["table"] == comparison.rows and not events[-1]["stopped"]
 
 
-def test_the_same_folder_reads_back_the_same_table(finished):
+def test_the_same_folder_reads_back_the_same_table_and_is_never_run_over(finished):
     comparison, _events = finished
     again = load_comparison(comparison.folder)
     assert again.rows == comparison.rows and again.verdicts == comparison.verdicts
+    with pytest.raises(ConfigError, match=f"--resume {comparison.folder} continues it"):
+        run_plan(lr_plan(), comparison.folder)
+    assert load_comparison(comparison.folder).rows == comparison.rows
 
 
 def test_data_is_loaded_once_for_the_whole_plan(tmp_path, monkeypatch):

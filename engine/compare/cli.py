@@ -17,19 +17,21 @@ import signal
 import sys
 import threading
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from engine.cli_args import COUNT, GROUP_TITLES, add_setting, configs_from_args
 from engine.cli_output import print_table
 from engine.compare.plan import Plan
 from engine.compare.presets import PRESETS, expand, setting_variants
-from engine.compare.table import TABLE_HEADER, Comparison, load_comparison, row_cells, run_record
 from engine.errors import CliError
 from engine.formatting import accuracy_text, duration, percent
 from engine.i18n import _, gettext
 from engine.progress import TerminalProgress, say
 from engine.settings import CONFIGS, of_config
 from engine.signals import Terminated
+
+if TYPE_CHECKING:
+    from engine.compare.table import Comparison
 
 
 def add_compare_parser(sub: argparse._SubParsersAction) -> None:
@@ -152,6 +154,7 @@ def report(folder: str) -> int:
     """Write a comparison's report and print its table."""
     # deferred: matplotlib and Jinja2 load only when a report is asked for
     from engine.compare.report import write_comparison_report
+    from engine.compare.table import load_comparison  # deferred: numpy, which parsing does without
 
     comparison = load_comparison(folder)
     print_comparison(comparison)
@@ -161,6 +164,9 @@ def report(folder: str) -> int:
 
 def print_comparison(comparison: Comparison) -> None:
     """The table, the verdicts and the winner."""
+    # deferred: numpy, which parsing does without (the table is read once the runs have ended)
+    from engine.compare.table import TABLE_HEADER, row_cells
+
     say("")
     print_table(TABLE_HEADER, [row_cells(r) for r in comparison.rows])
     for verdict in comparison.verdicts:
@@ -203,6 +209,9 @@ class Printer:
 
     def run_line(self, event: dict[str, Any]) -> str:
         """``[2/3] frozen: test accuracy 91.1% · best validation 90.2% (epoch 2) · 14 s · FOLDER``."""
+        # deferred: numpy, which parsing does without; loaded by the runs by now
+        from engine.compare.table import run_record
+
         record = run_record(Path(event["run_dir"])) or {}
         head = f"[{event['index'] + 1}/{self.runs}] {event['name']}"
         if not record:
