@@ -19,7 +19,8 @@ import pytest
 
 from engine.cli import main
 from engine.compare import queue, stats
-from engine.compare.plan import Plan, Variant
+from engine.compare.estimate import run_seconds
+from engine.compare.plan import Plan, Variant, estimate_seconds
 from engine.compare.presets import expand, learning_rates, setting_variants
 from engine.compare.queue import resume_plan, run_plan
 from engine.compare.table import load_comparison, saved_predictions
@@ -295,3 +296,30 @@ def test_ctrl_c_stops_the_plan_like_train_and_resume_finishes_it(tmp_path, capsy
         "[1/3] slow" in printed and "(finished before)" in printed and "[3/3] fast: test accuracy" in printed
     )
     assert json.loads((out / "state.json").read_text())["runs"][1]["status"] == "finished"
+
+
+def test_a_plan_takes_a_run_folders_config_as_its_base_and_estimates_its_time():
+    config = {
+        "data_config": {"dataset": "digits", "seed": 3},
+        "model_config": {"arch": "vgg16"},
+        "train_config": {"epochs": 4},
+    }
+    plan = Plan.from_json(
+        json.dumps(
+            {"name": "again", "base": config, "variants": [{"name": "sgd", "changes": {"optimizer": "sgd"}}]}
+        )
+    )
+    ((_, _, request),) = plan.requests()
+    assert (request.data_cfg.seed, request.model_cfg.arch, request.train_cfg.optimizer) == (3, "vgg16", "sgd")
+    big = estimate_seconds(plan)
+    plan.base["model"]["arch"] = "mlp"
+    assert 0 < estimate_seconds(plan) < big / 50  # VGG-16 costs hundreds of times an MLP per picture
+    tuned = Plan.from_configs(
+        "t",
+        DataConfig(),
+        ModelConfig(arch="regnet"),
+        TrainConfig(epochs=4),
+        expand("scratch-frozen-finetune", "regnet"),
+    )
+    scratch, frozen, _tuned = (run_seconds(r) for _n, _r, r in tuned.requests())
+    assert frozen < scratch / 3  # frozen layers are computed once, not every epoch
