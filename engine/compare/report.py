@@ -21,7 +21,7 @@ from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator, PercentFormatter
 
 from engine.compare.presets import PRESETS
-from engine.compare.table import TABLE_HEADER, Comparison, row_cells
+from engine.compare.table import METRICS_KEYS, TABLE_HEADER, Comparison, row_cells
 from engine.errors import ReportError, os_message
 from engine.formatting import dataset_name, duration, number, percent
 from engine.i18n import _, gettext, language, ngettext
@@ -32,18 +32,7 @@ from engine.report.style import FOLD_COLOURS
 from engine.settings import BY_NAME, CONFIGS
 
 REPORT_FOLDER = "report"
-CSV_COLUMNS = (
-    "train_acc",
-    "best_train_acc",
-    "val_acc",
-    "best_val_acc",
-    "best_epoch",
-    "test_acc",
-    "macro_f1",
-    "trainable_params",
-    "total_params",
-    "seconds",
-)
+CSV_COLUMNS = METRICS_KEYS  # the table's numbers, in its order
 
 _ENV = Environment(
     loader=PackageLoader("engine.compare", "templates"),

@@ -135,34 +135,18 @@ class CacheEntry:
         return ok, skipped, crcs
 
     def _check_records(self, ok: np.ndarray, crcs: np.ndarray) -> None:
-        record, n = self.record, self.shape[0]
-        try:
-            size = (self.path / IMAGES).stat().st_size
-            if size != n * record:
-                raise DamagedCache(
-                    _("its pixel file holds {size} bytes where its header says {expected}").format(
-                        size=size, expected=n * record
-                    )
-                )
-            with open(self.path / IMAGES, "rb") as fh:
-                for start in range(0, n, CHECK_ROWS):
-                    chunk = memoryview(fh.read(CHECK_ROWS * record))
-                    for j in range(len(chunk) // record):
-                        i = start + j
-                        if ok[i] and zlib.crc32(chunk[j * record : (j + 1) * record]) != crcs[i]:
-                            raise DamagedCache(_("its pixels differ from the checksums it was written with"))
-        except OSError as exc:
-            raise DamagedCache(
-                _("its files cannot be read ({error})").format(error=exc.strerror or type(exc).__name__)
-            ) from exc
+        check_records(
+            self.path / IMAGES,
+            self.record,
+            ok,
+            crcs,
+            _("its pixel file holds {size} bytes where its header says {expected}"),
+            _("its pixels differ from the checksums it was written with"),
+        )
 
     def writer(self) -> BinaryIO:
         """A fresh pixel file to fill with ``put``; the entry counts only after ``finish``."""
-        shutil.rmtree(self.path, ignore_errors=True)
-        self.path.mkdir(parents=True, exist_ok=True)
-        out = open(self.path / IMAGES, "wb")  # noqa: SIM115 - closed by finish()
-        out.truncate(self.shape[0] * self.record)
-        self._crcs = np.zeros(self.shape[0], dtype=np.uint32)
+        out, self._crcs = fresh_records(self.path, IMAGES, self.shape[0], self.record)
         return out
 
     def put(self, out: BinaryIO, i: int, pixels: np.ndarray) -> None:
@@ -189,6 +173,40 @@ class CacheEntry:
         }
         text = json.dumps(header)
         atomic_file(self.path / INDEX, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+
+
+def check_records(
+    file: Path, record: int, ok: np.ndarray, crcs: np.ndarray, wrong_size: str, differ: str
+) -> None:
+    """Check a file of fixed-size records against its header: its size, and the CRC-32 of every
+    record that was written (``ok``); ``DamagedCache`` with ``wrong_size`` or ``differ`` when one
+    fails. The decode cache's pixels and the frozen layers' outputs are checked this way."""
+    n = len(ok)
+    try:
+        size = file.stat().st_size
+        if size != n * record:
+            raise DamagedCache(wrong_size.format(size=size, expected=n * record))
+        with open(file, "rb") as fh:
+            for start in range(0, n, CHECK_ROWS):
+                chunk = memoryview(fh.read(CHECK_ROWS * record))
+                for j in range(len(chunk) // record):
+                    i = start + j
+                    if ok[i] and zlib.crc32(chunk[j * record : (j + 1) * record]) != crcs[i]:
+                        raise DamagedCache(differ)
+    except OSError as exc:
+        raise DamagedCache(
+            _("its files cannot be read ({error})").format(error=exc.strerror or type(exc).__name__)
+        ) from exc
+
+
+def fresh_records(folder: Path, name: str, n: int, record: int) -> tuple[BinaryIO, np.ndarray]:
+    """An emptied ``folder`` with ``name``, a file sized for ``n`` records, open for writing, and
+    the CRC-32 array to fill as records are put (the header written last makes the entry count)."""
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True, exist_ok=True)
+    out = open(folder / name, "wb")  # noqa: SIM115 - closed by the entry's finish()
+    out.truncate(n * record)
+    return out, np.zeros(n, dtype=np.uint32)
 
 
 class CachedImages:

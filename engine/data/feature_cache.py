@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,7 +28,7 @@ from typing import BinaryIO
 import numpy as np
 import torch
 
-from engine.data.cache import CHECK_ROWS, DamagedCache, cache_dir
+from engine.data.cache import DamagedCache, cache_dir, check_records, fresh_records
 from engine.files import atomic_file
 from engine.i18n import _
 
@@ -105,36 +104,18 @@ class FeatureEntry:
         return FeatureFile(self.path / FEATURES, self.shape, self.dtype, crcs), ok
 
     def _check_records(self, ok: np.ndarray, crcs: np.ndarray) -> None:
-        record, n = self.record, self.shape[0]
-        try:
-            size = (self.path / FEATURES).stat().st_size
-            if size != n * record:
-                raise DamagedCache(
-                    _("its file holds {size} bytes where its header says {expected}").format(
-                        size=size, expected=n * record
-                    )
-                )
-            with open(self.path / FEATURES, "rb") as fh:
-                for start in range(0, n, CHECK_ROWS):
-                    chunk = memoryview(fh.read(CHECK_ROWS * record))
-                    for j in range(len(chunk) // record):
-                        i = start + j
-                        if ok[i] and zlib.crc32(chunk[j * record : (j + 1) * record]) != crcs[i]:
-                            raise DamagedCache(
-                                _("its values differ from the checksums they were written with")
-                            )
-        except OSError as exc:
-            raise DamagedCache(
-                _("its files cannot be read ({error})").format(error=exc.strerror or type(exc).__name__)
-            ) from exc
+        check_records(
+            self.path / FEATURES,
+            self.record,
+            ok,
+            crcs,
+            _("its file holds {size} bytes where its header says {expected}"),
+            _("its values differ from the checksums they were written with"),
+        )
 
     def writer(self) -> BinaryIO:
         """A fresh file to fill with ``put``; the entry counts only after ``finish``."""
-        shutil.rmtree(self.path, ignore_errors=True)
-        self.path.mkdir(parents=True, exist_ok=True)
-        out = open(self.path / FEATURES, "wb")  # noqa: SIM115 - closed by finish() or the caller
-        out.truncate(self.shape[0] * self.record)
-        self._crcs = np.zeros(self.shape[0], dtype=np.uint32)
+        out, self._crcs = fresh_records(self.path, FEATURES, self.shape[0], self.record)
         return out
 
     def put(self, out: BinaryIO, places: np.ndarray, rows: torch.Tensor) -> None:
