@@ -18,7 +18,7 @@ import numpy as np
 from jinja2 import Environment, PackageLoader, select_autoescape
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-from matplotlib.ticker import MaxNLocator, PercentFormatter
+from matplotlib.ticker import MaxNLocator
 
 from engine.compare.presets import PRESETS
 from engine.compare.table import METRICS_KEYS, TABLE_HEADER, Comparison, row_cells
@@ -226,14 +226,7 @@ def per_class_figure(comparison: Comparison) -> Figure | None:
         values = [float(np.mean(scores[c].get(name) or [np.nan])) for c in classes]
         offset = (i - (len(variants) - 1) / 2) * height
         ax.barh(y + offset, values, height, color=FOLD_COLOURS[i % len(FOLD_COLOURS)], label=name)
-    ax.set_yticks(y, classes, fontsize=9 if len(classes) <= 20 else 7, parse_math=False)
-    ax.invert_yaxis()
-    ax.set_xlim(0, 1)
-    ax.xaxis.set_major_formatter(PercentFormatter(1.0))
-    ax.grid(True, axis="x", color="#e6e6e6")
-    ax.set_axisbelow(True)
-    ax.spines[["top", "right"]].set_visible(False)
-    ax.set_title(_("F1 per class"), fontweight="bold")
+    charts.finish_class_bars(ax, classes, _("F1 per class"))
     fig.legend(loc="outside lower center", ncol=min(6, len(variants)), frameon=False)
     return fig
 

@@ -193,7 +193,15 @@ def per_class_figure(per_class: list[dict[str, Any]]) -> Figure:
         label = {"precision": _("precision"), "recall": _("recall")}.get(key, "F1")
         ax.barh(y + (n - 1) * height, values, height, color=BAR_COLOURS[key], label=label)
     names = [_short(r["class"]) for r in rows]
-    ax.set_yticks(y, names, fontsize=9 if len(rows) <= 20 else 7, parse_math=False)
+    finish_class_bars(ax, names, title)
+    fig.legend(loc="outside lower center", ncol=3, frameon=False)
+    return fig
+
+
+def finish_class_bars(ax, names: list[str], title: str) -> None:
+    """The look of a horizontal bar chart of per-class scores: class names down the side (first on
+    top), 0–100 % across, a light grid; the run report's and the comparison report's."""
+    ax.set_yticks(range(len(names)), names, fontsize=9 if len(names) <= 20 else 7, parse_math=False)
     ax.invert_yaxis()
     ax.set_xlim(0, 1)
     ax.xaxis.set_major_formatter(PercentFormatter(1.0))
@@ -201,8 +209,6 @@ def per_class_figure(per_class: list[dict[str, Any]]) -> Figure:
     ax.set_axisbelow(True)
     ax.spines[["top", "right"]].set_visible(False)
     ax.set_title(title, fontweight="bold")
-    fig.legend(loc="outside lower center", ncol=3, frameon=False)
-    return fig
 
 
 def _short(name: Any) -> str:
