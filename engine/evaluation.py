@@ -32,6 +32,7 @@ from engine.precision import FP32, Precision, of_run
 from engine.throttle import throttled
 
 EventCallback = Callable[[dict[str, Any]], None]
+UNREAD = -1.0  # the probabilities of a picture that could not be read
 
 
 @torch.inference_mode()
@@ -47,8 +48,8 @@ def predict_probabilities(
 
     ``precision`` is the autocast and layout of a run (evaluation of a test split); the canvas and
     ``main.py predict`` keep float32, so one drawing gives the same answer as before. The row of a
-    streamed picture that could not be read (its file gone or damaged since) is NaN: ``scored``
-    leaves it out.
+    streamed picture that could not be read (its file gone or damaged since) is ``UNREAD`` (-1, which
+    no probability is; a model's own NaN stays NaN and is scored as before): ``scored`` leaves it out.
     """
     was_training = model.training
     model.eval()
@@ -67,17 +68,28 @@ def predict_probabilities(
     if not out:
         return np.zeros((0, 0), dtype=np.float32)
     probabilities = torch.cat(out).numpy()
-    probabilities[unreadable] = np.nan
+    probabilities[unreadable] = UNREAD
     return probabilities
 
 
+def read_rows(probabilities: np.ndarray) -> np.ndarray:
+    """Which rows of ``predict_probabilities`` hold a picture's probabilities (not ``UNREAD``)."""
+    return ~(probabilities == UNREAD).all(axis=1) if len(probabilities) else np.zeros(0, dtype=bool)
+
+
 def scored(y_true: np.ndarray, probabilities: np.ndarray, classes: list[str]) -> dict[str, Any]:
-    """``classification_metrics`` of the pictures that could be read (rows without NaN); the
+    """``classification_metrics`` of the pictures that could be read (rows not ``UNREAD``); the
     metrics say how many were left out (``unreadable``) when any were."""
     y_true = np.asarray(y_true)
     if not len(probabilities):
         return classification_metrics(y_true, np.zeros(0, dtype=np.int64), classes)
-    readable = ~np.isnan(probabilities).any(axis=1)
+    readable = read_rows(probabilities)
+    if not readable.any():
+        raise EvaluationError(
+            _("none of the {n} test pictures could be read: their files were removed or damaged").format(
+                n=len(readable)
+            )
+        )
     metrics = classification_metrics(y_true[readable], probabilities[readable].argmax(axis=1), classes)
     if not readable.all():
         metrics["unreadable"] = int((~readable).sum())
@@ -149,7 +161,7 @@ def top_losses(probabilities: np.ndarray, y_true: np.ndarray, k: int | None = No
     """Indices of misclassified samples sorted by loss (most confidently wrong first), fastai-style."""
     y_true = np.asarray(y_true)
     p_true = probabilities[np.arange(len(y_true)), y_true]
-    readable = ~np.isnan(probabilities).any(axis=1)  # a picture that could not be read is no mistake
+    readable = read_rows(probabilities)  # a picture that could not be read is no mistake
     wrong = np.flatnonzero((probabilities.argmax(axis=1) != y_true) & readable)
     order = wrong[np.argsort(p_true[wrong], kind="stable")]
     return order if k is None else order[:k]

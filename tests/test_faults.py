@@ -25,7 +25,6 @@ from engine.cli import main
 from engine.config import DataConfig, ModelConfig, TrainConfig
 from engine.data import torchvision_sets
 from engine.data.registry import clear_cache, load_dataset
-from engine.data.splits import split_dataset
 from engine.data.types import digit_spec
 from engine.errors import CheckpointError, ConfigError, DatasetError
 from engine.models.build import build_model
@@ -298,10 +297,21 @@ def test_nan_validation_loss_is_a_failure_not_a_good_epoch(digits, monkeypatch):
 
 
 def test_two_phase_nan_in_phase_two_keeps_phase_one(digits, monkeypatch):
-    batches = int(np.ceil(len(split_dataset(digits).train) / 64))
-    poison_from(monkeypatch, call=batches + 3)  # epoch 2: the first of phase two
+    # Poisoned by epoch, not by call count: phase one trains on the frozen layers' outputs computed
+    # once, so the whole model's forward runs fewer times than there are batches.
+    import engine.train.run as training
+
+    real, ended = training.build_for_run, []
+
+    def build(*args, **kwargs):
+        model = real(*args, **kwargs)
+        model.register_forward_hook(lambda m, i, out: out * float("nan") if m.training and ended else out)
+        return model
+
+    monkeypatch.setattr(training, "build_for_run", build)
     model_cfg = ModelConfig(arch="cnn", frozen=("features",))
-    result = run(DIGITS, model_cfg, TrainConfig(epochs=2, unfreeze_after=1), data=digits)
+    on_event = lambda e: ended.append(e) if e["event"] == "epoch_end" else None  # noqa: E731
+    result = run(DIGITS, model_cfg, TrainConfig(epochs=2, unfreeze_after=1), data=digits, on_event=on_event)
     assert [h["phase"] for h in result.history] == [1]
     assert "epoch 2" in result.error and "keeps the weights of the last good epoch (epoch 1)" in result.error
 
