@@ -34,7 +34,9 @@ def train(folder, data, epochs=2, arch="cnn", stop_at=None, **model):
             stop.set()
 
     cfg = TrainConfig(epochs=epochs, precision="fp32", batch_size=64)
-    return runner.start(RunRequest(DIGITS, ModelConfig(arch=arch, **model), cfg, data), on_event, stop, out=folder)
+    return runner.start(
+        RunRequest(DIGITS, ModelConfig(arch=arch, **model), cfg, data), on_event, stop, out=folder
+    )
 
 
 def test_a_two_epoch_run_keeps_three_entries_the_start_and_each_epoch(tmp_path, digits):

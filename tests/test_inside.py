@@ -35,7 +35,12 @@ def picture(spec: InputSpec, seed: int = 0) -> np.ndarray:
 def predictor(arch: str, spec: InputSpec) -> Predictor:
     torch.manual_seed(0)
     model = build_model(arch, spec, 10).eval()
-    meta = {"classes": [str(i) for i in range(10)], "spec": spec.to_dict(), "arch": arch, "preparation": "image"}
+    meta = {
+        "classes": [str(i) for i in range(10)],
+        "spec": spec.to_dict(),
+        "arch": arch,
+        "preparation": "image",
+    }
     return Predictor(model, meta)
 
 
@@ -76,11 +81,17 @@ def test_the_maps_shown_for_a_layer_are_that_layers_own_output(arch, channels, s
             direct = p.model.get_submodule(view.name)(inputs[view.name])[0]  # the layer called by itself
         if view.kind == "conv":
             assert view.maps.shape == (len(view.index), *direct.shape[1:])
-            np.testing.assert_allclose(view.maps, direct[torch.as_tensor(view.index)].numpy(), rtol=1e-5, atol=1e-5)
-            assert len(view.index) == min(MAX_MAPS, direct.shape[0]) and view.hidden == direct.shape[0] - len(view.index)
+            np.testing.assert_allclose(
+                view.maps, direct[torch.as_tensor(view.index)].numpy(), rtol=1e-5, atol=1e-5
+            )
+            assert len(view.index) == min(MAX_MAPS, direct.shape[0]) and view.hidden == direct.shape[0] - len(
+                view.index
+            )
             assert list(view.activity) == sorted(view.activity, reverse=True)  # the most active first
         else:
-            np.testing.assert_allclose(view.activity, direct[torch.as_tensor(view.index)].numpy(), rtol=1e-5, atol=1e-5)
+            np.testing.assert_allclose(
+                view.activity, direct[torch.as_tensor(view.index)].numpy(), rtol=1e-5, atol=1e-5
+            )
         assert view.shape == tuple(direct.shape) and not view.frozen
     np.testing.assert_allclose(prediction.probabilities.sum(), 1.0, rtol=1e-5)  # the same pass predicted
 
