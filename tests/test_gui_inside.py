@@ -81,7 +81,7 @@ def test_the_strip_shows_every_layer_of_a_drawing_with_its_answer(qtbot, panel):
     ]
     assert panel.runs == {"inline": 0, "worker": 1}  # the GUI thread only drew
     first = view.tiles[FIRST]
-    assert len(first.images) == 16 and first.caption == "16 of 32 maps"
+    assert len(first.images) == 16 and first.caption == "16/32 maps"
     assert view.tiles["softmax"].caption.startswith(panel.last_outcome.prediction.top[0][0] + " — ")
     # The maps shown are those of the same forward pass that gave the answer.
     shown = panel.last_outcome.strip.layer(FIRST)

@@ -9,20 +9,21 @@ newest epoch unless the user moved it back.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 from PySide6.QtCore import QSize, Qt, QTimer, Slot
-from PySide6.QtGui import QPixmap
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSlider, QVBoxLayout, QWidget
+from PySide6.QtGui import QImage, QPixmap, QResizeEvent
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSizePolicy, QSlider, QVBoxLayout, QWidget
 
 from engine.filter_history import FILTERS, FilterHistory, read_history
 from engine.mosaic import grid
+from gui import theme
 from gui.language import percent
 from gui.widgets.image_grid import to_qimage
 
 PLAY_MS = 700  # one epoch per step while playing
-SIDE = 300  # the pictures' width at most, in pixels
-COLS = 16
+SIDE = 300  # the view's width it asks for, in pixels
 
 
 def run_folder_of(source) -> Path | None:
@@ -50,6 +51,9 @@ class FilterHistoryView(QWidget):
         self.picture = QLabel(objectName="filterPicture")
         self.picture.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.picture.setMinimumHeight(60)
+        # The pictures fit the room the label has; they never ask for more (no layout feedback).
+        self.picture.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
+        self.image = QImage()
         self.picture.setAccessibleName(self.tr("First-layer filters"))
         self.slider = QSlider(Qt.Orientation.Horizontal, objectName="filterSlider")
         self.slider.setAccessibleName(self.tr("Epoch of the filters shown"))
@@ -70,6 +74,7 @@ class FilterHistoryView(QWidget):
         self.timer.timeout.connect(self._step)
         self.playButton.clicked.connect(self.toggle_play)
         self.slider.valueChanged.connect(self._show_entry)
+        theme.notifier().changed.connect(self._restyle)
         self.set_folder(None)
 
     def sizeHint(self) -> QSize:  # noqa: N802 - Qt's name
@@ -117,6 +122,7 @@ class FilterHistoryView(QWidget):
         self.stop()
         self.titleLabel.setText(text)
         self.picture.clear()
+        self.image = QImage()
         self.epochLabel.clear()
         for widget in (self.slider, self.playButton):
             widget.setEnabled(False)
@@ -126,17 +132,12 @@ class FilterHistoryView(QWidget):
         history = self.history
         if history is None or not 0 <= i < len(history):
             return
-        pictures = grid(history.images(i), cols=COLS, gap=1, background=128)
-        image = to_qimage(pictures)
-        factor = max(1, SIDE // max(1, image.width()))
-        self.picture.setPixmap(
-            QPixmap.fromImage(image).scaled(
-                image.width() * factor,
-                image.height() * factor,
-                Qt.AspectRatioMode.KeepAspectRatio,
-                Qt.TransformationMode.FastTransformation,  # each weight stays a square
-            )
-        )
+        images = history.images(i)
+        cols = math.ceil(math.sqrt(2 * len(images)))  # twice as wide as tall, like the room beside the log
+        # Gaps in the window's own grey: mid-grey is a weight of zero, so it cannot part the filters.
+        gap = theme.colour("window").lightness()
+        self.image = to_qimage(grid(images, cols=cols, gap=1, background=gap))
+        self._fit()
         epoch, phase = int(history.epochs[i]), int(history.phases[i])
         when = (
             self.tr("As the run started")
@@ -149,6 +150,22 @@ class FilterHistoryView(QWidget):
             when=when, share=percent(history.moved(i), 1)
         )
         self.epochLabel.setText(moved)
+
+    @Slot()
+    def _restyle(self) -> None:
+        self._show_entry(self.slider.value())
+
+    def _fit(self) -> None:
+        if self.image.isNull():
+            return
+        w, h = self.image.width(), self.image.height()
+        factor = max(1, int(min(self.picture.width() / w, self.picture.height() / h)))
+        # Whole multiples, nearest neighbour: each weight stays a square of its own.
+        self.picture.setPixmap(QPixmap.fromImage(self.image).scaled(w * factor, h * factor))
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt's name
+        super().resizeEvent(event)
+        self._fit()
 
     @Slot()
     def toggle_play(self) -> None:

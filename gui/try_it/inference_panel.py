@@ -31,7 +31,14 @@ from gui.tasks import TaskRunner, error_message, stop_all
 from gui.try_it import inference_ui
 from gui.try_it.dataset_saver import DEFAULT_DATASET
 from gui.try_it.inference_inputs import CANVAS, FILE
-from gui.try_it.inference_jobs import Outcome, Request, compute, fits_inline, single_torch_thread
+from gui.try_it.inference_jobs import (
+    Outcome,
+    Request,
+    compute,
+    compute_in_worker,
+    fits_inline,
+    single_torch_thread,
+)
 from gui.try_it.model_picker import TRAINED
 from gui.widgets.image_drop import FileDropMixin
 
@@ -273,7 +280,7 @@ class InferencePanel(FileDropMixin, QWidget):
         predictor = self.predictor
         self.runs["worker"] += 1
         self.predictions.start(
-            lambda on_event, stop: compute(predictor, request),
+            lambda on_event, stop: compute_in_worker(predictor, request),
             on_done=self._show_outcome,
             on_failed=self._on_predict_failed,
             on_finished=self._on_task_finished,

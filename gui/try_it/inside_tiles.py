@@ -18,12 +18,13 @@ from gui import theme
 from gui.widgets.image_grid import to_qimage
 
 COLS = 4  # maps per row in a tile
-CELL = 22  # a map's side in a tile, in pixels
+# Sized so that the simple CNN's whole path, input to softmax, fits the results column of a 1280x720
+# window; a larger model's strip scrolls.
+CELL = 17  # a map's side in a tile, in pixels
 GAP = 2
-PAD = 6
-BODY = COLS * CELL + (COLS - 1) * GAP  # 94: a tile's body is square
+PAD = 4
+BODY = COLS * CELL + (COLS - 1) * GAP  # 74: a tile's body is square
 MAX_LABELLED = 12  # classes named under their bars; more: only the top class is named
-MAX_TITLE = 170  # a longer layer name is shortened from the left ("…block2-1.f.b.0"); the tooltip has it all
 
 
 def fit(rect: QRectF, width: int, height: int) -> QRectF:
@@ -47,19 +48,31 @@ class Tile(QWidget):
         super().__init__(parent)
         self.key, self.title, self.caption = key, title, ""
         self.selected = False
+        font = self.font()
+        font.setPointSizeF(font.pointSizeF() * 0.9)  # the words are the tile's label, the picture its body
+        self.setFont(font)
         self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent, False)
         self.setCursor(Qt.CursorShape.PointingHandCursor)
         theme.notifier().changed.connect(self.update)
 
     def sizeHint(self) -> QSize:  # noqa: N802 - Qt's name
-        metrics = self.fontMetrics()
-        width = max(BODY, min(MAX_TITLE, metrics.horizontalAdvance(self.title) + 2))
-        return QSize(width + 2 * PAD, BODY + 2 * metrics.height() + 2 * PAD + 4)
+        # A long name is shortened from the left ("…block1.conv"); the tooltip and the layer shown
+        # large below name it whole.
+        return QSize(BODY + 2 * PAD, BODY + 2 * self.fontMetrics().height() + 2 * PAD + 4)
 
     def body(self) -> QRectF:
         line = self.fontMetrics().height()
         return QRectF((self.width() - BODY) / 2, PAD + line + 2, BODY, BODY)
+
+    def blank(self) -> None:
+        """Show nothing until the next input (the tile stays, so the next one costs no layout)."""
+        self.caption = ""
+        self.clear_body()
+        self.update()
+
+    def clear_body(self) -> None:
+        """Forget the body's picture."""
 
     def set_selected(self, selected: bool) -> None:
         self.selected = selected
@@ -103,6 +116,9 @@ class PictureTile(Tile):
         super().__init__(key, title, parent)
         self.image = QImage()
 
+    def clear_body(self) -> None:
+        self.image = QImage()
+
     def set_picture(self, pixels: np.ndarray, caption: str) -> None:
         self.image, self.caption = to_qimage(pixels), caption
         self.update()
@@ -119,6 +135,9 @@ class MapsTile(Tile):
         super().__init__(key, title, parent)
         self.images: list[QImage] = []
 
+    def clear_body(self) -> None:
+        self.images = []
+
     def set_maps(self, thumbs: np.ndarray, caption: str) -> None:
         self.images, self.caption = [to_qimage(t) for t in thumbs], caption
         self.update()
@@ -127,6 +146,8 @@ class MapsTile(Tile):
         for i, image in enumerate(self.images):
             row, col = divmod(i, COLS)
             cell = QRectF(rect.x() + col * (CELL + GAP), rect.y() + row * (CELL + GAP), CELL, CELL)
+            # Shrunk smoothly (a 28-px map in 17 px would alias), enlarged as squares.
+            painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, image.width() > CELL)
             painter.drawImage(fit(cell, image.width(), image.height()), image)
 
 
@@ -137,6 +158,9 @@ class BarsTile(Tile):
         super().__init__(key, title, parent)
         self.values = np.zeros(0, np.float32)
         self.labels: list[str] = []
+
+    def clear_body(self) -> None:
+        self.values = np.zeros(0, np.float32)
 
     def set_values(self, values: np.ndarray, caption: str, labels: list[str] | None = None) -> None:
         self.values, self.labels, self.caption = np.asarray(values, np.float32), list(labels or []), caption

@@ -102,9 +102,10 @@ class InsideView(QWidget):
 
     # ---- showing ------------------------------------------------------------------------------
     def show_empty(self, caption: str) -> None:
-        """No input: no tiles, and ``caption`` saying what to do."""
+        """No input: blank tiles, and ``caption`` saying what to do."""
         self.strip_data, self.model_input = None, None
-        self._rebuild([])
+        for tile in self.tiles.values():
+            tile.blank()
         self.hintLabel.setText(caption)
         self.saveButton.setEnabled(False)
         self.detail.show_layer(None, None)
@@ -140,14 +141,14 @@ class InsideView(QWidget):
     def _fill(self, tile: Tile, view: LayerView) -> None:
         if view.kind == "conv":
             caption = (
-                self.tr("{shown} of {total} maps").format(shown=len(view.index), total=view.total)
+                self.tr("{shown}/{total} maps").format(shown=len(view.index), total=view.total)
                 if view.hidden
                 else self.tr("%n map(s)", "", view.total)
             )
             tile.set_maps(view.thumbs, caption)
         else:
             caption = (
-                self.tr("{shown} of {total} units").format(shown=len(view.index), total=view.total)
+                self.tr("{shown}/{total} units").format(shown=len(view.index), total=view.total)
                 if view.hidden
                 else self.tr("%n unit(s)", "", view.total)
             )
@@ -192,8 +193,9 @@ class InsideView(QWidget):
 
     def _add(self, tile: Tile, tooltip: str | None = None) -> None:
         if self.tiles:
-            arrow = QLabel("→")
+            arrow = QLabel("→", alignment=Qt.AlignmentFlag.AlignCenter)
             arrow.setProperty("role", "caption")
+            arrow.setFixedWidth(12)
             self.stripLayout.addWidget(arrow)
         if tooltip:
             tile.setToolTip(escape(tooltip))

@@ -1095,8 +1095,8 @@ El modelo en uso no ha cambiado.</translation>
         <translation>De la entrada (izquierda) a la respuesta (derecha). Pasa el ratón por una capa para leer qué hace; haz clic para verla en grande.</translation>
     </message>
     <message>
-        <source>{shown} of {total} maps</source>
-        <translation>{shown} de {total} mapas</translation>
+        <source>{shown}/{total} maps</source>
+        <translation>{shown}/{total} mapas</translation>
     </message>
     <message numerus="yes">
         <source>%n map(s)</source>
@@ -1106,8 +1106,8 @@ El modelo en uso no ha cambiado.</translation>
         </translation>
     </message>
     <message>
-        <source>{shown} of {total} units</source>
-        <translation>{shown} de {total} unidades</translation>
+        <source>{shown}/{total} units</source>
+        <translation>{shown}/{total} unidades</translation>
     </message>
     <message numerus="yes">
         <source>%n unit(s)</source>
