@@ -181,8 +181,6 @@ class InsideView(QWidget):
             if item.widget() is not None:
                 item.widget().deleteLater()
         self.tiles = {}
-        if not layers:
-            return
         self._add(PictureTile(INPUT, self.tr("input")), explain_input())
         for view in layers:
             self._add(
