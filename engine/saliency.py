@@ -23,6 +23,9 @@ Without a convolution the map is |gradient x input|.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import numpy as np
 import torch
 from torch import nn
@@ -145,6 +148,19 @@ def saliency(
     evidence). ``target`` is a class index (default: the predicted class). The model's
     ``requires_grad`` flags, train/eval modes and ``.grad`` fields are left as they were.
     """
+    image = check_image(image, spec)
+    block = cam_module(model, arch, layer)
+    with gradients_to_input(model) as device:
+        x = normalise(image[None], spec).to(device).requires_grad_(True)
+        if block is not None:
+            cam = _activation_map(model, block, x, target).detach()
+            if float(cam.max()) > 0 and float(cam.min()) < float(cam.max()):
+                return _scale01(cam)
+        return _scale01(_gradient_input(model, x, target))
+
+
+def check_image(image: torch.Tensor | np.ndarray, spec: InputSpec) -> torch.Tensor:
+    """``image`` as a tensor of the model's ``(C, H, W)``; an ``InferenceError`` saying so otherwise."""
     image = torch.as_tensor(np.asarray(image) if not isinstance(image, torch.Tensor) else image)
     if tuple(image.shape) != spec.shape:
         raise InferenceError(
@@ -152,7 +168,17 @@ def saliency(
                 shape=tuple(image.shape), expected=spec.shape
             )
         )
-    block = cam_module(model, arch, layer)
+    return image
+
+
+@contextmanager
+def gradients_to_input(model: nn.Module) -> Iterator[torch.device]:
+    """A backward pass to the input only, in eval mode; yields the model's device.
+
+    The weights' ``requires_grad`` is off meanwhile (no gradient is kept for them), and the flags,
+    train/eval modes and ``.grad`` fields are as they were afterwards. Callers inside
+    ``torch.inference_mode`` still get a backward pass (it needs ordinary tensors).
+    """
     _ordinary_tensors(model)
     params = list(model.parameters())
     flags = [p.requires_grad for p in params]
@@ -161,15 +187,8 @@ def saliency(
         model.eval()
         for p in params:
             p.requires_grad_(False)
-        device = params[0].device if params else torch.device("cpu")
-        # Callers inside torch.inference_mode still get a backward pass (it needs an ordinary input).
         with torch.inference_mode(False), torch.enable_grad():
-            x = normalise(image[None], spec).to(device).requires_grad_(True)
-            if block is not None:
-                cam = _activation_map(model, block, x, target).detach()
-                if float(cam.max()) > 0 and float(cam.min()) < float(cam.max()):
-                    return _scale01(cam)
-            return _scale01(_gradient_input(model, x, target))
+            yield params[0].device if params else torch.device("cpu")
     finally:
         for p, flag in zip(params, flags, strict=True):
             p.requires_grad_(flag)

@@ -1,8 +1,9 @@
 """The report's charts drawn with matplotlib's object API (``Figure`` + Agg canvas, no pyplot state).
 
-Three figures: the training curves (loss and accuracy against epochs; train/validation, or one
+Four figures: the training curves (loss and accuracy against epochs; train/validation, or one
 colour per K-Fold fold; a dashed line where fine-tuning began), the confusion matrix (counts in the
-cells, colour by the share of the true class) and per-class precision, recall and F1. Each is saved
+cells, colour by the share of the true class), per-class precision, recall and F1, and the first
+layer's filters by epoch (from the run folder's ``filters.npz``, when there is one). Each is saved
 as PNG and SVG; the SVG bytes also go inline into the HTML page.
 """
 
@@ -19,7 +20,9 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator, PercentFormatter
 
+from engine.filter_history import FilterHistory
 from engine.i18n import _
+from engine.mosaic import grid
 from engine.report.exports import write_bytes
 from engine.report.style import CONFUSION_CMAP, FOLD_COLOURS, TRAIN_COLOUR, VAL_COLOUR, row_fractions
 
@@ -225,3 +228,49 @@ def _float(value: Any) -> float:
         return float(value)
     except (TypeError, ValueError):
         return float("nan")
+
+
+# --- first-layer filters by epoch ---------------------------------------------------------------------
+
+
+FILTER_ROWS = 8  # epochs shown at most: the start, the last, and evenly spaced ones between
+FILTER_COLS = 16  # filters shown per epoch
+
+
+def filter_rows(epochs: int) -> list[int]:
+    """Which of ``epochs`` entries the chart shows: all, or ``FILTER_ROWS`` evenly spaced with both ends."""
+    if epochs <= FILTER_ROWS:
+        return list(range(epochs))
+    return sorted({round(i * (epochs - 1) / (FILTER_ROWS - 1)) for i in range(FILTER_ROWS)})
+
+
+def filters_figure(history: FilterHistory) -> Figure:
+    """The first layer's filters, one row per epoch shown (the start on top), each labelled with
+    how far the weights have moved from the start."""
+    rows = filter_rows(len(history))
+    pictures = [grid(history.images(i)[:FILTER_COLS], cols=FILTER_COLS, gap=1) for i in rows]
+    height = pictures[0].shape[1]
+    sheet = grid(np.stack(pictures), cols=1, gap=max(2, height // 6))
+    fig = new_figure(8.0, 0.7 + 6.2 * sheet.shape[1] / sheet.shape[2])  # the labels take the rest
+    ax = fig.add_subplot()
+    shown = sheet[0] if sheet.shape[0] == 1 else sheet.transpose(1, 2, 0)
+    ax.imshow(shown, cmap="gray" if sheet.shape[0] == 1 else None, vmin=0, vmax=255, interpolation="nearest")
+    step = height + max(2, height // 6)
+    labels = []
+    for i in rows:
+        when = (
+            _("start") if history.epochs[i] == 0 else _("epoch {epoch}").format(epoch=int(history.epochs[i]))
+        )
+        labels.append(_("{when} (moved {share})").format(when=when, share=f"{100 * history.moved(i):.1f} %"))
+    ax.set_yticks([r * step + height / 2 for r in range(len(rows))], labels)
+    ax.set_xticks([])
+    for side in ax.spines.values():
+        side.set_visible(False)
+    n = history.weights.shape[1]
+    ax.set_title(
+        _("{layer}: {shown} of its {n} filters; light adds, dark subtracts, grey is zero").format(
+            layer=history.layer, shown=min(n, FILTER_COLS), n=n
+        ),
+        fontsize=10,
+    )
+    return fig

@@ -18,6 +18,7 @@ from PIL import Image
 from engine.data.stream import LazyImages
 from engine.errors import ReportError, os_message
 from engine.evaluation import top_losses
+from engine.filter_history import FilterHistory, read_history
 from engine.i18n import _, gettext, ngettext
 from engine.report import charts
 from engine.report.exports import METRICS_FILES, write_metrics, write_text
@@ -27,6 +28,7 @@ THUMBNAILS = 24
 CHARTS = ("curves", "confusion", "per_class")
 CHART_FILES = tuple(f"{stem}.{ext}" for stem in CHARTS for ext in ("png", "svg"))
 REPORT_FILES = ("report.html", *METRICS_FILES, *CHART_FILES)
+FILTER_FILES = ("filters.png", "filters.svg")  # besides, for a run whose folder kept its filters
 
 _ENV = Environment(
     loader=PackageLoader("engine.report", "templates"),
@@ -52,7 +54,9 @@ def write_report(
     Parameters
     ----------
     folder : str or Path
-        Created if needed. Files: ``REPORT_FILES`` (without the confusion and per-class charts when
+        Created if needed. Files: ``REPORT_FILES`` (and ``FILTER_FILES`` when the run folder that
+        ``meta["run_dir"]`` names holds its first-layer filters by epoch; without the confusion and
+        per-class charts when
         ``metrics`` is None), each written atomically.
     meta : dict
         A run's or checkpoint's metadata (arch, classes, history, configs, params, seconds...).
@@ -91,7 +95,20 @@ def _save_charts(folder: Path, meta: dict[str, Any], metrics: dict[str, Any] | N
     if metrics is not None:
         figures["confusion"] = charts.confusion_figure(np.asarray(metrics["confusion"]), metrics["classes"])
         figures["per_class"] = charts.per_class_figure(metrics["per_class"])
+    history = filter_history(meta)
+    if history is not None:
+        figures["filters"] = charts.filters_figure(history)
     return {stem: data_uri(charts.save(fig, folder, stem), "image/svg+xml") for stem, fig in figures.items()}
+
+
+def filter_history(meta: dict[str, Any]) -> FilterHistory | None:
+    """The first-layer filters by epoch of the run ``meta`` comes from, when its folder has them."""
+    folder = meta.get("run_dir")
+    try:
+        history = read_history(folder) if folder else None
+    except ValueError:
+        return None  # a damaged file leaves that chart out; the rest of the report stands
+    return history if history is not None and len(history) else None
 
 
 def render_html(

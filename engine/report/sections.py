@@ -44,6 +44,7 @@ def page_context(
         "curves": figures.get("curves") if meta.get("history") else None,
         "markers": [label for _, label in phase_markers(list(meta.get("history") or []))],
         "kfold": _kfold(meta.get("kfold")),
+        "filters": figures.get("filters"),
         "test": _test(metrics, figures, thumbs),
         "footer": _versions(meta),
     }

@@ -258,6 +258,8 @@ def fit_epochs(
     clock = {"start": time.perf_counter()}
     phase = 1
     resumed = 0 if state.resume is None else int(state.resume["epoch"])
+    if state.on_start is not None and state.resume is None:
+        state.on_start(model)
     for epoch in range(1, cfg.epochs + 1):
         if cfg.unfreeze_after is not None and epoch == cfg.unfreeze_after + 1:
             phase = 2

@@ -123,7 +123,7 @@ def run(
         folder.start(run_meta(about), history=resume["history"] if resume else None)
         # K-Fold trains one model per fold: its folder gets config and final files, no per-epoch last.pt.
         if not train_cfg.kfold:
-            state = replace(state, on_snapshot=folder.on_snapshot)
+            state = replace(state, on_snapshot=folder.on_snapshot, on_start=folder.on_start)
     state = replace(state, resume=resume)
     splits = split_dataset(data, data_cfg.val_split, data_cfg.seed)
     error, folds = None, []

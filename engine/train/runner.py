@@ -33,6 +33,7 @@ from engine.data.splits import imbalance_warning
 from engine.data.types import ImageData
 from engine.errors import TrainingError
 from engine.evaluation import unreadable_note
+from engine.filter_history import FILTERS
 from engine.formatting import dataset_name
 from engine.freezing import preset as freeze_preset
 from engine.i18n import _
@@ -79,6 +80,7 @@ def start(
         events.say_lock(lock)
         clear_run_files(folder)
         events.status(_("Saving each epoch in {folder}").format(folder=folder))
+        events({"event": "run_folder", "path": str(folder)})  # where the window reads the filters
         try:
             request = prepared(request, events)
         except BaseException:
@@ -121,6 +123,7 @@ def resume(
         events.status(
             _("Resuming {folder} at epoch {epoch}").format(folder=folder, epoch=int(snapshot["epoch"]) + 1)
         )
+        events({"event": "run_folder", "path": str(folder)})
         if snapshot.get("note"):  # last.pt was damaged: another checkpoint of the run stands in
             events.warning(snapshot["note"])
         for epoch in snapshot["history"]:
@@ -228,7 +231,7 @@ def preset_names(preset: str, model_cfg: ModelConfig, data: ImageData) -> tuple[
 
 def clear_run_files(folder: Path) -> None:
     """Remove the files a run leaves (only those) from a folder that a new run is about to fill."""
-    for name in (CONFIG, HISTORY, LAST, BEST, MODEL, *METRICS_FILES):
+    for name in (CONFIG, HISTORY, LAST, BEST, MODEL, FILTERS, *METRICS_FILES):
         (folder / name).unlink(missing_ok=True)
 
 

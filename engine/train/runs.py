@@ -12,6 +12,8 @@
     --resume RUN_DIR`` and the window's Resume button continue from it at the next epoch.
 ``best.pt``
     A Taller checkpoint of the epoch with the best validation accuracy so far.
+``filters.npz``
+    The first layer's weights as the run started and after each epoch (``engine.filter_history``).
 
 Every file is written atomically (temporary name, fsync, rename), so a kill at any moment leaves
 the previous epoch's files loadable. The runner (``engine.train.runner``) adds ``model.pt`` and the
@@ -31,6 +33,7 @@ from engine.checkpoints import atomic_write, checkpoint_payload, plain, read_pay
 from engine.config import DataConfig, ModelConfig, TrainConfig
 from engine.data.registry import folder_path
 from engine.errors import CheckpointError, TrainingError, os_reason
+from engine.filter_history import record as record_filters
 from engine.i18n import _
 from engine.report.exports import HISTORY_COLUMNS
 from engine.train.fallback import resume_stand_in
@@ -102,6 +105,18 @@ class RunFolder:
         text = json.dumps(plain(config), indent=2)
         atomic_write(self.path / CONFIG, lambda tmp: tmp.write_text(text, encoding="utf-8"))
 
+    def on_start(self, model) -> None:
+        """Before the first epoch: keep the first layer's weights as the run starts them."""
+        try:
+            self._record_filters(0, 1, model.state_dict())
+        except OSError:
+            pass  # the history then starts at epoch 1; a folder that cannot be written fails there, said
+
+    def _record_filters(self, epoch: int, phase: int, state_dict: dict[str, Any]) -> None:
+        spec = self.meta.get("spec") or {}
+        shape = tuple(int(spec.get(k, 0)) for k in ("channels", "height", "width"))
+        record_filters(self.path, epoch, phase, state_dict, shape)
+
     def on_snapshot(self, snapshot: dict[str, Any]) -> None:
         """After an epoch: ``last.pt``, ``best.pt`` when validation accuracy improved, ``history.csv``.
 
@@ -142,6 +157,7 @@ class RunFolder:
             self.best_acc = val_acc
             save_payload(self.path / BEST, last)
         write_history(self.path / HISTORY, history)
+        self._record_filters(int(snapshot["epoch"]), int(snapshot.get("phase", 1)), snapshot["model"])
 
 
 def epoch_record(event: dict[str, Any]) -> dict[str, Any]:

@@ -68,6 +68,9 @@ class FitState:
     # After each finished epoch: called with the snapshot of engine.train.snapshot (a run folder's
     # last.pt). A snapshot to resume from makes fit() continue at the epoch after it.
     on_snapshot: Callable[[dict[str, Any]], None] | None = None
+    # Before the first epoch of a run that is not resumed: called with the model as it starts (a run
+    # folder keeps its first layer's weights, to show them change epoch by epoch).
+    on_start: Callable[[nn.Module], None] | None = None
     resume: dict[str, Any] | None = None
     # The frozen front's outputs computed once when they can be (engine.train.frozen_features);
     # False: every epoch computes every layer (to compare the two).

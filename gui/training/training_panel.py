@@ -26,6 +26,7 @@ from gui.language import duration, short
 from gui.tasks import TaskRunner, stop_all
 from gui.training import training_ui
 from gui.training.device_status import device_status
+from gui.training.filter_view import run_folder_of
 from gui.training.model_files import ModelFiles, meta_of
 from gui.training.process_run import ProcessRun
 from gui.training.run_jobs import resume_job, train_job
@@ -72,6 +73,7 @@ class TrainingPanel(QWidget):
         self.saveAction, self.openAction = self.files.saveAction, self.files.openAction
         self.saveModelButton, self.openModelButton = self.files.saveModelButton, self.files.openModelButton
         self._train_cfg = None
+        self._filters_stale = False  # an epoch ended; its filters are read once its files are written
         self._build()
         self._update_buttons()
 
@@ -194,6 +196,9 @@ class TrainingPanel(QWidget):
 
     @Slot(object)
     def _on_progress(self, event: dict) -> None:
+        if self._filters_stale:  # the next epoch runs: the last one's files are written
+            self._filters_stale = False
+            self.filterView.reload()
         folds = getattr(self._train_cfg, "kfold", 0) or 0
         done, text = progress(event, folds, self.training.stopping())
         self.trainingProgress.setValue(int(1000 * done))
@@ -202,6 +207,7 @@ class TrainingPanel(QWidget):
     @Slot(object)
     def _on_epoch(self, event: dict) -> None:
         self.curves.add_epoch(event)
+        self._filters_stale = True
         self.log(epoch_line(event))
         if event.get("device"):  # where it runs, and on CUDA the memory in use
             self.statusMessage.emit(device_status(event))
@@ -242,6 +248,7 @@ class TrainingPanel(QWidget):
 
     def _finish(self, result) -> None:
         self.result = self.current = result
+        self.filterView.set_folder(run_folder_of(result))
         if getattr(result, "save_error", None):  # the model is still here: Save model keeps it
             self.messageLabel.show_error(result.save_error)
             self.log(result.save_error)
@@ -300,6 +307,7 @@ class TrainingPanel(QWidget):
         ``modelLoaded`` and ``modelChanged`` (a file the user just opened)."""
         self.current = loaded
         meta = loaded.meta
+        self.filterView.set_folder(run_folder_of(loaded))
         self.show_history(meta.get("history") or [])
         self.trainingProgress.setValue(0)
         self.trainingProgress.setFormat(self.tr("Opened {file}").format(file=Path(loaded.path).name))
@@ -331,6 +339,7 @@ class TrainingPanel(QWidget):
             "epoch_end": self._on_epoch,
             "phase": self._on_phase,
             "fold_end": self._on_fold,
+            "run_folder": lambda event: self.filterView.set_folder(event.get("path")),
         }
 
     def _reset_view(self, epochs: int) -> None:
@@ -339,6 +348,7 @@ class TrainingPanel(QWidget):
         self.trainingLog.clear()
         self.trainingProgress.setValue(0)
         self._clear_plots(epochs)
+        self.filterView.set_folder(None)
 
     def _clear_plots(self, epochs: int = 5) -> None:
         self.curves.clear(epochs)

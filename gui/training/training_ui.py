@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
+from gui.training.filter_view import FilterHistoryView
 from gui.training.lr_finder import LrFinder
 from gui.widgets.epoch_curves import EpochCurves
 from gui.widgets.kfold_view import KFoldTable
@@ -83,9 +84,17 @@ def build(panel) -> None:
     splitter = QSplitter(Qt.Orientation.Vertical, objectName="trainingSplitter")
     panel.kfoldTable = KFoldTable()
     panel.kfoldTable.hide()
+    # The first layer's filters epoch by epoch beside the log: both grow as the run goes.
+    panel.filterView = FilterHistoryView()
+    bottom = QSplitter(Qt.Orientation.Horizontal, objectName="trainingBottomSplitter")
+    bottom.addWidget(panel.trainingLog)
+    bottom.addWidget(panel.filterView)
+    bottom.setStretchFactor(0, 3)
+    bottom.setStretchFactor(1, 1)
+    bottom.setChildrenCollapsible(False)
     splitter.addWidget(panel.curves)
     splitter.addWidget(panel.kfoldTable)
-    splitter.addWidget(panel.trainingLog)
+    splitter.addWidget(bottom)
     splitter.setStretchFactor(0, 2)
     splitter.setStretchFactor(1, 1)
     splitter.setChildrenCollapsible(False)

@@ -1,7 +1,9 @@
 """One prediction of the Inference panel as a job: the request, its outcome and the engine call.
 
 Nothing here touches a widget, so ``compute`` runs as well on the GUI thread (small models) as in
-a worker thread (large models, image files).
+a worker thread (large models, image files, and every request of the Inside view). With ``inside``
+the prediction's own forward pass is the one whose layers the Inside view shows (hooks of
+``engine.inside.Capture``): one pass per update, never a second.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import numpy as np
 import torch
 
 from engine.errors import describe
+from engine.inside import Capture, Strip, drivers
 from engine.predict import Predictor
 
 TOP_K = 5
@@ -59,6 +62,8 @@ class Request:
     kind: str  # "canvas" or "file"
     payload: Any  # the drawing (uint8 H x W) or a file path
     saliency: bool
+    inside: bool = False  # the Inside view is shown: keep every layer's output of the pass
+    drivers: tuple[str, int] | None = None  # (layer, map) whose driving pixels are asked for
 
 
 @dataclass
@@ -72,17 +77,43 @@ class Outcome:
     saliency: np.ndarray | None
     seconds: float
     saliency_error: str | None = None  # why a map that was asked for is missing, for the user
+    strip: Strip | None = None  # the layers' outputs, when the request asked for them
+    drivers: np.ndarray | None = None  # the pixels that drive the map asked for, (H, W) in [0, 1]
+    drivers_error: str | None = None
+
+
+def compute_in_worker(predictor: Predictor, request: Request) -> Outcome:
+    """``compute`` in a worker thread: a model small enough for the GUI thread runs on one torch
+    thread there too (the Inside view's CNN: 170 ms with two threads on a loaded 2-core machine,
+    10 ms with one); the count is the worker thread's own, restored when it ends."""
+    if not fits_inline(predictor):
+        return compute(predictor, request)
+    with single_torch_thread():
+        return compute(predictor, request)
 
 
 def compute(predictor: Predictor, request: Request) -> Outcome:
     """Run the engine on one request (safe in a worker thread: touches no widget)."""
     started = time.perf_counter()
-    prediction = predictor.predict(request.payload, top_k=TOP_K)
+    strip = None
+    if request.inside:
+        with Capture(predictor.model) as capture:
+            prediction = predictor.predict(request.payload, top_k=TOP_K)
+        strip = capture.strip(predictor.spec)
+    else:
+        prediction = predictor.predict(request.payload, top_k=TOP_K)
     heat, heat_error = None, None
     if request.saliency:
         try:
             heat = predictor.saliency(prediction.input)
         except Exception as exc:  # noqa: BLE001 - the prediction is still shown, and the panel says why the map is not
             heat_error = describe(exc)
-    seconds = time.perf_counter() - started
-    return Outcome(request.seq, request.generation, request.kind, prediction, heat, seconds, heat_error)
+    outcome = Outcome(request.seq, request.generation, request.kind, prediction, heat, 0.0, heat_error, strip)
+    if request.drivers is not None:
+        layer, index = request.drivers
+        try:
+            outcome.drivers = drivers(predictor.model, predictor.spec, prediction.input, layer, index)
+        except Exception as exc:  # noqa: BLE001 - as the saliency map's: said beside the maps
+            outcome.drivers_error = describe(exc)
+    outcome.seconds = time.perf_counter() - started
+    return outcome

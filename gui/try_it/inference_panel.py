@@ -10,29 +10,37 @@ Latency: a stroke's prediction runs right after the stroke is painted (a new str
 not yet run). Small models on small inputs (``inference_jobs.fits_inline``: the digit CNN and MLP)
 predict on the GUI thread, which costs less than a frame and avoids a thread hop: for the simple
 CNN on a 280x280 drawing that is the engine's preparation (about 6 ms) plus the forward pass
-(1-2 ms) on a 2-core CPU (bench/inference_latency.py). Larger models (VGG/ResNet) and image files
-run in a worker thread (``gui.tasks``), one at a time; only the newest input's result is shown."""
+(1-2 ms) on a 2-core CPU (bench/inference_latency.py). Larger models (VGG/ResNet), image files and
+every update while the *Inside the model* tab is shown (``gui.try_it.inside_view``: the layers'
+outputs come from the prediction's own forward pass) run in a worker thread (``gui.tasks``), one at
+a time; only the newest input's result is shown (the latest drawing wins)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QTimer, Signal, Slot
 from PySide6.QtGui import QCloseEvent, QShowEvent
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QToolButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QWidget
 
 from engine.errors import InferenceError
 from engine.formatting import model_line
 from engine.predict import Predictor
 from gui.tasks import TaskRunner, error_message, stop_all
+from gui.try_it import inference_ui
 from gui.try_it.dataset_saver import DEFAULT_DATASET
-from gui.try_it.inference_inputs import CANVAS, FILE, InputTabs
-from gui.try_it.inference_jobs import Outcome, Request, compute, fits_inline, single_torch_thread
-from gui.try_it.model_picker import TRAINED, ModelPicker
-from gui.try_it.prediction_view import PredictionView
+from gui.try_it.inference_inputs import CANVAS, FILE
+from gui.try_it.inference_jobs import (
+    Outcome,
+    Request,
+    compute,
+    compute_in_worker,
+    fits_inline,
+    single_torch_thread,
+)
+from gui.try_it.model_picker import TRAINED
 from gui.widgets.image_drop import FileDropMixin
-from gui.widgets.message_label import MessageLabel
 
 # 0 ms still waits for the stroke's own repaint (the timer fires after pending events); a new stroke
 # cancels a prediction not yet run, so waiting longer would only add latency.
@@ -73,7 +81,7 @@ class InferencePanel(FileDropMixin, QWidget):
         self._pending: Request | None = None
         self.runs = {"inline": 0, "worker": 0}  # where predictions ran (for the bench and tests)
         self.predictions = TaskRunner(self, "inferenceTask")
-        self._build(models_dir, dataset_root)
+        inference_ui.build(self, models_dir, dataset_root)
         self._connect()
         self.probabilityPlot.set_classes([str(d) for d in range(10)])  # a placeholder until a model comes
         self._sync_to_tab(CANVAS)
@@ -87,50 +95,6 @@ class InferencePanel(FileDropMixin, QWidget):
     def active_key(self) -> str | None:
         """``TRAINED`` or the checkpoint path of the model in use (None before the first)."""
         return self.modelPicker.active_key
-
-    # ---- layout -----------------------------------------------------------------------------------
-    def _build(self, models_dir, dataset_root) -> None:
-        self.modelPicker = ModelPicker(models_dir)
-        self.refreshModelsButton = QToolButton(objectName="refreshModelsButton", text="↻")
-        self.refreshModelsButton.setToolTip(self.tr("Look again for checkpoints in the models folder"))
-        self.activeModelLabel = QLabel(objectName="activeModelLabel", wordWrap=True)
-        self.activeModelLabel.setTextFormat(Qt.TextFormat.RichText)
-        self.activeModelLabel.setText(self.tr("No model in use yet: train one, or pick a saved model above."))
-        self.inferenceMessage = MessageLabel("inferenceMessage")
-        picker_row = QHBoxLayout()
-        picker_row.addWidget(QLabel(self.tr("Model")))
-        picker_row.addWidget(self.modelPicker, 1)
-        picker_row.addWidget(self.refreshModelsButton)
-        self.inputTabs = InputTabs(dataset_root)
-        # The tabs' parts, under the names the panel has always shown them by.
-        self.canvas, self.saver, self.dropArea = (
-            self.inputTabs.canvas,
-            self.inputTabs.saver,
-            self.inputTabs.dropArea,
-        )
-        self.openImageButton, self.fileLabel = self.inputTabs.openImageButton, self.inputTabs.fileLabel
-        left = QVBoxLayout()
-        left.addWidget(self.inputTabs)
-        left.addStretch(1)
-        body = QHBoxLayout()
-        body.addLayout(left)
-        body.addWidget(self._build_results(), 1)
-        layout = QVBoxLayout(self)
-        layout.addLayout(picker_row)
-        layout.addWidget(self.activeModelLabel)
-        layout.addWidget(self.inferenceMessage)
-        layout.addLayout(body, 1)
-
-    def _build_results(self) -> PredictionView:
-        self.results = PredictionView()
-        # The view's parts, under the names the panel has always shown them by.
-        self.predictionLabel = self.results.predictionLabel
-        self.predictionCaption = self.results.predictionCaption
-        self.probabilityPlot = self.results.probabilityPlot
-        self.topKList = self.results.topKList
-        self.inputPreview = self.results.inputPreview
-        self.saliencyCheck = self.results.saliencyCheck
-        return self.results
 
     def _connect(self) -> None:
         self.debounce = QTimer(self, singleShot=True, interval=DEBOUNCE_MS)
@@ -146,6 +110,14 @@ class InferencePanel(FileDropMixin, QWidget):
         self.saliencyCheck.toggled.connect(self._on_saliency_toggled)
         self.saver.saved.connect(self._on_sample_saved)
         self.saver.failed.connect(self.show_message)
+        self.resultsTabs.currentChanged.connect(self._on_results_tab_changed)
+        self.insideView.mapChosen.connect(
+            lambda *_: self._predict_current()
+        )  # drivers come with a prediction
+        self.insideView.saved.connect(
+            lambda path: self.statusMessage.emit(self.tr("Saved {path}").format(path=path))
+        )
+        self.insideView.failed.connect(self.show_message)
 
     # ---- models -----------------------------------------------------------------------------------
     def set_model(self, model, meta: dict[str, Any], name: str | None = None) -> bool:
@@ -268,15 +240,25 @@ class InferencePanel(FileDropMixin, QWidget):
             self.show_message(self.tr("No model yet: train one, or pick a saved model above."), role="info")
             return
         self._seq += 1
-        request = Request(self._seq, self._generation, kind, payload, self.saliencyCheck.isChecked())
+        inside = self.inside_shown()
+        chosen = self.insideView.detail.chosen
+        drivers = (self.insideView.selected, chosen) if inside and chosen is not None else None
+        request = Request(
+            self._seq, self._generation, kind, payload, self.saliencyCheck.isChecked(), inside, drivers
+        )
         if self.predictions.is_running():
             self._pending = request  # one at a time; only the newest waiting request survives
             return
         self._run(request)
 
     def _runs_inline(self, request: Request) -> bool:
-        # Never a file: decoding a big photo can take long.
-        return request.kind == "canvas" and fits_inline(self.predictor)
+        # Never a file: decoding a big photo can take long; never the layers' outputs: the GUI
+        # thread only draws them.
+        return request.kind == "canvas" and not request.inside and fits_inline(self.predictor)
+
+    def inside_shown(self) -> bool:
+        """Whether the *Inside the model* tab is the one shown (its layers come with each prediction)."""
+        return self.resultsTabs.currentIndex() == inference_ui.INSIDE
 
     def _run(self, request: Request) -> None:
         if self._runs_inline(request):
@@ -298,7 +280,7 @@ class InferencePanel(FileDropMixin, QWidget):
         predictor = self.predictor
         self.runs["worker"] += 1
         self.predictions.start(
-            lambda on_event, stop: compute(predictor, request),
+            lambda on_event, stop: compute_in_worker(predictor, request),
             on_done=self._show_outcome,
             on_failed=self._on_predict_failed,
             on_finished=self._on_task_finished,
@@ -324,6 +306,10 @@ class InferencePanel(FileDropMixin, QWidget):
         elif self.inferenceMessage.role() == "error":
             self.show_message("")
         self.results.show_prediction(outcome.prediction, outcome.saliency)
+        if outcome.strip is not None:
+            self.insideView.show_strip(outcome.strip, outcome.prediction, self.predictor.classes)
+            if outcome.drivers is not None or outcome.drivers_error is not None:
+                self.insideView.show_drivers(outcome.drivers, outcome.drivers_error)
         if outcome.kind == "canvas":
             self.saver.suggest(outcome.prediction.top[0][0])
         self.predictionShown.emit(outcome.prediction)
@@ -337,6 +323,7 @@ class InferencePanel(FileDropMixin, QWidget):
         else:
             caption = self.tr("drop an image file or open one")
         self.results.show_empty(caption)
+        self.insideView.show_empty(caption[:1].upper() + caption[1:])
 
     # ---- tabs, saliency, saved drawings, messages -------------------------------------------------
     @Slot(bool)
@@ -367,6 +354,11 @@ class InferencePanel(FileDropMixin, QWidget):
         self.saver.update_enabled()
         # Digit bars already say it all; images (and long class lists) get the top-k list too.
         self.results.set_top_k_visible(index == FILE or not self.probabilityPlot.vertical)
+
+    @Slot(int)
+    def _on_results_tab_changed(self, index: int) -> None:
+        if index == inference_ui.INSIDE and self.predictor is not None:
+            self._predict_current()  # the layers come with a fresh prediction
 
     @Slot(int)
     def _on_tab_changed(self, index: int) -> None:

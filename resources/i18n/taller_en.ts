@@ -90,12 +90,70 @@
     </message>
 </context>
 <context>
+    <name>FilterHistoryView</name>
+    <message numerus="yes">
+        <source>First-layer filters of {layer}: %n filter(s) of {h}×{w}</source>
+        <translation>
+            <numerusform>First-layer filters of {layer}: %n filter of {h}×{w}</numerusform>
+            <numerusform>First-layer filters of {layer}: %n filters of {h}×{w}</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
     <name>GatherDialog</name>
     <message numerus="yes">
         <source>{name}: %n image(s)</source>
         <translation>
             <numerusform>{name}: %n image</numerusform>
             <numerusform>{name}: %n images</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
+    <name>InsideDetail</name>
+    <message numerus="yes">
+        <source>Its %n filter(s) of {h}×{w}: light weights add, dark ones subtract, grey is zero.</source>
+        <translation>
+            <numerusform>Its %n filter of {h}×{w}: light weights add, dark ones subtract, grey is zero.</numerusform>
+            <numerusform>Its %n filters of {h}×{w}: light weights add, dark ones subtract, grey is zero.</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
+    <name>InsideView</name>
+    <message numerus="yes">
+        <source>%n map(s)</source>
+        <translation>
+            <numerusform>%n map</numerusform>
+            <numerusform>%n maps</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n unit(s)</source>
+        <translation>
+            <numerusform>%n unit</numerusform>
+            <numerusform>%n units</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>Shown: its %n most active map(s), brightest where it fires most.</source>
+        <translation>
+            <numerusform>Shown: its %n most active map, brightest where it fires most.</numerusform>
+            <numerusform>Shown: its %n most active maps, brightest where it fires most.</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n more not shown.</source>
+        <translation>
+            <numerusform>%n more not shown.</numerusform>
+            <numerusform>%n more not shown.</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>Shown: its %n strongest units, in order.</source>
+        <translation>
+            <numerusform>Shown: its %n strongest units, in order.</numerusform>
+            <numerusform>Shown: its %n strongest units, in order.</numerusform>
         </translation>
     </message>
 </context>

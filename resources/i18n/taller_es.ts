@@ -821,6 +821,60 @@ pérdida: {loss}</translation>
     </message>
 </context>
 <context>
+    <name>FilterHistoryView</name>
+    <message>
+        <source>First-layer filters</source>
+        <translation>Filtros de la primera capa</translation>
+    </message>
+    <message>
+        <source>Epoch of the filters shown</source>
+        <translation>Época de los filtros mostrados</translation>
+    </message>
+    <message>
+        <source>Play</source>
+        <translation>Reproducir</translation>
+    </message>
+    <message>
+        <source>Step through the epochs, from the start to the last</source>
+        <translation>Recorre las épocas, desde el inicio hasta la última</translation>
+    </message>
+    <message>
+        <source>The filter history in {folder} cannot be read; a new run writes it again.</source>
+        <translation>El historial de filtros de {folder} no se puede leer; una nueva ejecución lo vuelve a escribir.</translation>
+    </message>
+    <message>
+        <source>First-layer filters appear here, epoch by epoch, once a run has started.</source>
+        <translation>Los filtros de la primera capa aparecen aquí, época a época, en cuanto empieza una ejecución.</translation>
+    </message>
+    <message numerus="yes">
+        <source>First-layer filters of {layer}: %n filter(s) of {h}×{w}</source>
+        <translation>
+            <numerusform>Filtros de la primera capa de {layer}: %n filtro de {h}×{w}</numerusform>
+            <numerusform>Filtros de la primera capa de {layer}: %n filtros de {h}×{w}</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>As the run started</source>
+        <translation>Al empezar la ejecución</translation>
+    </message>
+    <message>
+        <source>After epoch {epoch}</source>
+        <translation>Tras la época {epoch}</translation>
+    </message>
+    <message>
+        <source> (phase 2: unfrozen)</source>
+        <translation> (fase 2: descongelada)</translation>
+    </message>
+    <message>
+        <source>{when} · moved {share} from the start</source>
+        <translation>{when} · se han movido un {share} desde el inicio</translation>
+    </message>
+    <message>
+        <source>Stop</source>
+        <translation>Detener</translation>
+    </message>
+</context>
+<context>
     <name>FineTunePanel</name>
     <message>
         <source>Phase 1 trains the ticked layers only; then the frozen ones are released and training goes on at the learning rate × this factor, so pre-trained weights are adjusted gently, not overwritten. A line on the curves marks where phase 2 starts.</source>
@@ -1111,6 +1165,18 @@ o usa «Abrir imagen…»</translation>
         <translation>Modelo</translation>
     </message>
     <message>
+        <source>Answer</source>
+        <translation>Respuesta</translation>
+    </message>
+    <message>
+        <source>Inside the model</source>
+        <translation>Dentro del modelo</translation>
+    </message>
+    <message>
+        <source>Every layer&apos;s response to your drawing or image, from the input to the answer, updated as you draw</source>
+        <translation>La respuesta de cada capa a tu dibujo o imagen, de la entrada a la respuesta, actualizada mientras dibujas</translation>
+    </message>
+    <message>
         <source>Model just trained</source>
         <translation>Modelo recién entrenado</translation>
     </message>
@@ -1198,6 +1264,142 @@ El modelo en uso no ha cambiado.</translation>
     <message>
         <source>Open image</source>
         <translation>Abrir imagen</translation>
+    </message>
+</context>
+<context>
+    <name>InsideDetail</name>
+    <message>
+        <source>Click a layer above to see it large.</source>
+        <translation>Haz clic en una capa de arriba para verla en grande.</translation>
+    </message>
+    <message>
+        <source>Working out which pixels drive it…</source>
+        <translation>Calculando qué píxeles lo activan…</translation>
+    </message>
+    <message>
+        <source>Which pixels drive it could not be worked out: {reason}</source>
+        <translation>No se ha podido calcular qué píxeles lo activan: {reason}</translation>
+    </message>
+    <message>
+        <source>map {n}</source>
+        <translation>el mapa {n}</translation>
+    </message>
+    <message>
+        <source>unit {n}</source>
+        <translation>la unidad {n}</translation>
+    </message>
+    <message>
+        <source>Bright: the pixels that change {what} of {layer} most (the gradient of its mean with respect to the input).</source>
+        <translation>Brillante: los píxeles que más cambian {what} de {layer} (el gradiente de su media respecto a la entrada).</translation>
+    </message>
+    <message>
+        <source>Click a map to see which pixels of the input drive it.</source>
+        <translation>Haz clic en un mapa para ver qué píxeles de la entrada lo activan.</translation>
+    </message>
+    <message numerus="yes">
+        <source>Its %n filter(s) of {h}×{w}: light weights add, dark ones subtract, grey is zero.</source>
+        <translation>
+            <numerusform>Su %n filtro de {h}×{w}: los pesos claros suman, los oscuros restan, el gris es cero.</numerusform>
+            <numerusform>Sus %n filtros de {h}×{w}: los pesos claros suman, los oscuros restan, el gris es cero.</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
+    <name>InsideView</name>
+    <message>
+        <source>Save picture…</source>
+        <translation>Guardar imagen…</translation>
+    </message>
+    <message>
+        <source>Save the strip of layers as a PNG picture</source>
+        <translation>Guarda la tira de capas como imagen PNG</translation>
+    </message>
+    <message>
+        <source>Draw a digit or open an image to see inside the model.</source>
+        <translation>Dibuja un dígito o abre una imagen para ver el interior del modelo.</translation>
+    </message>
+    <message>
+        <source>From the input (left) to the answer (right). Hover a layer to read what it does; click it to see it large.</source>
+        <translation>De la entrada (izquierda) a la respuesta (derecha). Pasa el ratón por una capa para leer qué hace; haz clic para verla en grande.</translation>
+    </message>
+    <message>
+        <source>{shown}/{total} maps</source>
+        <translation>{shown}/{total} mapas</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n map(s)</source>
+        <translation>
+            <numerusform>%n mapa</numerusform>
+            <numerusform>%n mapas</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>{shown}/{total} units</source>
+        <translation>{shown}/{total} unidades</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n unit(s)</source>
+        <translation>
+            <numerusform>%n unidad</numerusform>
+            <numerusform>%n unidades</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>frozen: it does not train</source>
+        <translation>congelada: no se entrena</translation>
+    </message>
+    <message>
+        <source>trainable</source>
+        <translation>entrenable</translation>
+    </message>
+    <message>
+        <source>output {shape} · {state}</source>
+        <translation>salida {shape} · {state}</translation>
+    </message>
+    <message numerus="yes">
+        <source>Shown: its %n most active map(s), brightest where it fires most.</source>
+        <translation>
+            <numerusform>Se muestra: su mapa más activo, más brillante donde más se activa.</numerusform>
+            <numerusform>Se muestran: sus %n mapas más activos, más brillantes donde más se activan.</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n more not shown.</source>
+        <translation>
+            <numerusform>%n más sin mostrar.</numerusform>
+            <numerusform>%n más sin mostrar.</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>Shown: its %n strongest units, in order.</source>
+        <translation>
+            <numerusform>Se muestra: su unidad más fuerte.</numerusform>
+            <numerusform>Se muestran: sus %n unidades más fuertes, en orden.</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>input</source>
+        <translation>entrada</translation>
+    </message>
+    <message>
+        <source>softmax</source>
+        <translation>softmax</translation>
+    </message>
+    <message>
+        <source>Save picture</source>
+        <translation>Guardar imagen</translation>
+    </message>
+    <message>
+        <source>PNG pictures (*.png)</source>
+        <translation>Imágenes PNG (*.png)</translation>
+    </message>
+    <message>
+        <source>the picture could not be written</source>
+        <translation>no se ha podido escribir la imagen</translation>
+    </message>
+    <message>
+        <source>The picture was not saved: {reason}</source>
+        <translation>La imagen no se ha guardado: {reason}</translation>
     </message>
 </context>
 <context>
