@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 from PIL import Image
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFileDialog
+from PySide6.QtGui import QFontMetrics
+from PySide6.QtWidgets import QFileDialog, QSplitter
 
 from engine.config import DataConfig, ModelConfig, TrainConfig
 from engine.data.registry import folder_key
@@ -124,6 +125,12 @@ def test_panel_shows_accuracy_per_class_table_confused_pairs_and_mistakes_by_los
     table = panel.perClassTable
     assert table.rowCount() == len(test["classes"]) + 2
     assert [table.item(r, 0).text() for r in range(table.rowCount())][-2:] == ["macro avg", "weighted avg"]
+    # However narrow the splitter makes it, the class column shows "weighted avg" whole (bold).
+    splitter = panel.findChild(QSplitter, "evaluationTopSplitter")
+    splitter.setSizes([10_000, 1])  # the table's side dragged as narrow as it goes
+    qtbot.wait(10)
+    bold = table.item(table.rowCount() - 1, 0).font()
+    assert table.columnWidth(0) >= QFontMetrics(bold).horizontalAdvance("weighted avg") + 8
     for r, row in enumerate(test["per_class"]):
         assert float(table.item(r, 3).text()) == pytest.approx(row["f1"], abs=5e-4)
         assert int(table.item(r, 4).text()) == row["support"]

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtGui import QPixmap
+from PySide6.QtGui import QFontMetrics, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
@@ -171,6 +171,13 @@ class EvaluationResults(QSplitter):
                     item.setFont(font)
                 table.setItem(i, j, item)
         table.resizeRowsToContents()  # rows as high as their text: ten classes and the averages fit at 720 px
+        # The stretched class column gets what is left: make sure that is at least the averages' bold
+        # names ("weighted avg"), so the splitter never squeezes them to "weighted …".
+        bold = table.font()
+        bold.setBold(True)
+        widest = max(QFontMetrics(bold).horizontalAdvance(str(name)) for name, _ in rows[-2:]) + 16
+        others = sum(table.horizontalHeader().sectionSize(c) for c in range(1, table.columnCount()))
+        table.setMinimumWidth(widest + others + table.verticalScrollBar().sizeHint().width() + 4)
 
     def _fill_confused(self, metrics) -> None:
         self.confusedList.clear()
