@@ -231,6 +231,22 @@ def test_a_write_failure_left_at_the_end_says_what_is_kept_and_how_to_resume(tmp
     assert "last.pt holds epoch 1, which --resume continues" in warning and "Pytorch" not in warning
 
 
+def test_damaged_imagenet_weights_are_an_error_before_any_data_loads(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
+    cached = tmp_path / "torch" / "hub" / "checkpoints" / "resnet18-f37072fd.pth"
+    cached.parent.mkdir(parents=True)
+    cached.write_bytes(b"PK\x03\x04" + bytes(1000))  # a download cut short
+    loaded = []
+    monkeypatch.setattr(runner, "load_dataset", lambda cfg: loaded.append(cfg))
+    code = main(
+        ["train", "--dataset", "digits", "--model", "resnet18", "--pretrained", "--out", str(tmp_path / "r")]
+    )
+    err = capsys.readouterr().err
+    assert code == 1 and not loaded  # said at once: loading a folder of photos took 50 s first
+    assert f"{cached} cannot be read as ResNet-18 ImageNet weights" in err
+    assert "import-weights resnet18 FILE" in err and "zip" not in err.lower()  # no PyTorch internals
+
+
 def unique_bytes(folder: Path) -> int:
     """What a folder's files take on disk: a hard-linked file counts once."""
     files = {(p.stat().st_dev, p.stat().st_ino): p.stat().st_size for p in folder.iterdir() if p.is_file()}
