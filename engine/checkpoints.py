@@ -26,7 +26,7 @@ from engine.errors import CheckpointError, ConfigError, ModelError
 from engine.files import atomic_file
 from engine.freezing import apply_freeze
 from engine.i18n import _
-from engine.models.build import build_model
+from engine.models.build import build_for_weights
 from engine.unreadable import (
     DAMAGED,
     EMPTY,
@@ -327,7 +327,7 @@ def load_checkpoint(
     check_compatible(meta, arch, classes, spec, name=path.name)
     try:
         model_spec = InputSpec.from_dict(meta["spec"])
-        model = build_model(meta["arch"], model_spec, len(meta["classes"]), pretrained=False)
+        model = build_for_weights(meta["arch"], model_spec, len(meta["classes"]), payload["state_dict"])
     except (ModelError, TypeError, ValueError) as e:
         raise CheckpointError(
             _("{name}: cannot rebuild its {arch} model: {e}").format(

@@ -148,21 +148,26 @@ def report_run(args: argparse.Namespace, result: RunResult, signals: list[int]) 
     if signals:
         resumable = not result.meta["train_config"].get("kfold")
         print(stopped_message(signals[0], out, result, resumable=resumable), file=sys.stderr)
-        return 128 + signals[0]
-    if result.error:
+    elif result.error:
         # The last good epoch's model and files are kept, and the run still counts as failed.
         raise CliError(_("{error} (kept in {out})").format(error=result.error, out=out))
     if result.test is None:
+        if signals:
+            return 128 + signals[0]
         raise CliError(_("no test accuracy: the run ended before an epoch finished"))
     if args.events == "jsonl":
         saved = {"event": "saved", "run_dir": str(out), "test_accuracy": result.test["accuracy"]}
         saved["test_accuracy_ci"] = accuracy_interval(result.test["accuracy"], result.test.get("n"))
-        JsonEvents().on_event(saved)
+        JsonEvents().on_event({**saved, "stopped": True} if signals else saved)
     print(_("saved {path}").format(path=out / MODEL))
     print_test_accuracy(result.test)
     if result.folds:
         kf = result.meta["kfold"]
         print(f"kfold_val_accuracy_mean={kf['val_acc_mean']:.4f} std={kf['val_acc_std']:.4f}")
+    if signals:
+        # The same lines as a finished run's, for scripts, marked: the model is the stopped run's.
+        print("stopped=1")
+        return 128 + signals[0]
     return 0
 
 

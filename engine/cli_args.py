@@ -16,7 +16,18 @@ from engine.config import DataConfig, ModelConfig, TrainConfig
 from engine.errors import ConfigError
 from engine.i18n import N_, _, gettext, translate_argparse
 from engine.models import registry as architectures
-from engine.settings import BY_NAME, CONFIGS, PRECISIONS, SETTINGS, Interval, Setting, of_config
+from engine.settings import (
+    BY_NAME,
+    CONFIGS,
+    PRECISIONS,
+    RECIPE_NAMES,
+    SETTINGS,
+    Interval,
+    Setting,
+    defaults_for,
+    of_config,
+    recipe_notes,
+)
 
 EVENT_FORMATS = ("text", "jsonl")
 # The --help sections of a run's options, one per configuration, then the run folder's.
@@ -212,13 +223,18 @@ def add_setting(parser: argparse.ArgumentParser | argparse._ArgumentGroup, setti
             setting.option, nargs="+", default=[], metavar=setting.metavar, help=setting.help_text()
         )
         return
+    help_text, default = setting.help_text(), setting.default
+    if setting.name in RECIPE_NAMES:
+        # Left out, it is the model's recipe (configs_from_args): None tells "not given" apart.
+        shown = "; ".join(filter(None, (str(setting.default), recipe_notes(setting))))
+        help_text, default = help_text.replace("%(default)s", shown.replace("%", "%%")), None
     parser.add_argument(
         setting.option,
         type=setting_type(setting),
-        default=setting.default,
+        default=default,
         choices=list(setting.choices()) if setting.choices else None,
         metavar=setting.metavar,
-        help=setting.help_text(),
+        help=help_text,
     )
 
 
@@ -229,7 +245,8 @@ def add_loader_options(parser: argparse.ArgumentParser) -> None:
 
 
 def configs_from_args(args: argparse.Namespace) -> tuple[DataConfig, ModelConfig, TrainConfig]:
-    """The three configurations of ``train``'s arguments (they validate themselves).
+    """The three configurations of ``train``'s arguments (they validate themselves); an option left
+    out that the model's recipe sets takes the recipe's value (``engine.settings.defaults_for``).
 
     Raises
     ------
@@ -245,6 +262,11 @@ def configs_from_args(args: argparse.Namespace) -> tuple[DataConfig, ModelConfig
             if problem:  # the option typed, not only the setting's name in a report
                 raise ConfigError(f"{setting.option}: {problem}")
             values[setting.config][setting.name] = value
+    defaults = defaults_for(values["model"]["arch"], values["model"]["pretrained"])
+    for name in RECIPE_NAMES:
+        config = values[BY_NAME[name].config]
+        if config[name] is None:
+            config[name] = defaults[name]
     return DataConfig(**values["data"]), ModelConfig(**values["model"]), TrainConfig(**values["train"])
 
 
@@ -268,7 +290,8 @@ def add_code_parsers(sub: argparse._SubParsersAction) -> None:
 
 def train_arguments(data_cfg: DataConfig, model_cfg: ModelConfig, train_cfg: TrainConfig) -> list[str]:
     """The ``train`` arguments that rebuild these configurations: ``configs_from_args`` of their
-    parse gives them back. Options at their default are left out.
+    parse gives them back. Options at their default are left out; one that the model's recipe sets
+    is said whenever it differs from the table's default, so the command shows the recipe.
 
     Raises
     ------
@@ -277,9 +300,10 @@ def train_arguments(data_cfg: DataConfig, model_cfg: ModelConfig, train_cfg: Tra
     """
     configs = {"data": data_cfg, "model": model_cfg, "train": train_cfg}
     args = ["train"]
+    recipe = defaults_for(model_cfg.arch, model_cfg.pretrained)
     for setting in SETTINGS:
         value = getattr(configs[setting.config], setting.name)
-        if value == setting.default:
+        if value == setting.default == recipe[setting.name]:
             continue
         if not setting.option:
             raise ValueError(f"{setting.name} = {value!r} has no command-line option")

@@ -294,6 +294,28 @@ BY_NAME: dict[str, Setting] = {s.name: s for s in SETTINGS}
 DEFAULTS: dict[str, Any] = {s.name: s.default for s in SETTINGS}
 
 
+# The settings an architecture's recipe may set (``engine.models.registry.recipe``): on the command
+# line they have no fixed default, since what an option left out means depends on the model.
+RECIPE_NAMES: tuple[str, ...] = tuple(
+    s.name for s in SETTINGS if any(s.name in dict(a.scratch) for a in architectures.ARCHITECTURES.values())
+)
+
+
+def defaults_for(arch: str, pretrained: bool = False) -> dict[str, Any]:
+    """Every setting's default for a run of ``arch``: the table's, with the architecture's recipe
+    from random weights over it (``pretrained`` False)."""
+    return {**DEFAULTS, **architectures.recipe(arch, pretrained)}
+
+
+def recipe_notes(setting: Setting) -> str:
+    """``VGG-16 from random weights: 0.0001`` for each architecture whose recipe sets ``setting``."""
+    return "; ".join(
+        _("{model} from random weights: {value}").format(model=architectures.label(key), value=value)
+        for key in architectures.keys()
+        if (value := architectures.recipe(key).get(setting.name, setting.default)) != setting.default
+    )
+
+
 def of_config(config: str) -> tuple[Setting, ...]:
     """The settings of one config ("data", "model" or "train"), in the table's order."""
     return tuple(s for s in SETTINGS if s.config == config)

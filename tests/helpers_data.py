@@ -122,3 +122,62 @@ def write_image_folder(
     if with_text:
         (root / classes[0] / "notes.txt").write_text("labels checked by hand\n")
     return root
+
+
+SHAPES = ("disc", "square", "triangle", "ring", "frame", "plus", "cross", "bars", "stripes", "diamond")
+
+
+def shape_pictures(
+    n: int, classes: int = 10, size: int = 32, colour_cue: float = 0.0, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
+    """CIFAR-shaped pictures: uint8 ``(n, size, size, 3)`` of a shape (the class) on a noisy background.
+
+    Shape, place, size and colours vary; with ``colour_cue`` > 0 that share of the pictures paints
+    the shape in a colour near its class's own, as CIFAR's classes lean to colours of their own.
+    Returns the pictures and their labels (0 .. classes - 1, balanced, shuffled).
+    """
+    rng = np.random.default_rng(seed)
+    labels = np.arange(n) % classes
+    rng.shuffle(labels)
+    yy, xx = np.mgrid[0:size, 0:size].astype(np.float32) + 0.5
+    images = np.empty((n, size, size, 3), np.uint8)
+    for i, k in enumerate(labels):
+        r = rng.uniform(0.22, 0.38) * size
+        cy, cx = rng.uniform(r * 0.8, size - r * 0.8, 2)
+        dy, dx = (yy - cy) / r, (xx - cx) / r
+        ady, adx, dist, box = np.abs(dy), np.abs(dx), np.hypot(dy, dx), np.maximum(np.abs(dy), np.abs(dx))
+        mask = (
+            dist <= 1,
+            box <= 0.85,
+            (dy <= 0.8) & (dy >= 1.7 * adx - 0.9),
+            (dist <= 1) & (dist >= 0.6),
+            (box <= 0.9) & (box >= 0.55),
+            ((ady <= 0.3) & (adx <= 1)) | ((adx <= 0.3) & (ady <= 1)),
+            ((np.abs(dy - dx) <= 0.42) | (np.abs(dy + dx) <= 0.42)) & (box <= 1),
+            ((np.abs(dy - 0.5) <= 0.22) | (np.abs(dy + 0.5) <= 0.22)) & (adx <= 1),
+            (np.cos(dx * np.pi * 2.5) > 0.2) & (box <= 1),
+            ady + adx <= 1,
+        )[int(k)]
+        bg = rng.uniform(0, 255, 3)
+        hue = np.cos(k * 0.63 + np.array([0.0, 2.1, 4.2])) * 110 + 128
+        fg = (
+            np.clip(hue + rng.normal(0, 40, 3), 0, 255)
+            if rng.random() < colour_cue
+            else rng.uniform(0, 255, 3)
+        )
+        while np.abs(fg - bg).sum() < 180:  # the shape stands out from its background
+            bg = rng.uniform(0, 255, 3)
+        picture = np.where(mask[..., None], fg, bg) + rng.normal(0, 25, (size, size, 3))
+        images[i] = np.clip(picture, 0, 255).astype(np.uint8)
+    return images, labels.astype(np.int64)
+
+
+def write_shape_folder(root: str | Path, n: int, classes: int = 10, **kwargs) -> Path:
+    """``shape_pictures`` as an image folder ``root/<shape>/<i>.png``; returns ``root``."""
+    root = Path(root)
+    images, labels = shape_pictures(n, classes, **kwargs)
+    for i, (picture, k) in enumerate(zip(images, labels, strict=True)):
+        folder = root / SHAPES[k]
+        folder.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(picture).save(folder / f"{i:05d}.png")
+    return root

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSettings, Qt
 
 from engine.models import registry
 from gui.model.model_panel import ModelPanel
@@ -35,3 +35,34 @@ def test_a_new_registry_entry_appears_in_the_model_combo(qtbot, monkeypatch, tmp
     assert not panel.pretrainedCheck.isEnabled()  # it has ImageNet weights, not on this machine
     assert "EfficientNet-B0 are not on this computer" in panel.weightsLabel.text()
     assert not panel.importWeightsButton.isHidden()
+
+
+def test_choosing_vgg16_fills_in_its_recipe_and_the_user_may_change_it(qtbot):
+    panel = ModelPanel()
+    qtbot.addWidget(panel)
+    recipe = registry.recipe("vgg16")
+    panel.learningRateSpin.setValue(0.02)  # the user's own rate, on the simple CNN
+    panel.modelCombo.setCurrentIndex(panel.modelCombo.findData("mlp"))
+    assert panel.learningRateSpin.value() == 0.02  # the same recipe: what the user typed stays
+    panel.modelCombo.setCurrentIndex(panel.modelCombo.findData("vgg16"))
+    shown = panel.train_config()
+    assert (shown.lr, shown.batch_size) == (recipe["lr"], recipe["batch_size"]) == (1e-4, 32)
+    panel.learningRateSpin.setValue(0.005)
+    assert panel.train_config().lr == 0.005
+    panel.modelCombo.setCurrentIndex(panel.modelCombo.findData("cnn"))
+    back = panel.train_config()
+    assert (back.optimizer, back.lr, back.schedule, back.batch_size) == ("adam", 0.001, "none", 64)
+
+
+def test_a_remembered_vgg16_form_comes_back_as_the_user_left_it(qtbot, tmp_path):
+    panel = ModelPanel()
+    qtbot.addWidget(panel)
+    panel.modelCombo.setCurrentIndex(panel.modelCombo.findData("vgg16"))
+    panel.learningRateSpin.setValue(0.007)
+    settings = QSettings(str(tmp_path / "form.ini"), QSettings.Format.IniFormat)
+    panel.save_settings(settings)
+    again = ModelPanel()
+    qtbot.addWidget(again)
+    again.restore_settings(settings)
+    assert again.arch() == "vgg16" and again.train_config().lr == 0.007
+    assert again.train_config().batch_size == registry.recipe("vgg16")["batch_size"]

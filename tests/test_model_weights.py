@@ -91,8 +91,9 @@ def test_a_corrupt_cached_file_is_a_model_error(torch_home, imagenet_states):
     with pytest.raises(ModelError, match="does not hold ResNet-18"):
         build_model("resnet18", spec(), 10, pretrained=True)
     path.write_bytes(b"not a checkpoint")
-    with pytest.raises(ModelError, match="not a PyTorch weights file"):
+    with pytest.raises(ModelError, match="cannot be read as ResNet-18 ImageNet weights") as error:
         build_model("resnet18", spec(), 10, pretrained=True)
+    assert "import-weights resnet18 FILE" in error.value.message and "pickle" not in error.value.message
 
 
 # --- import-weights ----------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from engine.data.types import InputSpec
 from engine.errors import ConfigError, ModelError
 from engine.freezing import preset
 from engine.models import registry
-from engine.models.build import build_model
+from engine.models.build import build_for_weights, build_model
 from engine.models.registry import (
     block_groups,
     block_names,
@@ -81,9 +81,68 @@ def test_vgg16_keeps_torchvision_names_and_a_feature_map_on_small_gray_images():
     with torch.device("meta"):
         reference = torchvision.models.vgg16().state_dict()
     ours = model.state_dict()
-    assert list(ours) == list(reference)
-    changed = {k for k in ours if ours[k].shape != reference[k].shape}
-    assert changed == {"features.0.weight", "classifier.6.weight", "classifier.6.bias"}
+    # From random weights each convolution has its BatchNorm under its own name (features.0.bn).
+    assert [k for k in ours if ".bn." not in k] == list(reference)
+    changed = {k for k in reference if ours[k].shape != reference[k].shape}
+    classifier = {f"classifier.{i}.{p}" for i in (0, 3, 6) for p in ("weight", "bias")}
+    assert changed == {"features.0.weight", *classifier}  # small images: the compact classifier
+
+
+def test_vgg16_from_random_weights_normalises_each_convolution_and_from_imagenet_does_not():
+    with torch.device("meta"):
+        random = build_model("vgg16", spec(3, 32), 10)
+        imagenet = build_model("vgg16", spec(3, 32), 10, batchnorm=False)  # the structure --pretrained loads
+    convs = [m for m in random.features if isinstance(m, nn.Conv2d)]
+    assert len(convs) == 13 and all(isinstance(m.bn, nn.BatchNorm2d) for m in convs)
+    assert not any(isinstance(m, nn.BatchNorm2d) for m in imagenet.modules())
+    # The presets and the saliency layer name the same modules in both.
+    assert preset(random, "vgg16", "last_n", 5) == preset(imagenet, "vgg16", "last_n", 5)
+    assert isinstance(random.get_submodule(registry.cam_layer("vgg16")), nn.ReLU)
+    with torch.device("meta"):
+        for saved, model in ((random, random), (imagenet, imagenet)):
+            rebuilt = build_for_weights("vgg16", spec(3, 32), 10, saved.state_dict())
+            assert list(rebuilt.state_dict()) == list(model.state_dict())
+
+
+def test_vgg16_up_to_64_px_pools_globally_into_a_classifier_512_wide():
+    for size in (28, 32, 64):
+        with torch.device("meta"):
+            model = build_model("vgg16", spec(3, size), 10)
+        assert isinstance(model.avgpool, nn.AdaptiveAvgPool2d) and model.avgpool.output_size == 1
+        widths = [(m.in_features, m.out_features) for m in model.classifier if isinstance(m, nn.Linear)]
+        assert widths == [(512, 512), (512, 512), (512, 10)]
+        # 15M weights, not 134M: the run folder was 2.6 GB after one epoch at 32 px.
+        assert sum(p.numel() for p in model.parameters()) < 16_000_000
+        assert model(torch.empty(2, 3, size, size, device="meta")).shape == (2, 10)
+    with torch.device("meta"):
+        large = build_model("vgg16", spec(3, 96), 10)
+    assert large.classifier[0].in_features == 512 * 7 * 7  # larger images keep torchvision's classifier
+
+
+def test_vgg16_on_small_images_keeps_the_imagenet_convolutions(monkeypatch):
+    with torch.device("meta"):
+        shapes = {k: v.shape for k, v in torchvision.models.vgg16().state_dict().items()}
+    torch.manual_seed(0)
+    # Real convolutions, and a classifier of one repeated number (its 120M weights cost no memory).
+    state = {
+        k: torch.randn(s) if k.startswith("features") else torch.zeros(()).expand(s)
+        for k, s in shapes.items()
+    }
+    monkeypatch.setattr("engine.models.build.pretrained_state", lambda arch: dict(state))
+    model = build_model("vgg16", spec(3, 32), 4, pretrained=True)
+    for key, value in model.features.state_dict().items():
+        assert torch.equal(value, state[f"features.{key}"]), key
+    assert model.classifier[0].in_features == 512
+    assert model(torch.randn(2, 3, 32, 32)).shape == (2, 4)
+
+
+def test_a_vgg16_saved_with_the_full_classifier_on_small_images_still_opens():
+    wide = {"classifier.0.weight": torch.zeros(()).expand(4096, 25088)}  # before the classifier was compact
+    with torch.device("meta"):
+        old = build_for_weights("vgg16", spec(3, 32), 10, wide)
+        new = build_for_weights("vgg16", spec(3, 32), 10, {"classifier.0.weight": torch.zeros(512, 512)})
+    assert old.classifier[0].in_features == 25088 and old.classifier[3].in_features == 4096
+    assert new.classifier[0].in_features == 512
 
 
 def test_cnn_has_readable_blocks_and_is_small():

@@ -37,7 +37,7 @@ def test_two_cli_runs_leave_two_run_folders(tmp_path, monkeypatch, capsys):
     assert "saved runs/digits-mlp-2/model.pt" in capsys.readouterr().out.replace(os.sep, "/")
 
 
-def test_sigint_to_a_real_train_process_saves_finished_epochs(tmp_path):
+def test_sigint_to_a_real_train_process_saves_finished_epochs_and_prints_the_results(tmp_path):
     out = tmp_path / "run"
     argv = [sys.executable, "main.py", "train", *FAST, "--epochs", "10000", "--out", str(out)]
     proc = subprocess.Popen(
@@ -55,6 +55,12 @@ def test_sigint_to_a_real_train_process_saves_finished_epochs(tmp_path):
     assert len(kept) >= 2
     assert len(json.loads((out / "history.json").read_text())) == len(kept)
     assert load_checkpoint(out / "last.pt").meta["history"][-1]["epoch"] == len(kept)
+    # The lines a finished run prints, for scripts, marked as a stopped run's.
+    lines = stdout.splitlines()
+    accuracy = json.loads((out / "metrics.json").read_text())["test"]["accuracy"]
+    assert f"test_accuracy={accuracy:.4f}" in lines and "stopped=1" in lines
+    assert any(line.startswith("test_accuracy_ci=") for line in lines)
+    assert f"saved {out / 'model.pt'}" in lines
 
 
 def test_sigterm_stops_like_stop_and_resume_finishes(tmp_path, monkeypatch, capsys):

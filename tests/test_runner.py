@@ -11,6 +11,7 @@ import threading
 from pathlib import Path
 
 import pytest
+import torch
 
 from engine.checkpoints import load_checkpoint
 from engine.cli import main
@@ -228,3 +229,52 @@ def test_a_write_failure_left_at_the_end_says_what_is_kept_and_how_to_resume(tmp
     (warning,) = [e["message"] for e in events if e["event"] == "warning"]
     assert "epoch 3 could not be written (is the disk full?)" in warning
     assert "last.pt holds epoch 1, which --resume continues" in warning and "Pytorch" not in warning
+
+
+def test_damaged_imagenet_weights_are_an_error_before_any_data_loads(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
+    cached = tmp_path / "torch" / "hub" / "checkpoints" / "resnet18-f37072fd.pth"
+    cached.parent.mkdir(parents=True)
+    cached.write_bytes(b"PK\x03\x04" + bytes(1000))  # a download cut short
+    loaded = []
+    monkeypatch.setattr(runner, "load_dataset", lambda cfg: loaded.append(cfg))
+    code = main(
+        ["train", "--dataset", "digits", "--model", "resnet18", "--pretrained", "--out", str(tmp_path / "r")]
+    )
+    err = capsys.readouterr().err
+    assert code == 1 and not loaded  # said at once: loading a folder of photos took 50 s first
+    assert f"{cached} cannot be read as ResNet-18 ImageNet weights" in err
+    assert "import-weights resnet18 FILE" in err and "zip" not in err.lower()  # no PyTorch internals
+
+
+def unique_bytes(folder: Path) -> int:
+    """What a folder's files take on disk: a hard-linked file counts once."""
+    files = {(p.stat().st_dev, p.stat().st_ino): p.stat().st_size for p in folder.iterdir() if p.is_file()}
+    return sum(files.values())
+
+
+def test_best_and_final_weights_of_the_same_epoch_are_stored_once(tmp_path, digits):
+    folder = tmp_path / "run"
+    cfg = TrainConfig(epochs=1, precision="fp32")
+    runner.start(RunRequest(DIGITS, MLP, cfg, digits), out=folder)
+    best, model, last = (folder / name for name in ("best.pt", "model.pt", "last.pt"))
+    assert os.path.samefile(best, model)  # one file under two names
+    assert unique_bytes(folder) < last.stat().st_size + model.stat().st_size * 1.2  # not three copies
+    assert load_checkpoint(best).meta["history"] == load_checkpoint(model).meta["history"]
+    for name in ("best.pt", "model.pt"):  # the optimizer's state is in last.pt only
+        assert "training" not in torch.load(folder / name, weights_only=True)
+
+
+def test_a_best_epoch_before_the_last_keeps_its_own_file(tmp_path, digits, monkeypatch):
+    accuracies = iter([0.9, 0.5])  # epoch 1 is the best, epoch 2 the last
+
+    def validate(*args, **kwargs):
+        return 1.0, next(accuracies)
+
+    monkeypatch.setattr("engine.train.loop.validate", validate)
+    folder = tmp_path / "run"
+    runner.start(RunRequest(DIGITS, MLP, TrainConfig(epochs=2, precision="fp32"), digits), out=folder)
+    assert not os.path.samefile(folder / "best.pt", folder / "model.pt")
+    assert len(load_checkpoint(folder / "best.pt").meta["history"]) == 1
+    best, final = (load_checkpoint(folder / n).model.state_dict() for n in ("best.pt", "model.pt"))
+    assert not all(torch.equal(best[k], final[k]) for k in best)

@@ -98,13 +98,17 @@ def model_context(meta: dict[str, Any]) -> dict[str, Any]:
     if entry.rules is None:
         return ctx
     rules = entry.rules
-    small = min(meta["spec"]["height"], meta["spec"]["width"]) < architectures.SMALL_IMAGE
+    side = min(meta["spec"]["height"], meta["spec"]["width"])
+    small = side < architectures.SMALL_IMAGE
+    compact = rules.compact is not None and side <= architectures.COMPACT_IMAGE
     ctx.update(
         constructor=entry.constructor.partition(":")[2],
         first_conv=rules.first_conv,
         trim_pools=rules.trim_pools,
         unstride=list(rules.unstride) if small else [],
         remove=list(rules.remove) if small else [],
+        compact=list(rules.compact) if compact else None,
+        batchnorm=None if model_cfg.get("pretrained") else rules.batchnorm,
         weights_url=_weights_url(arch) if model_cfg.get("pretrained") else None,
     )
     return ctx

@@ -11,11 +11,17 @@ layer from scratch. Small images (less than 64 pixels on the short side, such as
 before the last stage and 1x1 after it, with little left to learn from; so ResNet-18's first
 convolution keeps stride 1 and its max-pool is removed, RegNet's stem keeps stride 1 (both then end
 at 4x4 or 2x2), and VGG-16 drops any trailing max-pool that would shrink its map below 1x1. These
-changes alter strides and pooling only, never a weight's shape, so the pretrained weights still
-load. Finally the 1000-class ImageNet classifier (``fc`` or ``classifier.6``) is replaced by a fresh
-layer with one output per class. The adaptation depends only on the architecture, the input's
-channels and size and the number of classes, so a saved model is reloaded by rebuilding it and
-loading its weights.
+changes alter strides and pooling only, never a convolution's shape, so the pretrained weights still
+load. Up to 64 pixels VGG-16's classifier is compact: its 7x7 pool spread a 1x1 or 2x2 map over 49
+cells, so 102M of its 134M weights were a 25088-wide layer seeing a few numbers each; a global
+average pool and linear layers 512 wide (CIFAR variants of VGG do the same) leave 15M weights, the
+ImageNet convolutions as they were. From random weights VGG-16 gets a BatchNorm after each
+convolution (``Conv2dBatchNorm``): without it, 13 convolutions map every image to nearly the same
+features (cosine 0.96 between any two at the last one), and it stayed at chance for three epochs
+with every optimizer and rate tried. Finally the 1000-class ImageNet classifier (``fc`` or
+``classifier.6``) is replaced by a fresh layer with one output per class. The adaptation depends
+only on the architecture, the input's channels and size and the number of classes, so a saved model
+is reloaded by rebuilding it and loading its weights.
 """
 
 from __future__ import annotations
@@ -24,7 +30,7 @@ import torch
 from torch import nn
 
 from engine.data.types import InputSpec
-from engine.models.registry import SMALL_IMAGE, InputRules
+from engine.models.registry import COMPACT_IMAGE, SMALL_IMAGE, InputRules
 
 
 def set_module(model: nn.Module, name: str, module: nn.Module) -> None:
@@ -63,8 +69,75 @@ def trim_pools(features: nn.Sequential, size: int) -> None:
                 features[i] = nn.Identity()
 
 
-def adapt_input(model: nn.Module, rules: InputRules, spec: InputSpec) -> None:
-    """Fit ``model`` to images of ``spec``: channels, then strides and pools for small images."""
+def compact_classifier(model: nn.Module, pool: str, classifier: str) -> None:
+    """Global average pooling at ``pool``, and ``classifier``'s linear layers as wide as the features.
+
+    The layers keep their places in ``classifier`` (``classifier.6`` is still the head), so the
+    freezing presets and layer names stay those of the full model; the new layers start as
+    ``nn.Linear`` does (the ImageNet classifier's weights do not fit them). The dropout layers
+    become ``nn.Identity``, as in the CIFAR variants of VGG with BatchNorm: two dropouts of 0.5 on
+    512 features took a 3-epoch run on 32-px pictures from 0.53 to 0.32 accuracy.
+    """
+    old_pool = model.get_submodule(pool)
+    cells = old_pool.output_size if isinstance(old_pool.output_size, tuple) else (old_pool.output_size,) * 2
+    layers = model.get_submodule(classifier)
+    linears = [i for i, layer in enumerate(layers) if isinstance(layer, nn.Linear)]
+    width = layers[linears[0]].in_features // (cells[0] * cells[1])  # the features' channels
+    set_module(model, pool, nn.AdaptiveAvgPool2d(1))
+    for i, layer in enumerate(layers):
+        if isinstance(layer, nn.Linear):
+            layers[i] = nn.Linear(width, layer.out_features if i == linears[-1] else width)
+        elif isinstance(layer, nn.Dropout):
+            layers[i] = nn.Identity()
+
+
+class Conv2dBatchNorm(nn.Conv2d):
+    """A convolution and the BatchNorm after it, as one module under the convolution's name.
+
+    torchvision's ``vgg16_bn`` puts its BatchNorm layers at indices of their own, which renames
+    every layer after the first; here ``features.0`` stays ``features.0`` (its ``weight`` and
+    ``bias`` keep their names) and its BatchNorm is ``features.0.bn``, so the freezing presets, the
+    saliency layer and the names in a checkpoint stay those of ``vgg16``.
+    """
+
+    def __init__(self, conv: nn.Conv2d):
+        super().__init__(
+            conv.in_channels,
+            conv.out_channels,
+            conv.kernel_size,
+            stride=conv.stride,
+            padding=conv.padding,
+            dilation=conv.dilation,
+            groups=conv.groups,
+            bias=conv.bias is not None,
+            padding_mode=conv.padding_mode,
+        )
+        with torch.no_grad():
+            self.weight.copy_(conv.weight)
+            if conv.bias is not None:
+                self.bias.copy_(conv.bias)
+        self.bn = nn.BatchNorm2d(conv.out_channels)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.bn(super().forward(x))
+
+
+def add_batchnorm(layers: nn.Sequential) -> None:
+    """Give every convolution of ``layers`` a BatchNorm after it (``Conv2dBatchNorm``)."""
+    for i, layer in enumerate(layers):
+        if type(layer) is nn.Conv2d:
+            layers[i] = Conv2dBatchNorm(layer)
+
+
+def adapt_input(
+    model: nn.Module, rules: InputRules, spec: InputSpec, compact: bool = True, batchnorm: bool = False
+) -> None:
+    """Fit ``model`` to images of ``spec``: channels, then strides and pools for small images.
+
+    ``compact`` False keeps a full classifier on small images (models saved before it was compact);
+    ``batchnorm`` adds BatchNorm after the convolutions of ``rules.batchnorm`` (a model that starts
+    from random weights).
+    """
     if spec.channels == 1:
         set_module(model, rules.first_conv, grayscale_conv(model.get_submodule(rules.first_conv)))
     size = min(spec.height, spec.width)
@@ -75,6 +148,10 @@ def adapt_input(model: nn.Module, rules: InputRules, spec: InputSpec) -> None:
             model.get_submodule(name).stride = (1, 1)
         for name in rules.remove:
             set_module(model, name, nn.Identity())
+    if rules.compact is not None and compact and size <= COMPACT_IMAGE:
+        compact_classifier(model, *rules.compact)
+    if rules.batchnorm is not None and batchnorm:
+        add_batchnorm(model.get_submodule(rules.batchnorm))
 
 
 def replace_heads(model: nn.Module, heads: tuple[str, ...], num_classes: int) -> None:

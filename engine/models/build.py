@@ -44,7 +44,14 @@ def _load(model: nn.Module, state: dict[str, torch.Tensor]) -> None:
     model.load_state_dict(state)
 
 
-def build_model(arch: str, spec: InputSpec, num_classes: int, pretrained: bool = False) -> nn.Module:
+def build_model(
+    arch: str,
+    spec: InputSpec,
+    num_classes: int,
+    pretrained: bool = False,
+    compact: bool = True,
+    batchnorm: bool | None = None,
+) -> nn.Module:
     """Build a classifier for images of ``spec`` with ``num_classes`` outputs.
 
     Parameters
@@ -57,12 +64,18 @@ def build_model(arch: str, spec: InputSpec, num_classes: int, pretrained: bool =
         Number of outputs of the new head.
     pretrained : bool
         Start from ImageNet weights found in the local torch cache (``weights.weights_path``).
+    compact : bool
+        A compact classifier on small images where the architecture has one (``InputRules.compact``);
+        False rebuilds the full one of a model saved before (``build_for_weights``).
+    batchnorm : bool or None
+        BatchNorm after the convolutions where the architecture adds it (``InputRules.batchnorm``);
+        None: when the model starts from random weights (not ``pretrained``).
 
     Returns
     -------
     nn.Module
-        The same ``(arch, spec, num_classes)`` always gives the same structure, so a saved state
-        dict loads into a rebuilt model.
+        The same arguments always give the same structure, so a saved state dict loads into a
+        rebuilt model (``build_for_weights`` finds the arguments of saved weights).
 
     Raises
     ------
@@ -78,6 +91,36 @@ def build_model(arch: str, spec: InputSpec, num_classes: int, pretrained: bool =
     model = build()
     if state is not None:
         _load(model, state)
-    adapt_input(model, entry.rules, spec)
+    adapt_input(
+        model, entry.rules, spec, compact, batchnorm=not pretrained if batchnorm is None else batchnorm
+    )
     replace_heads(model, entry.heads, num_classes)
     return model
+
+
+def build_for_weights(
+    arch: str, spec: InputSpec, num_classes: int, state: dict[str, torch.Tensor]
+) -> nn.Module:
+    """``build_model`` with the structure of saved weights: BatchNorm after the convolutions when they
+    have it (a model trained from random weights), none when they do not (from ImageNet weights, or
+    saved before), and the full classifier of a VGG-16 saved before it was compact on small images."""
+    rules = architecture(arch).rules
+    if rules is None:
+        return build_model(arch, spec, num_classes)
+    batchnorm = rules.batchnorm is not None and any(
+        key.startswith(f"{rules.batchnorm}.") and ".bn." in key for key in state
+    )
+    model = build_model(arch, spec, num_classes, batchnorm=batchnorm)
+    if rules.compact is None:
+        return model
+    prefix, heads = f"{rules.compact[1]}.", tuple(f"{h}." for h in architecture(arch).heads)
+    ours = model.state_dict()
+    wide = any(
+        key.startswith(prefix)
+        and not key.startswith(heads)
+        and key in ours
+        and torch.is_tensor(value)
+        and ours[key].shape != value.shape
+        for key, value in state.items()
+    )
+    return build_model(arch, spec, num_classes, compact=False, batchnorm=batchnorm) if wide else model

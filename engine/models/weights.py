@@ -62,15 +62,18 @@ def weights_available(arch: str) -> bool:
 
 
 def require_weights(arch: str) -> None:
-    """Raise the missing-weights error now, before any work, when ``arch``'s ImageNet weights are not here.
+    """Raise now, before any work (loading a folder of photos takes a minute), the error that building
+    ``arch`` with its ImageNet weights would raise: the file is missing, damaged or not ``arch``'s.
+
+    The file is read and checked in full, then let go; the model reads it again when it is built.
 
     Raises
     ------
     ModelError
-        The weights are not in the local torch cache: where they belong and how to import them.
+        Where the weights belong and how to import them, or what is wrong with the file there.
     """
-    if supports_pretrained(arch) and _find_weights(arch) is None:
-        raise _missing_weights_error(arch)
+    if supports_pretrained(arch):
+        pretrained_state(arch)
 
 
 def _missing_weights_error(arch: str) -> ModelError:
@@ -171,7 +174,15 @@ def pretrained_state(arch: str) -> dict[str, torch.Tensor]:
     path = _find_weights(arch)
     if path is None:
         raise _missing_weights_error(arch)
-    state = read_state_dict(path)[0]
+    try:
+        state = read_state_dict(path)[0]
+    except ModelError as e:  # a download cut short, a disk error: PyTorch's reason means nothing here
+        raise ModelError(
+            _(
+                "{path} cannot be read as {name} ImageNet weights: the file is damaged or incomplete. "
+                "Replace it with the file from {url} (python main.py import-weights {arch} FILE)."
+            ).format(path=path, name=label(arch), url=_urls(arch)[0], arch=arch)
+        ) from e
     diffs = differences(arch, state)
     if diffs:
         raise ModelError(

@@ -257,7 +257,9 @@ def _train_in_folder(
     if run_folder.write_error and not run_folder.retry():  # tried again at the end: space may be free now
         events.warning(unwritten_message(folder, run_folder))
     if result.history:
-        result.save_error = save_final(folder, result, also)
+        # A stopped run's model may be part-way through the epoch after the one best.pt holds.
+        best_is_final = not result.stopped and run_folder.best_epoch == result.history[-1]["epoch"]
+        result.save_error = save_final(folder, result, also, best_is_final=best_is_final)
     return result
 
 

@@ -91,6 +91,7 @@ class RunFolder:
         self.best_acc = -math.inf
         self.write_error: str | None = None  # why the last epoch's files could not be written
         self.saved_epoch = 0  # the epoch last.pt holds (0: none written by this run yet)
+        self.best_epoch = 0  # the epoch best.pt holds, when this run wrote it (0: it did not)
         self._unwritten: dict[str, Any] | None = None  # the snapshot whose files failed, for retry()
 
     def start(self, meta: dict[str, Any], history: list[dict[str, Any]] | None = None) -> None:
@@ -154,8 +155,9 @@ class RunFolder:
         save_payload(self.path / LAST, {**last, "training": training})
         val_acc = float(history[-1].get("val_acc", math.nan))
         if math.isfinite(val_acc) and val_acc > self.best_acc:
-            self.best_acc = val_acc
             save_payload(self.path / BEST, last)
+            # Only once written: a retry after a failed write must write it again.
+            self.best_acc, self.best_epoch = val_acc, int(snapshot["epoch"])
         write_history(self.path / HISTORY, history)
         self._record_filters(int(snapshot["epoch"]), int(snapshot.get("phase", 1)), snapshot["model"])
 

@@ -94,6 +94,7 @@ class FineTunePanel(QWidget):
         self._spec: InputSpec | None = None
         self._classes: list[str] | None = None
         self._context: tuple | None = None
+        self._num_classes: int | None = None
         self._epochs = TrainConfig().epochs
         self._augment = False
         self._build()
@@ -210,12 +211,19 @@ class FineTunePanel(QWidget):
         if spec is not None:
             self._spec = spec
         self.starting_point.set_context(arch, spec, classes)
-        if self._spec is not None and (num_classes or self._classes):
-            n = num_classes or len(self._classes)
-            key = (arch, self._spec, n)
-            if key != self._context:
-                self._context = key
-                self.layer_tree.build(arch, self._spec, n)
+        self._num_classes = num_classes or (len(self._classes) if self._classes else None)
+        self._build_tree()
+
+    def _build_tree(self) -> None:
+        """Rebuild the tree when the model it shows changes: another architecture or data, or ImageNet
+        weights chosen or left (VGG-16 from random weights has BatchNorm layers its ImageNet model lacks)."""
+        if self._spec is None or not self._num_classes:
+            return
+        pretrained = self.starting_point.pretrained()
+        key = (self._arch, self._spec, self._num_classes, pretrained)
+        if key != self._context:
+            self._context = key
+            self.layer_tree.build(self._arch, self._spec, self._num_classes, pretrained)
 
     def set_epochs(self, epochs: int) -> None:
         """Keep "unfreeze after" inside the run (1 .. epochs - 1)."""
@@ -341,6 +349,7 @@ class FineTunePanel(QWidget):
 
     @Slot()
     def _update_for_start(self, *_) -> None:
+        self._build_tree()
         # Two phases and frozen BatchNorm statistics only mean something for learned weights.
         learned = self.start() != RANDOM
         self.scheduleBox.setVisible(learned)

@@ -59,18 +59,21 @@ def summary_text(trainable: int, total: int) -> str:
     ).format(trainable=integer(trainable), total=integer(total), share=shown)
 
 
-def build_structure(arch: str, spec: InputSpec, num_classes: int) -> tuple[nn.Module, list]:
+def build_structure(
+    arch: str, spec: InputSpec, num_classes: int, pretrained: bool = False
+) -> tuple[nn.Module, list]:
     """Build ``arch`` for the tree and trace its layers; runs in a worker thread.
 
     The meta device gives the structure, parameter counts and output shapes without memory or
-    initialisation; a model the meta device cannot build falls back to the CPU.
+    initialisation; a model the meta device cannot build falls back to the CPU. ``pretrained``: the
+    structure of the model that loads ImageNet weights (no weights are read).
     """
     try:
         with torch.device("meta"):
-            model = build_model(arch, spec, num_classes, pretrained=False)
+            model = build_model(arch, spec, num_classes, batchnorm=not pretrained)
         return model, layer_tree(model, spec)
     except (NotImplementedError, RuntimeError, TypeError):
-        model = build_model(arch, spec, num_classes, pretrained=False)
+        model = build_model(arch, spec, num_classes, batchnorm=not pretrained)
         return model, layer_tree(model, spec)
 
 
@@ -160,8 +163,9 @@ class LayerTreePanel(QWidget):
         return row
 
     # ---- public API ---------------------------------------------------------------------------
-    def build(self, arch: str, spec: InputSpec, num_classes: int) -> None:
-        """Build ``arch`` for this data in a worker thread; the tree follows when it is ready.
+    def build(self, arch: str, spec: InputSpec, num_classes: int, pretrained: bool = False) -> None:
+        """Build ``arch`` for this data (from ImageNet weights: ``pretrained``) in a worker thread; the
+        tree follows when it is ready.
 
         The frozen set last chosen for ``arch`` in this session (or restored from settings) is
         kept; an architecture seen for the first time starts with every layer trainable (or with
@@ -181,7 +185,7 @@ class LayerTreePanel(QWidget):
 
         run_task(
             self,
-            lambda on_event, stop: build_structure(arch, spec, num_classes),
+            lambda on_event, stop: build_structure(arch, spec, num_classes, pretrained),
             name="layerTreeTask",
             on_done=lambda built: self._on_built(generation, arch, spec, *built),
             on_failed=lambda error: self._on_build_failed(generation, arch, error),

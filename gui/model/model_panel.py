@@ -26,7 +26,7 @@ from engine.config import ModelConfig, TrainConfig
 from engine.i18n import gettext
 from engine.models import registry as architectures
 from engine.precision import PRECISION_LABELS, cpu_has_native_bf16, is_x86
-from engine.settings import BY_NAME
+from engine.settings import BY_NAME, RECIPE_NAMES, defaults_for
 from gui.model.imagenet_weights import ImageNetWeights
 from gui.settings import read_bool
 from gui.widgets.message_label import MessageLabel
@@ -102,6 +102,7 @@ class ModelPanel(QWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.setObjectName("modelPanel")
+        self._recipe: dict = {}  # the recipe the form was last filled with (engine.settings.defaults_for)
         self._build()
         self._on_arch_changed()
 
@@ -210,6 +211,7 @@ class ModelPanel(QWidget):
         layout.addWidget(self.errorLabel)
 
         self.modelCombo.currentIndexChanged.connect(self._on_arch_changed)
+        self.pretrainedCheck.toggled.connect(self.fill_recipe)
         fields.on_change(self._changed)
         self.valSplitSpin.valueChanged.connect(self._emit_split)
         self.seedSpin.valueChanged.connect(self._emit_split)
@@ -278,7 +280,20 @@ class ModelPanel(QWidget):
     def _on_arch_changed(self) -> None:
         arch = self.arch()
         self.weights.set_arch(arch)
+        self.fill_recipe()
         self.archChanged.emit(arch)
+
+    @Slot()
+    def fill_recipe(self) -> None:
+        """Show the recipe of the model and start chosen (VGG-16 from random weights: 1e-4, batches of 32),
+        when it differs from the one shown before; the user may change the values after."""
+        pretrained = self.pretrainedCheck.isChecked() and self.pretrainedCheck.isEnabled()
+        defaults = defaults_for(self.arch(), pretrained)
+        recipe = {name: defaults[name] for name in RECIPE_NAMES}
+        if recipe != self._recipe:
+            for name, value in recipe.items():
+                self.fields.set_value(name, value)
+            self._recipe = recipe
 
     # ---- settings -----------------------------------------------------------------------------
     def save_settings(self, settings: QSettings) -> None:
