@@ -258,15 +258,17 @@ def configs_from_args(args: argparse.Namespace) -> tuple[DataConfig, ModelConfig
         if setting.option:
             raw = getattr(args, setting.dest)
             value = not raw if setting.form == "not" else tuple(raw) if setting.form == "list" else raw
-            problem = setting.check(value)
-            if problem:  # the option typed, not only the setting's name in a report
-                raise ConfigError(f"{setting.option}: {problem}")
             values[setting.config][setting.name] = value
     defaults = defaults_for(values["model"]["arch"], values["model"]["pretrained"])
     for name in RECIPE_NAMES:
         config = values[BY_NAME[name].config]
         if config[name] is None:
             config[name] = defaults[name]
+    for setting in SETTINGS:
+        if setting.option:
+            problem = setting.check(values[setting.config][setting.name])
+            if problem:  # the option typed, not only the setting's name in a report
+                raise ConfigError(f"{setting.option}: {problem}")
     return DataConfig(**values["data"]), ModelConfig(**values["model"]), TrainConfig(**values["train"])
 
 

@@ -248,8 +248,8 @@ def test_damaged_imagenet_weights_are_an_error_before_any_data_loads(tmp_path, m
 
 
 def unique_bytes(folder: Path) -> int:
-    """What a folder's files take on disk: a hard-linked file counts once."""
-    files = {(p.stat().st_dev, p.stat().st_ino): p.stat().st_size for p in folder.iterdir() if p.is_file()}
+    """What a folder's checkpoints take on disk: a hard-linked file counts once."""
+    files = {(p.stat().st_dev, p.stat().st_ino): p.stat().st_size for p in folder.glob("*.pt")}
     return sum(files.values())
 
 

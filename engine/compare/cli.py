@@ -139,7 +139,8 @@ def refuse_base_options(args: argparse.Namespace, source: str) -> None:
         s.option
         for config in CONFIGS
         for s in of_config(config)
-        if s.option and getattr(args, s.dest) not in (s.default, [], False)
+        if s.option
+        and getattr(args, s.dest) not in (s.default, None, [], False)  # None: a recipe setting left out
     ]
     if typed:
         raise CliError(
