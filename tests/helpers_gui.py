@@ -22,3 +22,23 @@ def open_window(qtbot, tmp_path, arch="mlp", epochs=2, batch_size=None, timeout=
         m.batchSizeSpin.setValue(batch_size)
     qtbot.waitUntil(window.is_idle, timeout=timeout)
     return window
+
+
+def drag(canvas, points) -> None:
+    """Press the left button at the first point, move through the others, release at the last."""
+    from PySide6.QtCore import QPoint, Qt  # deferred: this module stays free of Qt until a test draws
+    from PySide6.QtTest import QTest  # deferred: as above
+
+    left, none = Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+    QTest.mousePress(canvas, left, none, QPoint(*points[0]))
+    for point in points[1:]:
+        QTest.mouseMove(canvas, QPoint(*point))
+    QTest.mouseRelease(canvas, left, none, QPoint(*points[-1]))
+
+
+def line(a, b, steps=12) -> list[tuple[int, int]]:
+    """``steps`` + 1 points from ``a`` to ``b``, for ``drag``."""
+    return [
+        (round(a[0] + (b[0] - a[0]) * t / steps), round(a[1] + (b[1] - a[1]) * t / steps))
+        for t in range(steps + 1)
+    ]

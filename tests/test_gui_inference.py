@@ -14,9 +14,8 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
 from PIL import Image  # noqa: E402
-from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl  # noqa: E402
+from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl  # noqa: E402
 from PySide6.QtGui import QDragEnterEvent, QDropEvent  # noqa: E402
-from PySide6.QtTest import QTest  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 from torch import nn  # noqa: E402
 
@@ -32,6 +31,7 @@ from engine.train import runner  # noqa: E402
 from engine.train.request import RunRequest  # noqa: E402
 from gui.try_it.inference_panel import InferencePanel  # noqa: E402
 from gui.try_it.model_picker import DEFAULT_MODEL, TRAINED  # noqa: E402
+from tests.helpers_gui import drag, line  # noqa: E402
 
 SHIPPED_MODEL = Path(__file__).resolve().parents[1] / "models" / DEFAULT_MODEL
 
@@ -168,20 +168,6 @@ def panel(qtbot, tmp_path, digit_model):
     return widget
 
 
-def _drag(qtbot, canvas, points):
-    QTest.mousePress(canvas, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, QPoint(*points[0]))
-    for point in points[1:]:
-        QTest.mouseMove(canvas, QPoint(*point))
-    QTest.mouseRelease(canvas, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, QPoint(*points[-1]))
-
-
-def _line(a, b, steps=12):
-    return [
-        (round(a[0] + (b[0] - a[0]) * t / steps), round(a[1] + (b[1] - a[1]) * t / steps))
-        for t in range(steps + 1)
-    ]
-
-
 def _draw_digit(canvas, digit, scale, left, top):
     for stroke in DIGIT_STROKES[digit]:
         canvas.add_stroke([(left + scale * x, top + scale * y) for x, y in stroke], width=1.6 * scale)
@@ -191,7 +177,7 @@ def test_mouse_drag_draws_and_the_preview_is_centred(qtbot, panel):
     canvas = panel.canvas
     assert canvas.objectName() == "drawingCanvas" and canvas.image().min() == 255  # blank paper
     with qtbot.waitSignal(panel.predictionShown, timeout=3000):
-        _drag(qtbot, canvas, _line((50, 30), (60, 130)))  # a "1" in the top-left corner
+        drag(canvas, line((50, 30), (60, 130)))  # a "1" in the top-left corner
     drawing = canvas.image()
     assert drawing.dtype == np.uint8 and drawing.ndim == 2
     ratio = canvas.devicePixelRatioF()
@@ -212,9 +198,9 @@ def test_mouse_drag_draws_and_the_preview_is_centred(qtbot, panel):
 
 def test_undo_and_clear(qtbot, panel):
     canvas = panel.canvas
-    _drag(qtbot, canvas, _line((60, 60), (200, 60)))
+    drag(canvas, line((60, 60), (200, 60)))
     only_first = canvas.image()
-    _drag(qtbot, canvas, _line((60, 200), (200, 200)))
+    drag(canvas, line((60, 200), (200, 200)))
     assert len(canvas.strokes()) == 2 and (canvas.image() < 128).sum() > (only_first < 128).sum()
 
     qtbot.mouseClick(canvas.undoButton, Qt.MouseButton.LeftButton)
@@ -230,7 +216,7 @@ def test_undo_and_clear(qtbot, panel):
     qtbot.keyClick(canvas, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
     assert canvas.is_empty() and canvas.image().min() == 255
 
-    _drag(qtbot, canvas, _line((60, 60), (200, 200)))
+    drag(canvas, line((60, 60), (200, 200)))
     qtbot.waitUntil(lambda: panel.last_outcome is not None, timeout=3000)
     qtbot.mouseClick(canvas.clearButton, Qt.MouseButton.LeftButton)
     assert canvas.is_empty() and canvas.image().min() == 255

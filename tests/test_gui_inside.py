@@ -11,7 +11,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
-from PySide6.QtCore import QPoint, Qt, QTimer  # noqa: E402
+from PySide6.QtCore import Qt, QTimer  # noqa: E402
 from PySide6.QtGui import QImage  # noqa: E402
 from PySide6.QtTest import QTest  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
@@ -23,6 +23,7 @@ from gui import theme  # noqa: E402
 from gui.training.filter_view import FilterHistoryView  # noqa: E402
 from gui.try_it import inference_ui  # noqa: E402
 from gui.try_it.inference_panel import InferencePanel  # noqa: E402
+from tests.helpers_gui import drag, line  # noqa: E402
 
 FIRST = "features.block1.conv"
 
@@ -45,20 +46,6 @@ def panel(qtbot, tmp_path, shipped, one_torch_thread):
     widget.set_model(*shipped, name="default-digits.pt")
     widget.resultsTabs.setCurrentIndex(inference_ui.INSIDE)
     return widget
-
-
-def drag(canvas, points):
-    QTest.mousePress(canvas, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, QPoint(*points[0]))
-    for point in points[1:]:
-        QTest.mouseMove(canvas, QPoint(*point))
-    QTest.mouseRelease(canvas, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, QPoint(*points[-1]))
-
-
-def line(a, b, steps=12):
-    return [
-        (round(a[0] + (b[0] - a[0]) * t / steps), round(a[1] + (b[1] - a[1]) * t / steps))
-        for t in range(steps + 1)
-    ]
 
 
 def draw_one(qtbot, panel):
