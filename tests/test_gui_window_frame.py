@@ -152,7 +152,7 @@ def test_quit_asks_only_for_a_model_that_would_be_lost(qtbot, tmp_path, monkeypa
     assert window.confirm_close() and not seen  # nothing would be lost: no question
     # The run folder could not take the model: quitting would lose it, so the window asks.
     monkeypatch.setattr(
-        runner, "save_final", lambda out, result, also=None: "could not write the run's files"
+        runner, "save_final", lambda out, result, also=None, **_: "could not write the run's files"
     )
     with qtbot.waitSignal(window.runFinished, timeout=RUN_TIMEOUT):
         window.train()
