@@ -19,9 +19,9 @@ import threading
 import time
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from engine.cli_args import add_process_options, add_run_options, build_parser, configs_from_args
+from engine.cli_args import build_parser, configs_from_args, resume_changes
 from engine.cli_output import print_metrics, print_runs, print_test_accuracy, warn
 from engine.compare.cli import add_compare_parser, cmd_compare
 from engine.data.registry import load_dataset
@@ -31,7 +31,6 @@ from engine.i18n import _
 from engine.names import display_name, show_names_on
 from engine.progress import TerminalProgress, say, track
 from engine.runs_library import run_summaries
-from engine.settings import CONFIGS, SETTINGS
 from engine.signals import say_interrupted, terminate_as_interrupt
 from engine.train.layout import MODEL, runs_root
 from engine.train.request import RunRequest
@@ -169,49 +168,6 @@ def report_run(args: argparse.Namespace, result: RunResult, signals: list[int]) 
         print("stopped=1")
         return 128 + signals[0]
     return 0
-
-
-def resume_changes(args: argparse.Namespace) -> dict[tuple[str, str], tuple[str, Any]]:
-    """The settings typed beside ``--resume``, keyed by (config, field), with the words typed.
-
-    Raises
-    ------
-    CliError
-        An option that a resumed run cannot take at all (``--out``, ``--freeze-preset``).
-    """
-    typed = typed_options(args.argv[1:])
-    for option, dest in (("--out", "out"), ("--freeze-preset", "freeze_preset")):
-        if dest in typed:
-            raise CliError(
-                _(
-                    "{option} cannot be used with --resume: the run continues in its own folder with "
-                    "its own layers"
-                ).format(option=option)
-            )
-    configs = dict(zip(CONFIGS, configs_from_args(args), strict=True))
-    changes = {}
-    for setting in SETTINGS:
-        if not setting.option or setting.dest not in typed:
-            continue
-        value = getattr(configs[setting.config], setting.name)
-        if setting.form == "list":
-            said = " ".join([setting.option, *value])
-        elif setting.form in ("flag", "not"):
-            said = setting.option
-        else:
-            said = f"{setting.option} {value}"
-        changes[(setting.config, setting.name)] = (said, value)
-    return changes
-
-
-def typed_options(words: list[str]) -> set[str]:
-    """The destinations of the ``train`` options present in ``words`` (not left at their default)."""
-    parser = argparse.ArgumentParser(add_help=False)
-    add_run_options(parser)
-    add_process_options(parser)
-    untyped = object()  # not a string: argparse would run a string default through the option's type
-    parser.set_defaults(**dict.fromkeys(vars(parser.parse_args([])), untyped))
-    return {k for k, v in vars(parser.parse_args(words)).items() if v is not untyped}
 
 
 # --- evaluate ---------------------------------------------------------------------------------------

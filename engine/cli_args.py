@@ -2,7 +2,8 @@
 
 A run's settings become options, go back into configurations (``configs_from_args``) and are said
 again as a command (``train_arguments``, the window's "Copy as command") from the same table, so an
-option cannot be added to one of the three and forgotten in another.
+option cannot be added to one of the three and forgotten in another. What was typed beside
+``--resume`` is read back the same way (``resume_changes``).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from engine.config import DataConfig, ModelConfig, TrainConfig
-from engine.errors import ConfigError
+from engine.errors import CliError, ConfigError
 from engine.i18n import N_, _, gettext, translate_argparse
 from engine.models import registry as architectures
 from engine.settings import (
@@ -316,3 +317,46 @@ def train_arguments(data_cfg: DataConfig, model_cfg: ModelConfig, train_cfg: Tra
         else:
             args += [setting.option, repr(value) if isinstance(value, float) else str(value)]
     return args
+
+
+def resume_changes(args: argparse.Namespace) -> dict[tuple[str, str], tuple[str, Any]]:
+    """The settings typed beside ``--resume``, keyed by (config, field), with the words typed.
+
+    Raises
+    ------
+    CliError
+        An option that a resumed run cannot take at all (``--out``, ``--freeze-preset``).
+    """
+    typed = typed_options(args.argv[1:])
+    for option, dest in (("--out", "out"), ("--freeze-preset", "freeze_preset")):
+        if dest in typed:
+            raise CliError(
+                _(
+                    "{option} cannot be used with --resume: the run continues in its own folder with "
+                    "its own layers"
+                ).format(option=option)
+            )
+    configs = dict(zip(CONFIGS, configs_from_args(args), strict=True))
+    changes = {}
+    for setting in SETTINGS:
+        if not setting.option or setting.dest not in typed:
+            continue
+        value = getattr(configs[setting.config], setting.name)
+        if setting.form == "list":
+            said = " ".join([setting.option, *value])
+        elif setting.form in ("flag", "not"):
+            said = setting.option
+        else:
+            said = f"{setting.option} {value}"
+        changes[(setting.config, setting.name)] = (said, value)
+    return changes
+
+
+def typed_options(words: list[str]) -> set[str]:
+    """The destinations of the ``train`` options present in ``words`` (not left at their default)."""
+    parser = argparse.ArgumentParser(add_help=False)
+    add_run_options(parser)
+    add_process_options(parser)
+    untyped = object()  # not a string: argparse would run a string default through the option's type
+    parser.set_defaults(**dict.fromkeys(vars(parser.parse_args([])), untyped))
+    return {k for k, v in vars(parser.parse_args(words)).items() if v is not untyped}

@@ -25,10 +25,9 @@ from PySide6.QtWidgets import (
 
 from engine.checkpoints import check_compatible
 from engine.errors import CheckpointError
-from engine.evaluation import ModelEvaluation, evaluate_model, unreadable_note
+from engine.evaluation import ModelEvaluation, unreadable_note
 from engine.formatting import accuracy_text, dataset_name, interval_note
-from engine.names import display_name
-from engine.report.html import write_report
+from gui.evaluation.evaluation_jobs import evaluation_job, report_folder_name, report_job, short_dataset_name
 from gui.evaluation.evaluation_results import EvaluationResults
 from gui.language import number, percent
 from gui.tasks import TaskRunner, stop_all
@@ -220,7 +219,7 @@ class EvaluationPanel(QWidget):
         self.progress.show()
         self.statusMessage.emit(self.tr("Evaluating on {name}…").format(name=data.name))
         return self.evaluation.start(
-            _evaluation_job(model, meta, data),
+            evaluation_job(model, meta, data),
             on_done=self._on_evaluated,
             on_failed=self._on_evaluation_failed,
             on_finished=self.progress.hide,
@@ -254,7 +253,7 @@ class EvaluationPanel(QWidget):
         # leaves the window (no screenshots of the live plots beside them).
         self.statusMessage.emit(self.tr("Writing the report to {folder}…").format(folder=folder))
         return self.exporting.start(
-            _report_job(folder, self._result), on_done=self._on_exported, on_failed=self._on_failed
+            report_job(folder, self._result), on_done=self._on_exported, on_failed=self._on_failed
         )
 
     def shutdown(self) -> None:
@@ -362,44 +361,3 @@ class EvaluationPanel(QWidget):
         self.stopButton.setVisible(running)
         self.stopButton.setEnabled(running and not self.evaluation.stopping())
         self.exportButton.setEnabled(self._result is not None and not self.exporting.is_running())
-
-
-def report_folder_name(meta: dict[str, Any]) -> str:
-    """The folder a report is offered in: ``<run folder>-report`` (``digits-cnn-1-report``)."""
-    run_dir = meta.get("run_dir")
-    stem = Path(str(run_dir)).name if run_dir else f"{meta.get('arch', 'model')}"
-    return f"{stem}-report"
-
-
-def short_dataset_name(name: Any, full: str) -> str:
-    """A dataset as a button names it: an image folder by its folder's name, not its whole path."""
-    text = str(name or "")
-    if text.startswith("folder:"):
-        return display_name(Path(text[len("folder:") :]).name) or full
-    return full if len(full) <= 32 else "…" + full[-31:]
-
-
-def _evaluation_job(model, meta: dict[str, Any], data):
-    """The worker's function: the engine's one evaluation path (the same as ``main.py evaluate``)."""
-
-    def job(on_event, stop):
-        return evaluate_model(model, meta, data, on_event=on_event, stop=stop)
-
-    return job
-
-
-def _report_job(folder: Path, res: dict[str, Any]):
-    def job(on_event, stop):
-        tested_on = res.get("tested_on")
-        path = write_report(
-            folder,
-            res["meta"],
-            res["metrics"],
-            res["probabilities"],
-            res["labels"],
-            res["images"],
-            evaluated_on=tested_on if tested_on and tested_on != res["meta"].get("dataset") else None,
-        )
-        return str(path)
-
-    return job
