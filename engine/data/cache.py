@@ -113,25 +113,12 @@ class CacheEntry:
         return CachedImages(self.path / IMAGES, self.shape, crcs), ok, skipped
 
     def _header(self) -> tuple[np.ndarray, dict[int, str], np.ndarray]:
+        expected = (FORMAT, VERSION, self.path.name, self.shape, "uint8")
+        header, ok, crcs = read_header(self.path / INDEX, expected)
         try:
-            header = json.loads((self.path / INDEX).read_text(encoding="utf-8"))
-            ok = np.asarray(header["ok"], dtype=bool)
-            crcs = np.asarray(header["crc32"], dtype=np.uint32)
             skipped = {int(k): str(v) for k, v in header["skipped"].items()}
-            fields = (
-                header["format"],
-                header["version"],
-                header["key"],
-                tuple(header["shape"]),
-                header["dtype"],
-            )
-        except (OSError, ValueError, TypeError, KeyError, AttributeError, OverflowError) as exc:
+        except (TypeError, KeyError, AttributeError, ValueError) as exc:
             raise DamagedCache(_("its header cannot be read")) from exc
-        n = self.shape[0]
-        if fields != (FORMAT, VERSION, self.path.name, self.shape, "uint8") or not ok.shape == crcs.shape == (
-            n,
-        ):
-            raise DamagedCache(_("its header does not match the pictures it was made for"))
         return ok, skipped, crcs
 
     def _check_records(self, ok: np.ndarray, crcs: np.ndarray) -> None:
@@ -173,6 +160,22 @@ class CacheEntry:
         }
         text = json.dumps(header)
         atomic_file(self.path / INDEX, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+
+
+def read_header(index: Path, expected: tuple) -> tuple[dict, np.ndarray, np.ndarray]:
+    """An entry's header (``index.json``), the pictures it holds and their records' CRC-32s, when its
+    format, version, key, shape and dtype are ``expected``; ``DamagedCache`` otherwise. The decode
+    cache's and the frozen layers' outputs' entries share this header."""
+    try:
+        header = json.loads(index.read_text(encoding="utf-8"))
+        ok = np.asarray(header["ok"], dtype=bool)
+        crcs = np.asarray(header["crc32"], dtype=np.uint32)
+        fields = (header["format"], header["version"], header["key"], tuple(header["shape"]), header["dtype"])
+    except (OSError, ValueError, TypeError, KeyError, AttributeError, OverflowError) as exc:
+        raise DamagedCache(_("its header cannot be read")) from exc
+    if fields != expected or not ok.shape == crcs.shape == (expected[3][0],):
+        raise DamagedCache(_("its header does not match the pictures it was made for"))
+    return header, ok, crcs
 
 
 def check_records(

@@ -28,7 +28,7 @@ from typing import BinaryIO
 import numpy as np
 import torch
 
-from engine.data.cache import DamagedCache, cache_dir, check_records, fresh_records
+from engine.data.cache import DamagedCache, cache_dir, check_records, fresh_records, read_header
 from engine.files import atomic_file
 from engine.i18n import _
 
@@ -84,22 +84,8 @@ class FeatureEntry:
             The header does not read or does not match this entry, the file has another size, or a
             record differs from its CRC-32.
         """
-        try:
-            header = json.loads((self.path / INDEX).read_text(encoding="utf-8"))
-            ok = np.asarray(header["ok"], dtype=bool)
-            crcs = np.asarray(header["crc32"], dtype=np.uint32)
-            fields = (
-                header["format"],
-                header["version"],
-                header["key"],
-                tuple(header["shape"]),
-                header["dtype"],
-            )
-        except (OSError, ValueError, TypeError, KeyError, AttributeError, OverflowError) as exc:
-            raise DamagedCache(_("its header cannot be read")) from exc
         expected = (FORMAT, VERSION, self.path.name, self.shape, _dtype_name(self.dtype))
-        if fields != expected or not ok.shape == crcs.shape == (self.shape[0],):
-            raise DamagedCache(_("its header does not match the pictures it was made for"))
+        _, ok, crcs = read_header(self.path / INDEX, expected)
         self._check_records(ok, crcs)
         return FeatureFile(self.path / FEATURES, self.shape, self.dtype, crcs), ok
 
