@@ -42,3 +42,18 @@ def line(a, b, steps=12) -> list[tuple[int, int]]:
         (round(a[0] + (b[0] - a[0]) * t / steps), round(a[1] + (b[1] - a[1]) * t / steps))
         for t in range(steps + 1)
     ]
+
+
+def shown_inference_panel(qtbot, tmp_path, model, meta, name=None):
+    """Try it's panel, shown at a window's size, answering with ``model`` (an empty models folder)."""
+    from gui.try_it.inference_panel import InferencePanel  # deferred: torch and the panel
+
+    models = tmp_path / "models"
+    models.mkdir()
+    widget = InferencePanel(models_dir=models, dataset_root=tmp_path / "my-digits")
+    qtbot.addWidget(widget)
+    widget.resize(1000, 680)
+    widget.show()
+    qtbot.waitExposed(widget)
+    widget.set_model(model, meta, name=name)
+    return widget

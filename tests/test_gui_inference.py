@@ -31,7 +31,7 @@ from engine.train import runner  # noqa: E402
 from engine.train.request import RunRequest  # noqa: E402
 from gui.try_it.inference_panel import InferencePanel  # noqa: E402
 from gui.try_it.model_picker import DEFAULT_MODEL, TRAINED  # noqa: E402
-from tests.helpers_gui import drag, line  # noqa: E402
+from tests.helpers_gui import drag, line, shown_inference_panel  # noqa: E402
 
 SHIPPED_MODEL = Path(__file__).resolve().parents[1] / "models" / DEFAULT_MODEL
 
@@ -157,15 +157,7 @@ def colour_model(one_thread):
 
 @pytest.fixture
 def panel(qtbot, tmp_path, digit_model):
-    models = tmp_path / "models"
-    models.mkdir()
-    widget = InferencePanel(models_dir=models, dataset_root=tmp_path / "my-digits")
-    qtbot.addWidget(widget)
-    widget.resize(1000, 680)
-    widget.show()
-    qtbot.waitExposed(widget)
-    widget.set_model(*digit_model)
-    return widget
+    return shown_inference_panel(qtbot, tmp_path, *digit_model)
 
 
 def _draw_digit(canvas, digit, scale, left, top):

@@ -22,8 +22,7 @@ from engine.filter_history import record  # noqa: E402
 from gui import theme  # noqa: E402
 from gui.training.filter_view import FilterHistoryView  # noqa: E402
 from gui.try_it import inference_ui  # noqa: E402
-from gui.try_it.inference_panel import InferencePanel  # noqa: E402
-from tests.helpers_gui import drag, line  # noqa: E402
+from tests.helpers_gui import drag, line, shown_inference_panel  # noqa: E402
 
 FIRST = "features.block1.conv"
 
@@ -36,14 +35,7 @@ def shipped():
 
 @pytest.fixture
 def panel(qtbot, tmp_path, shipped, one_torch_thread):
-    models = tmp_path / "models"
-    models.mkdir()
-    widget = InferencePanel(models_dir=models, dataset_root=tmp_path / "my-digits")
-    qtbot.addWidget(widget)
-    widget.resize(1000, 680)
-    widget.show()
-    qtbot.waitExposed(widget)
-    widget.set_model(*shipped, name="default-digits.pt")
+    widget = shown_inference_panel(qtbot, tmp_path, *shipped, name="default-digits.pt")
     widget.resultsTabs.setCurrentIndex(inference_ui.INSIDE)
     return widget
 
