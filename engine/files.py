@@ -12,7 +12,8 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 STAGE_MARK = ".set-"  # a set being written: .<name>.set-XXXX
@@ -73,19 +74,26 @@ def named_as_target(exc: OSError, target: Path) -> OSError:
     return OSError(exc.errno, exc.strerror, first, getattr(exc, "winerror", None), second)
 
 
+@contextmanager
+def errors_named_as(target: Path) -> Iterator[None]:
+    """An OSError inside names ``target``, the file the user cares about, not a hidden temporary."""
+    try:
+        yield
+    except OSError as e:
+        shown = named_as_target(e, target)
+        if shown is e:
+            raise
+        raise shown from e
+
+
 def atomic_file(path: str | Path, write: Callable[[Path], object]) -> Path:
     """Call ``write(tmp_path)``, fsync, then rename into ``path``: the old file or the new, never half.
 
     Temporary files of an earlier write to the same path that was killed are removed first.
     """
     path = Path(path)
-    try:
+    with errors_named_as(path):
         _write_file(path, write)
-    except OSError as e:
-        shown = named_as_target(e, path)
-        if shown is e:
-            raise
-        raise shown from e
     return path
 
 
@@ -135,13 +143,8 @@ def write_set(folder: str | Path, write: Callable[[Path], object], keep: bool = 
         The set could not be written; ``folder`` is left as it was.
     """
     folder = Path(folder)
-    try:
+    with errors_named_as(folder):
         _write_set(folder, write, keep)
-    except OSError as e:
-        shown = named_as_target(e, folder)
-        if shown is e:
-            raise
-        raise shown from e
     return folder
 
 
