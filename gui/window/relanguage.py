@@ -51,11 +51,10 @@ def switch(window, code: str) -> bool:
     """Speak ``code`` ("en"/"es") now; True when done, False when it waits for the window to be idle."""
     waiting = getattr(window, "_pending_language", None) == code  # a retry of a deferred switch
     window._pending_language = None
-    if code == language.installed() and getattr(window, "_built_language", code) == code:
+    if code == language.installed():
         return True
     if not window.ready:  # the loading page: the panels will be built in the new language
         language.install(code)
-        window._built_language = code
         return True
     if not window.is_idle() or window.training_panel.is_running():  # a run on N processes is no Task
         window._pending_language = code
@@ -71,7 +70,6 @@ def switch(window, code: str) -> bool:
     window.save_settings()
     tear_down(window)
     language.install(code)
-    window._built_language = code
     window.setWindowTitle(QCoreApplication.translate("MainWindow", "Train an image classifier"))
     window.build_panels()
     give_back(window, kept)
