@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from engine.cli_args import build_parser, configs_from_args, resume_changes
-from engine.cli_output import print_metrics, print_runs, print_test_accuracy, warn
+from engine.cli_output import print_metrics, print_recipes, print_runs, print_test_accuracy, warn
 from engine.compare.cli import add_compare_parser, cmd_compare
 from engine.data.registry import load_dataset
 from engine.errors import CliError, describe, user_message
@@ -59,7 +59,7 @@ def run_command(argv: list[str], training_threads: bool) -> int:
     """Parse ``argv`` and run its command; every error becomes a message (see the module)."""
     args = build_parser((add_compare_parser,)).parse_args(argv)
     args.argv = argv  # what --devices hands on to torchrun
-    if training_threads and args.command != "runs":
+    if training_threads and args.command not in ("runs", "recipes"):
         # deferred: it imports torch, which parsing and listing runs do without
         from engine.threads import use_training_threads
 
@@ -71,6 +71,7 @@ def run_command(argv: list[str], training_threads: bool) -> int:
         "import-weights": cmd_import,
         "export": cmd_export,
         "runs": cmd_runs,
+        "recipes": lambda _args: print_recipes() or 0,
         "export-notebook": cmd_export_notebook,
         "lr-find": cmd_lr_find,
         "compare": cmd_compare,

@@ -27,7 +27,7 @@ from engine.settings import (
     Setting,
     defaults_for,
     of_config,
-    recipe_notes,
+    start_of,
 )
 
 EVENT_FORMATS = ("text", "jsonl")
@@ -152,6 +152,10 @@ def build_parser(
     )
     rl.add_argument("--root", help=_("the runs folder (default: $TALLER_RUNS_DIR or ./runs)"))
     rl.add_argument("--json", action="store_true", help=_("print one JSON list of the runs (for scripts)"))
+    sub.add_parser(
+        "recipes",
+        help=_("list each model's default recipe (optimizer, learning rate, epochs...) for each start"),
+    )
     add_code_parsers(sub)
     iw = sub.add_parser("import-weights", help=_("copy ImageNet weights you have into the local torch cache"))
     iw.add_argument(
@@ -216,19 +220,23 @@ def add_run_options(tr: argparse.ArgumentParser) -> None:
 
 def add_setting(parser: argparse.ArgumentParser | argparse._ArgumentGroup, setting: Setting) -> None:
     """``setting``'s option: its type, default, choices and help from the table."""
-    if setting.form in ("flag", "not"):
-        parser.add_argument(setting.option, action="store_true", help=setting.help_text())
-        return
-    if setting.form == "list":
-        parser.add_argument(
-            setting.option, nargs="+", default=[], metavar=setting.metavar, help=setting.help_text()
-        )
-        return
     help_text, default = setting.help_text(), setting.default
     if setting.name in RECIPE_NAMES:
         # Left out, it is the model's recipe (configs_from_args): None tells "not given" apart.
-        shown = "; ".join(filter(None, (str(setting.default), recipe_notes(setting))))
-        help_text, default = help_text.replace("%(default)s", shown.replace("%", "%%")), None
+        recipe = _("the model's recipe, see taller recipes").replace("%", "%%")
+        if "%(default)s" not in help_text:
+            help_text = _("{help} (default %(default)s)").format(help=help_text)
+        help_text = help_text.replace(" %(default)s", ": " + recipe)
+        default = None
+    if setting.form in ("flag", "not"):
+        if default is None:  # a recipe may turn it on: --no-... turns it off again
+            parser.add_argument(setting.option, action=argparse.BooleanOptionalAction, help=help_text)
+        else:
+            parser.add_argument(setting.option, action="store_true", help=help_text)
+        return
+    if setting.form == "list":
+        parser.add_argument(setting.option, nargs="+", default=[], metavar=setting.metavar, help=help_text)
+        return
     parser.add_argument(
         setting.option,
         type=setting_type(setting),
@@ -260,7 +268,11 @@ def configs_from_args(args: argparse.Namespace) -> tuple[DataConfig, ModelConfig
             raw = getattr(args, setting.dest)
             value = not raw if setting.form == "not" else tuple(raw) if setting.form == "list" else raw
             values[setting.config][setting.name] = value
-    defaults = defaults_for(values["model"]["arch"], values["model"]["pretrained"])
+    # Layers frozen by name or by a preset (resolved later, for the model) make it a frozen start.
+    start = start_of(
+        {**values["model"], "frozen": values["model"]["frozen"] or getattr(args, "freeze_preset", None)}
+    )
+    defaults = defaults_for(values["model"]["arch"], start)
     for name in RECIPE_NAMES:
         config = values[BY_NAME[name].config]
         if config[name] is None:
@@ -303,7 +315,7 @@ def train_arguments(data_cfg: DataConfig, model_cfg: ModelConfig, train_cfg: Tra
     """
     configs = {"data": data_cfg, "model": model_cfg, "train": train_cfg}
     args = ["train"]
-    recipe = defaults_for(model_cfg.arch, model_cfg.pretrained)
+    recipe = defaults_for(model_cfg.arch, start_of(vars(model_cfg)))
     for setting in SETTINGS:
         value = getattr(configs[setting.config], setting.name)
         if value == setting.default == recipe[setting.name]:
@@ -313,10 +325,17 @@ def train_arguments(data_cfg: DataConfig, model_cfg: ModelConfig, train_cfg: Tra
         if setting.form == "list":
             args += [setting.option, *value]
         elif setting.form in ("flag", "not"):
-            args.append(setting.option)
+            args.append(flag_words(setting, value))
         else:
             args += [setting.option, repr(value) if isinstance(value, float) else str(value)]
     return args
+
+
+def flag_words(setting: Setting, value: bool) -> str:
+    """How a flag says ``value``: ``--augment``; ``--no-augment`` where a recipe's flag is turned off."""
+    if setting.form == "not" or value:
+        return setting.option
+    return "--no-" + setting.option.removeprefix("--")
 
 
 def resume_changes(args: argparse.Namespace) -> dict[tuple[str, str], tuple[str, Any]]:
@@ -345,7 +364,7 @@ def resume_changes(args: argparse.Namespace) -> dict[tuple[str, str], tuple[str,
         if setting.form == "list":
             said = " ".join([setting.option, *value])
         elif setting.form in ("flag", "not"):
-            said = setting.option
+            said = flag_words(setting, value)
         else:
             said = f"{setting.option} {value}"
         changes[(setting.config, setting.name)] = (said, value)

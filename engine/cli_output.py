@@ -11,6 +11,8 @@ from typing import Any
 
 from engine.formatting import accuracy_interval, dataset_name, percent
 from engine.i18n import N_, _, gettext
+from engine.models import recipes
+from engine.models import registry as architectures
 from engine.runs_library import RunSummary
 
 
@@ -86,6 +88,46 @@ def print_table(header: tuple[str, ...], rows: list[list[str]]) -> None:
             for i, (cell, w) in enumerate(zip(line, widths, strict=True))
         ]
         print("  ".join(cells[:-1] + [line[-1]]))
+
+
+RECIPES_HEADER = (
+    N_("model"),
+    N_("start"),
+    N_("optimizer"),
+    N_("learning rate"),
+    N_("epochs"),
+    N_("batch"),
+    N_("schedule"),
+    N_("augmentation"),
+    N_("image size"),
+)
+
+
+def recipe_cells(arch: str, start: str) -> list[str]:
+    """The row of one recipe in ``taller recipes``' table (and the README's)."""
+    r = recipes.recipe(arch, start)
+    optimizer = r["optimizer"]
+    if optimizer == "sgd":
+        optimizer += " " + _("(momentum {momentum})").format(momentum=r["momentum"])
+    if r["weight_decay"]:
+        optimizer += " " + _("+ weight decay {decay:g}").format(decay=r["weight_decay"])
+    return [
+        architectures.label(arch),
+        gettext(recipes.START_LABELS[start]),
+        optimizer,
+        f"{r['lr']:g}",
+        str(r["epochs"]),
+        str(r["batch_size"]),
+        r["schedule"],
+        _("yes") if r["augment"] else _("no"),
+        _("their own, up to 64 px") if start == recipes.SCRATCH else _("the weights' own: 224 px"),
+    ]
+
+
+def print_recipes() -> None:
+    """Every architecture's recipe for each start it has: what a run uses where no option is given."""
+    print_table(RECIPES_HEADER, [recipe_cells(arch, start) for arch, start in recipes.RECIPES])
+    print(_("image size: of a folder of pictures (built-in datasets keep their own)"))
 
 
 def warn(note: str) -> None:

@@ -21,6 +21,7 @@ from engine.data import registry as datasets
 from engine.data.types import LOADERS
 from engine.errors import ConfigError
 from engine.i18n import N_, _, gettext
+from engine.models import recipes
 from engine.models import registry as architectures
 
 OPTIMIZERS = ("adam", "sgd")
@@ -294,25 +295,21 @@ BY_NAME: dict[str, Setting] = {s.name: s for s in SETTINGS}
 DEFAULTS: dict[str, Any] = {s.name: s.default for s in SETTINGS}
 
 
-# The settings an architecture's recipe may set (``engine.models.registry.recipe``): on the command
-# line they have no fixed default, since what an option left out means depends on the model.
-RECIPE_NAMES: tuple[str, ...] = tuple(
-    s.name for s in SETTINGS if any(s.name in dict(a.scratch) for a in architectures.ARCHITECTURES.values())
-)
+# The settings a model's recipe gives (``engine.models.recipes``): on the command line they have no
+# fixed default, since what an option left out means depends on the model and its start.
+RECIPE_NAMES: tuple[str, ...] = recipes.NAMES
 
 
-def defaults_for(arch: str, pretrained: bool = False) -> dict[str, Any]:
-    """Every setting's default for a run of ``arch``: the table's, with the architecture's recipe
-    from random weights over it (``pretrained`` False)."""
-    return {**DEFAULTS, **architectures.recipe(arch, pretrained)}
+def defaults_for(arch: str, start: str | None = recipes.SCRATCH) -> dict[str, Any]:
+    """Every setting's default for a run of ``arch`` from ``start`` (``engine.models.recipes``): the
+    table's, with the recipe over it (none from a checkpoint)."""
+    return {**DEFAULTS, **recipes.recipe(arch, start)}
 
 
-def recipe_notes(setting: Setting) -> str:
-    """``VGG-16 from random weights: 0.0001`` for each architecture whose recipe sets ``setting``."""
-    return "; ".join(
-        _("{model} from random weights: {value}").format(model=architectures.label(key), value=value)
-        for key in architectures.keys()
-        if (value := architectures.recipe(key).get(setting.name, setting.default)) != setting.default
+def start_of(model: Mapping[str, Any]) -> str | None:
+    """The start of a run of these model settings (``ModelConfig`` fields): scratch, frozen or finetune."""
+    return recipes.start_of(
+        bool(model.get("pretrained")), bool(model.get("frozen")), bool(model.get("init_checkpoint"))
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QSettings, Qt
 
-from engine.models import registry
+from engine.models import recipes, registry
 from gui.model.model_panel import ModelPanel
 from tests.helpers_models import EFFICIENTNET
 
@@ -40,10 +40,13 @@ def test_a_new_registry_entry_appears_in_the_model_combo(qtbot, monkeypatch, tmp
 def test_choosing_vgg16_fills_in_its_recipe_and_the_user_may_change_it(qtbot):
     panel = ModelPanel()
     qtbot.addWidget(panel)
-    recipe = registry.recipe("vgg16")
+    recipe = recipes.recipe("vgg16", recipes.SCRATCH)
+    assert "Recipe: Simple CNN, from random weights" in panel.recipeLabel.text()
     panel.learningRateSpin.setValue(0.02)  # the user's own rate, on the simple CNN
     panel.modelCombo.setCurrentIndex(panel.modelCombo.findData("mlp"))
-    assert panel.learningRateSpin.value() == 0.02  # the same recipe: what the user typed stays
+    assert panel.learningRateSpin.value() == 0.02  # both recipes say 0.001: what the user typed stays
+    assert not panel.augmentCheck.isChecked()  # where they differ, the MLP's recipe shows
+    assert "Recipe: MLP (fully connected), from random weights" in panel.recipeLabel.text()
     panel.modelCombo.setCurrentIndex(panel.modelCombo.findData("vgg16"))
     shown = panel.train_config()
     assert (shown.lr, shown.batch_size) == (recipe["lr"], recipe["batch_size"]) == (1e-4, 32)
@@ -51,7 +54,15 @@ def test_choosing_vgg16_fills_in_its_recipe_and_the_user_may_change_it(qtbot):
     assert panel.train_config().lr == 0.005
     panel.modelCombo.setCurrentIndex(panel.modelCombo.findData("cnn"))
     back = panel.train_config()
-    assert (back.optimizer, back.lr, back.schedule, back.batch_size) == ("adam", 0.001, "none", 64)
+    cnn = recipes.recipe("cnn", recipes.SCRATCH)
+    assert (back.optimizer, back.lr, back.schedule, back.batch_size, back.epochs) == (
+        "adam",
+        0.001,
+        cnn["schedule"],
+        64,
+        cnn["epochs"],
+    )
+    assert panel.data_overrides()["augment"] == cnn["augment"]
 
 
 def test_a_remembered_vgg16_form_comes_back_as_the_user_left_it(qtbot, tmp_path):
@@ -65,4 +76,4 @@ def test_a_remembered_vgg16_form_comes_back_as_the_user_left_it(qtbot, tmp_path)
     qtbot.addWidget(again)
     again.restore_settings(settings)
     assert again.arch() == "vgg16" and again.train_config().lr == 0.007
-    assert again.train_config().batch_size == registry.recipe("vgg16")["batch_size"]
+    assert again.train_config().batch_size == recipes.recipe("vgg16", recipes.SCRATCH)["batch_size"]

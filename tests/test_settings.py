@@ -10,7 +10,7 @@ import pytest
 from engine.cli_args import build_parser, configs_from_args, train_arguments
 from engine.config import DataConfig, ModelConfig, TrainConfig
 from engine.errors import ConfigError
-from engine.models import registry
+from engine.models import recipes
 from engine.report.sections import page_context
 from engine.settings import BY_NAME, CONFIGS, DEFAULTS, SETTINGS, Setting, of_config
 
@@ -59,8 +59,10 @@ def test_every_config_field_is_one_entry_of_the_table_with_its_default(config):
         assert getattr(cls(), setting.name) == setting.default == DEFAULTS[setting.name]
 
 
-def test_train_with_no_options_is_the_configs_defaults():
-    assert parse(["train"]) == (DataConfig(), ModelConfig(), TrainConfig())
+def test_train_with_no_options_is_the_default_models_recipe():
+    recipe = recipes.recipe("cnn", recipes.SCRATCH)
+    train = TrainConfig(**{name: value for name, value in recipe.items() if name != "augment"})
+    assert parse(["train"]) == (DataConfig(augment=recipe["augment"]), ModelConfig(), train)
 
 
 @pytest.mark.parametrize("setting", OPTIONED, ids=lambda s: s.option)
@@ -111,7 +113,7 @@ def test_help_lists_every_option_with_its_help_and_default(capsys):
     text = " ".join(capsys.readouterr().out.split())
     for setting in OPTIONED:
         assert setting.option in text
-    assert "SGD's momentum (default 0.9)" in text
+    assert "SGD's momentum (default: the model's recipe, see taller recipes)" in text
     assert (
         "label smoothing: the share of each target spread over the other classes, 0-1 (default 0.0)" in text
     )
@@ -156,17 +158,18 @@ def test_the_report_lists_only_the_settings_the_run_used():
 
 
 def test_vgg16_from_random_weights_takes_its_recipe_where_no_option_says_otherwise():
-    recipe = registry.recipe("vgg16")
-    assert recipe == {"optimizer": "adam", "lr": 1e-4, "schedule": "none", "batch_size": 32}
+    recipe = recipes.recipe("vgg16", recipes.SCRATCH)
+    assert (recipe["optimizer"], recipe["lr"], recipe["schedule"], recipe["batch_size"]) == (
+        "adam",
+        1e-4,
+        "none",
+        32,
+    )
     vgg = parse(["train", "--model", "vgg16"])[2]
     # Adam at 1e-3 left VGG-16 at chance (test accuracy 0.103 after an epoch of CIFAR-10 pictures).
     assert (vgg.optimizer, vgg.lr, vgg.schedule, vgg.batch_size) == ("adam", 1e-4, "none", 32)
     typed = parse(["train", "--model", "vgg16", "--lr", "0.005", "--optimizer", "sgd"])[2]
     assert (typed.optimizer, typed.lr, typed.batch_size) == ("sgd", 0.005, 32)
-    # The recipe is for random weights; other architectures have none yet.
-    assert parse(["train", "--model", "vgg16", "--pretrained"])[2] == TrainConfig()
-    for arch in ("mlp", "cnn", "resnet18", "regnet"):
-        assert parse(["train", "--model", arch])[2] == TrainConfig()
 
 
 def test_a_vgg16_command_says_its_settings_and_travels_back():
@@ -178,10 +181,12 @@ def test_a_vgg16_command_says_its_settings_and_travels_back():
         assert parse(shlex.split(shlex.join(words))) == (DataConfig(), vgg, train_cfg)
 
 
-def test_help_gives_the_recipes_defaults(capsys):
+def test_help_says_a_recipe_setting_comes_from_the_models_recipe(capsys):
     with pytest.raises(SystemExit):
         build_parser().parse_args(["train", "--help"])
     text = " ".join(capsys.readouterr().out.split())
-    assert "learning rate (default 0.001; VGG-16 from random weights: 0.0001)" in text
-    assert "images per optimizer step (default 64; VGG-16 from random weights: 32)" in text
-    assert "the optimizer (default adam)" in text
+    assert "learning rate (default: the model's recipe, see taller recipes)" in text
+    assert "images per optimizer step (default: the model's recipe, see taller recipes)" in text
+    assert (
+        "--augment, --no-augment random shifts/rotations (and flips for photos) (default: the model's" in text
+    )

@@ -27,7 +27,7 @@ from engine.errors import CliError
 from engine.formatting import accuracy_text, duration, percent
 from engine.i18n import _, gettext
 from engine.progress import TerminalProgress, say
-from engine.settings import CONFIGS, of_config
+from engine.settings import CONFIGS, RECIPE_NAMES, of_config
 from engine.signals import Terminated
 
 if TYPE_CHECKING:
@@ -140,7 +140,11 @@ def refuse_base_options(args: argparse.Namespace, source: str) -> None:
         for config in CONFIGS
         for s in of_config(config)
         if s.option
-        and getattr(args, s.dest) not in (s.default, None, [], False)  # None: a recipe setting left out
+        and (
+            getattr(args, s.dest) is not None  # None: a recipe setting left out (--no-augment is False)
+            if s.name in RECIPE_NAMES
+            else getattr(args, s.dest) not in (s.default, None, [], False)
+        )
     ]
     if typed:
         raise CliError(

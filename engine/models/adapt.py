@@ -122,6 +122,13 @@ class Conv2dBatchNorm(nn.Conv2d):
         return self.bn(super().forward(x))
 
 
+def zero_residual_gamma(model: nn.Module, suffix: str) -> None:
+    """Start the BatchNorms named ``...suffix`` with a zero scale (``InputRules.zero_gamma``)."""
+    for name, module in model.named_modules():
+        if name.endswith(suffix) and isinstance(module, nn.modules.batchnorm._BatchNorm):
+            nn.init.zeros_(module.weight)
+
+
 def add_batchnorm(layers: nn.Sequential) -> None:
     """Give every convolution of ``layers`` a BatchNorm after it (``Conv2dBatchNorm``)."""
     for i, layer in enumerate(layers):

@@ -12,7 +12,7 @@ from torch import nn
 from engine.data.types import InputSpec
 from engine.errors import ModelError
 from engine.i18n import _, gettext
-from engine.models.adapt import adapt_input, replace_heads
+from engine.models.adapt import adapt_input, replace_heads, zero_residual_gamma
 from engine.models.registry import Architecture, architecture, constructor
 from engine.models.weights import pretrained_state
 
@@ -91,6 +91,8 @@ def build_model(
     model = build()
     if state is not None:
         _load(model, state)
+    elif entry.rules.zero_gamma is not None:
+        zero_residual_gamma(model, entry.rules.zero_gamma)
     adapt_input(
         model, entry.rules, spec, compact, batchnorm=not pretrained if batchnorm is None else batchnorm
     )

@@ -63,6 +63,13 @@ class InputRules:
         A ``nn.Sequential`` whose convolutions get a BatchNorm after them when the model starts
         from random weights (``adapt.Conv2dBatchNorm``, under the convolutions' own names); a
         model that loads ImageNet weights stays as they were trained.
+    zero_gamma : str or None
+        From random weights, the BatchNorms whose dotted name ends with this start with a zero scale:
+        the last of each residual branch, so that every block starts as the identity and the signal
+        and gradient pass through the deep network unchanged at first (Goyal et al. 2017,
+        torchvision's ``zero_init_residual``, pycls's ``ZERO_INIT_FINAL_GAMMA``). Measured on 450
+        32-px pictures of 4 shapes, 3 epochs of Adam: RegNet 0.48 instead of 0.24 (chance 0.25),
+        ResNet-18 0.68 instead of 0.60.
     """
 
     first_conv: str
@@ -71,6 +78,7 @@ class InputRules:
     trim_pools: str | None = None
     compact: tuple[str, str] | None = None
     batchnorm: str | None = None
+    zero_gamma: str | None = None
 
 
 @dataclass(frozen=True)
@@ -111,10 +119,6 @@ class Architecture:
         and before any final pooling, where the Grad-CAM paper and pytorch-grad-cam look. The
         model must rectify that output itself next (a ReLU, or a max-pool then a ReLU), so that the
         map explains the model as it is. Empty: no such block (the map is |gradient x input|).
-    scratch : tuple of (str, value) pairs
-        The recipe of a run from random weights: settings of ``engine.settings`` (by name) that such
-        a run uses where the user gives none, measured to learn with this architecture. Settings it
-        does not name keep the table's defaults; so does a run from ImageNet weights or a checkpoint.
     """
 
     key: str
@@ -128,7 +132,6 @@ class Architecture:
     min_size: int = MIN_CONV_SIZE
     convolutional: bool = True
     cam_layer: str = ""
-    scratch: tuple[tuple[str, Any], ...] = ()
 
     def __post_init__(self):
         if self.weights and self.rules is None:
@@ -165,7 +168,7 @@ _ENTRIES = (
         heads=("fc",),
         blocks=("conv1+bn1", "layer1", "layer2", "layer3", "layer4"),
         weights=("https://download.pytorch.org/models/resnet18-f37072fd.pth",),
-        rules=InputRules(first_conv="conv1", unstride=("conv1",), remove=("maxpool",)),
+        rules=InputRules(first_conv="conv1", unstride=("conv1",), remove=("maxpool",), zero_gamma=".bn2"),
         hint="11M parameters; a good first choice with ImageNet weights",
         cam_layer="layer4",  # its last block ends in the ReLU after the residual sum
     ),
@@ -193,10 +196,6 @@ _ENTRIES = (
         ),
         hint="Large and slow (15M parameters up to 64 px, 134M above); a classic for feature extraction",
         cam_layer="features.29",  # the ReLU after the last convolution (features.30 is its pool)
-        # From random weights (with its BatchNorm), 3 epochs on 2,880 32-px pictures of 10 shapes:
-        # validation accuracy 0.63 at 1e-4 and batch 32, 0.53 at batch 64, 0.43 at 3e-4, 0.52 with
-        # SGD at 0.02 one-cycle (README, Models).
-        scratch=(("optimizer", "adam"), ("lr", 1e-4), ("schedule", "none"), ("batch_size", 32)),
     ),
     Architecture(
         key="regnet",
@@ -209,7 +208,7 @@ _ENTRIES = (
             "https://download.pytorch.org/models/regnet_y_400mf-e6988f5f.pth",
             "https://download.pytorch.org/models/regnet_y_400mf-c65dace8.pth",
         ),
-        rules=InputRules(first_conv="stem.0", unstride=("stem.0",)),
+        rules=InputRules(first_conv="stem.0", unstride=("stem.0",), zero_gamma=".f.c.1"),
         hint="4M parameters; fast and accurate with ImageNet weights",
         cam_layer="trunk_output",
     ),
@@ -260,12 +259,6 @@ def cam_layer(key: str | None) -> str:
     """
     entry = ARCHITECTURES.get(key) if key else None
     return entry.cam_layer if entry is not None else ""
-
-
-def recipe(key: str, pretrained: bool = False) -> dict[str, Any]:
-    """The settings ``key``'s recipe gives a run (``Architecture.scratch``; none from ImageNet weights)."""
-    entry = ARCHITECTURES.get(key)
-    return {} if entry is None or pretrained else dict(entry.scratch)
 
 
 def pretrainable() -> tuple[str, ...]:

@@ -33,8 +33,9 @@ from torch import nn
 from engine.checkpoints import MODELS_DIR
 from engine.config import ConfigError, TrainConfig
 from engine.data.types import InputSpec
+from engine.models import recipes
 from gui.layers.layer_tree import LayerTreePanel
-from gui.layers.starting_point import RANDOM, StartingPoint
+from gui.layers.starting_point import CHECKPOINT, RANDOM, StartingPoint
 from gui.settings import read_bool, read_float, read_int, read_str
 from gui.tasks import stop_all
 from gui.widgets.message_label import MessageLabel
@@ -244,6 +245,12 @@ class FineTunePanel(QWidget):
     def set_start(self, key: str, checkpoint: str | Path | None = None) -> None:
         """Choose a starting point (and the checkpoint file for "checkpoint")."""
         self.starting_point.set_start(key, checkpoint)
+
+    def recipe_start(self) -> str | None:
+        """The start whose recipe fits (``engine.models.recipes``): random weights, ImageNet weights frozen
+        (some layers frozen, two phases too) or fine-tuned, or None from a checkpoint."""
+        checkpoint = self.start() == CHECKPOINT
+        return recipes.start_of(self.starting_point.pretrained(), bool(self.layer_tree.frozen()), checkpoint)
 
     def model_overrides(self) -> dict[str, Any]:
         """ModelConfig fields: pretrained, init_checkpoint, frozen, freeze_bn_stats.

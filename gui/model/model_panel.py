@@ -24,9 +24,10 @@ from PySide6.QtWidgets import (
 
 from engine.config import ModelConfig, TrainConfig
 from engine.i18n import gettext
+from engine.models import recipes
 from engine.models import registry as architectures
 from engine.precision import PRECISION_LABELS, cpu_has_native_bf16, is_x86
-from engine.settings import BY_NAME, RECIPE_NAMES, defaults_for
+from engine.settings import BY_NAME, RECIPE_NAMES, defaults_for, start_of
 from gui.model.imagenet_weights import ImageNetWeights
 from gui.settings import read_bool
 from gui.widgets.message_label import MessageLabel
@@ -103,6 +104,10 @@ class ModelPanel(QWidget):
         super().__init__(parent)
         self.setObjectName("modelPanel")
         self._recipe: dict = {}  # the recipe the form was last filled with (engine.settings.defaults_for)
+        # The start the Layers tab describes (engine.models.recipes.start_of), once the window says it;
+        # until then the ImageNet check alone decides.
+        self._start: str | None = None
+        self._start_told = False
         self._build()
         self._on_arch_changed()
 
@@ -161,6 +166,7 @@ class ModelPanel(QWidget):
         )
         self.kfoldSpin.setSpecialValueText(self.tr("Off"))
         self.errorLabel = MessageLabel("configErrorLabel", selectable=False)
+        self.recipeLabel = MessageLabel("recipeLabel", selectable=False)
 
         # The main form holds what a newcomer changes; the rest folds away under "Advanced".
         main = QFormLayout()
@@ -171,6 +177,7 @@ class ModelPanel(QWidget):
         main.addRow(self._label(self.tr("Learning rate"), self.learningRateSpin), self.learningRateSpin)
         main.addRow(self._label(self.tr("Batch size"), self.batchSizeSpin), self.batchSizeSpin)
         main.addRow(self.augmentCheck)
+        main.addRow(self.recipeLabel)
         self.advancedToggle = QToolButton(objectName="advancedToggle", checkable=True)
         self.advancedToggle.setText(self.tr("Advanced"))
         self.advancedToggle.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
@@ -283,17 +290,45 @@ class ModelPanel(QWidget):
         self.fill_recipe()
         self.archChanged.emit(arch)
 
+    def set_recipe_start(self, start: str | None) -> None:
+        """The start the Layers tab describes (random weights, ImageNet frozen or fine-tuned, a
+        checkpoint: None); the form shows that start's recipe."""
+        self._start, self._start_told = start, True
+        self.fill_recipe()
+
+    def recipe_start(self) -> str | None:
+        """The start whose recipe the form shows (``engine.models.recipes``)."""
+        if self._start_told:
+            return self._start
+        return start_of({"pretrained": self.pretrainedCheck.isChecked() and self.pretrainedCheck.isEnabled()})
+
     @Slot()
     def fill_recipe(self) -> None:
-        """Show the recipe of the model and start chosen (VGG-16 from random weights: 1e-4, batches of 32),
-        when it differs from the one shown before; the user may change the values after."""
-        pretrained = self.pretrainedCheck.isChecked() and self.pretrainedCheck.isEnabled()
-        defaults = defaults_for(self.arch(), pretrained)
+        """Show the recipe of the model and start chosen (VGG-16 from random weights: 1e-4, batches of 32)
+        where it differs from the one shown before; the user may change the values after."""
+        start = self.recipe_start()
+        defaults = defaults_for(self.arch(), start)
         recipe = {name: defaults[name] for name in RECIPE_NAMES}
-        if recipe != self._recipe:
-            for name, value in recipe.items():
+        for name, value in recipe.items():  # a value the user typed stays where the recipes agree
+            if name not in self._recipe or self._recipe[name] != value:
                 self.fields.set_value(name, value)
-            self._recipe = recipe
+        self._recipe = recipe
+        if start is None:  # from a checkpoint: the table's defaults
+            self.recipeLabel.show_message(
+                self.tr("Recipe: none from a checkpoint (Taller's defaults)"), "hint"
+            )
+        else:
+            words = self.tr("Recipe: {model}, {start}")
+            model, start_words = architectures.label(self.arch()), gettext(recipes.START_LABELS[start])
+            self.recipeLabel.show_message(words.format(model=model, start=start_words), "hint")
+        self.recipeLabel.setToolTip(
+            self.tr(
+                "Epochs, learning rate, batch size, augmentation and the advanced optimizer and schedule are "
+                "filled in with the recipe measured to learn with this model and start (README, Default "
+                "recipes; taller recipes). Change any of them: a value you set stays until the model or the "
+                "start changes it."
+            )
+        )
 
     # ---- settings -----------------------------------------------------------------------------
     def save_settings(self, settings: QSettings) -> None:

@@ -110,6 +110,10 @@ class LayerLinks(QObject):
         finetune.set_augment(model.augmentCheck.isChecked())
         model.pretrainedCheck.toggled.connect(self._on_pretrained_toggled)
         finetune.startCombo.currentIndexChanged.connect(self._on_start_changed)
+        # The form shows the recipe of the start the Layers tab describes (frozen layers, a checkpoint).
+        finetune.configChanged.connect(self._tell_recipe_start)
+        finetune.starting_point.changed.connect(self._tell_recipe_start)
+        self._tell_recipe_start()
 
     @Slot()
     def update_layers(self, *_) -> None:
@@ -126,6 +130,10 @@ class LayerLinks(QObject):
         finetune = self._window.finetune_panel
         if checked or finetune.start() == IMAGENET:
             finetune.set_start(IMAGENET if checked else RANDOM)
+
+    @Slot()
+    def _tell_recipe_start(self) -> None:
+        self._window.model_panel.set_recipe_start(self._window.finetune_panel.recipe_start())
 
     @Slot()
     def _on_start_changed(self) -> None:

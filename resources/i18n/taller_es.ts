@@ -1953,6 +1953,18 @@ El modelo en uso no ha cambiado.</translation>
         <source>Compare variants of this run in one go (8 · Compare)</source>
         <translation>Comparar variantes de esta ejecución de una vez (8 · Comparar)</translation>
     </message>
+    <message>
+        <source>Recipe: none from a checkpoint (Taller&apos;s defaults)</source>
+        <translation>Receta: ninguna desde un punto de control (los valores por defecto de Taller)</translation>
+    </message>
+    <message>
+        <source>Recipe: {model}, {start}</source>
+        <translation>Receta: {model}, {start}</translation>
+    </message>
+    <message>
+        <source>Epochs, learning rate, batch size, augmentation and the advanced optimizer and schedule are filled in with the recipe measured to learn with this model and start (README, Default recipes; taller recipes). Change any of them: a value you set stays until the model or the start changes it.</source>
+        <translation>Épocas, tasa de aprendizaje, tamaño de lote, aumento de datos y, en Avanzado, el optimizador y el programa se rellenan con la receta medida para aprender con este modelo e inicio (README, Recetas por defecto; taller recipes). Cambie cualquiera: un valor que usted fije se mantiene hasta que el modelo o el inicio lo cambien.</translation>
+    </message>
 </context>
 <context>
     <name>ModelPicker</name>
