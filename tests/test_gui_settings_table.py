@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QAbstractSpinBox, QCheckBox, QComboBox, QLineEdit,
 
 from engine.config import ConfigError
 from engine.data.registry import folder_key
-from engine.settings import BY_NAME, SETTINGS
+from engine.settings import BY_NAME, SETTINGS, defaults_for
 from gui.model.model_panel import ModelPanel
 from gui.settings import make_settings
 from tests.helpers_gui import open_window
@@ -71,7 +71,8 @@ def test_a_model_form_spin_box_stops_where_the_engine_does(qtbot, setting):
         assert not accepted(setting.name, (spin.minimum() - step) / scale)
     if setting.window.most is None:
         assert not accepted(setting.name, (spin.maximum() + step) / scale)
-    assert panel.fields.value(setting.name) == setting.default
+    # What the form shows first: the table's default, or the default model's recipe where it has one.
+    assert panel.fields.value(setting.name) == defaults_for(panel.arch())[setting.name]
 
 
 def other_value(widget):
@@ -98,6 +99,7 @@ def test_a_model_form_setting_is_remembered_under_its_key(qtbot, tmp_path, setti
     if setting.name == "pretrained":
         panel.modelCombo.setCurrentIndex(panel.modelCombo.findData("resnet18"))
     widget = panel.fields.widgets[setting.name]
+    shown = panel.fields.value(setting.name)
     value = other_value(widget)
     if isinstance(widget, QCheckBox):
         widget.setChecked(value)
@@ -106,7 +108,7 @@ def test_a_model_form_setting_is_remembered_under_its_key(qtbot, tmp_path, setti
     else:
         widget.setValue(value)
     chosen = panel.fields.value(setting.name)
-    assert chosen != setting.default
+    assert chosen != shown
     settings = make_settings(tmp_path / "remembered.ini")
     panel.save_settings(settings)
     assert settings.contains(setting.window.key)

@@ -8,7 +8,6 @@ import pytest
 import torch
 from torch import nn
 
-from engine.cli import main
 from engine.config import DataConfig, ModelConfig, TrainConfig
 from engine.data.registry import load_dataset
 from engine.data.splits import split_dataset
@@ -17,7 +16,6 @@ from engine.models.build import build_model
 from engine.train.loop import fit
 from engine.train.run import run
 from engine.train.state import FitState
-from tests.helpers_data import write_shape_folder
 
 DIGITS = DataConfig(dataset="digits")
 
@@ -256,24 +254,3 @@ def test_stop_ends_a_batch_at_the_next_layer_not_the_next_batch(digits, when):
         assert first.weight.grad is None  # the backward pass stopped before the first layer's part
     for k, v in model.state_dict().items():
         assert torch.equal(v, before[k]), k  # no optimizer step: the weights of the last finished one
-
-
-def test_vgg16_from_random_weights_learns_colour_pictures_with_its_defaults(tmp_path, capsys):
-    # 32-px colour shapes of 4 classes, painted in colours near their class's (as CIFAR's lean).
-    folder = write_shape_folder(tmp_path / "shapes", 640, classes=4, colour_cue=1.0)
-    out = tmp_path / "run"
-    # Its defaults: before, Adam at 1e-3 without BatchNorm ended at chance (0.25) here.
-    assert (
-        main(
-            ["train", "--dataset", f"folder:{folder}", "--model", "vgg16", "--epochs", "3", "--out", str(out)]
-        )
-        == 0
-    )
-    accuracy = float(
-        next(
-            line for line in capsys.readouterr().out.splitlines() if line.startswith("test_accuracy=")
-        ).split("=")[1]
-    )
-    assert accuracy >= 0.5
-    # 15M weights: model.pt is 61 MB, not 537 MB.
-    assert (out / "model.pt").stat().st_size < 70_000_000
