@@ -70,7 +70,8 @@ RECIPES: dict[tuple[str, str], dict[str, Any]] = {
     # Real CIFAR-10 pictures (3.7k, issue 30): 0.503 with 5 epochs of Adam; 0.606 with these.
     ("cnn", SCRATCH): _recipe(schedule="cosine", epochs=15, augment=True),
     # Batches of 32: twice the steps of 64 in an epoch, which small sets need (450 32-px shapes, 3 epochs:
-    # ResNet-18 0.64 at 32 vs 0.48 at 64; RegNet 0.55 vs 0.41; chance 0.25).
+    # ResNet-18 0.64 at 32 vs 0.48 at 64; RegNet 0.55 vs 0.41; chance 0.25). 3,700 CIFAR-shaped pictures,
+    # 5 epochs: ResNet-18 0.996 with this recipe, 0.976 with Adam's constant 1e-3 in batches of 64.
     ("resnet18", SCRATCH): _recipe(schedule="cosine", batch_size=32),
     ("resnet18", FROZEN): _IMAGENET_FROZEN,
     ("resnet18", FINETUNE): _IMAGENET_FINETUNE,
@@ -79,7 +80,9 @@ RECIPES: dict[tuple[str, str], dict[str, Any]] = {
     ("vgg16", SCRATCH): _recipe(lr=1e-4, batch_size=32),
     ("vgg16", FROZEN): _IMAGENET_FROZEN,
     ("vgg16", FINETUNE): _IMAGENET_FINETUNE,
-    ("regnet", SCRATCH): _recipe(schedule="cosine", batch_size=32),
+    # RegNet learns slowly at Adam's usual rate: 3,700 CIFAR-shaped pictures, 5 epochs: 0.386 at 1e-3,
+    # 0.617 at 3e-3, 0.670 at 1e-2 (450 shapes: 0.55, 0.66, 0.64; real digits 0.961, 0.968 at 3e-3).
+    ("regnet", SCRATCH): _recipe(lr=3e-3, schedule="cosine", batch_size=32),
     ("regnet", FROZEN): _IMAGENET_FROZEN,
     ("regnet", FINETUNE): _IMAGENET_FINETUNE,
 }

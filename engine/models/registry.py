@@ -65,11 +65,10 @@ class InputRules:
         model that loads ImageNet weights stays as they were trained.
     zero_gamma : str or None
         From random weights, the BatchNorms whose dotted name ends with this start with a zero scale:
-        the last of each residual branch, so that every block starts as the identity and the signal
-        and gradient pass through the deep network unchanged at first (Goyal et al. 2017,
-        torchvision's ``zero_init_residual``, pycls's ``ZERO_INIT_FINAL_GAMMA``). Measured on 450
-        32-px pictures of 4 shapes, 3 epochs of Adam: RegNet 0.48 instead of 0.24 (chance 0.25),
-        ResNet-18 0.68 instead of 0.60.
+        the last of each residual branch, so that every block starts as the identity (Goyal et al.
+        2017, torchvision's ``zero_init_residual``, pycls's ``ZERO_INIT_FINAL_GAMMA``). RegNet's
+        16 blocks learn with it: 5 epochs on 3,700 32-px shapes, 0.386 with it, 0.218 without
+        (chance 0.1). ResNet-18 does not need it and learns more slowly with it (0.940 vs 0.996).
     """
 
     first_conv: str
@@ -168,7 +167,7 @@ _ENTRIES = (
         heads=("fc",),
         blocks=("conv1+bn1", "layer1", "layer2", "layer3", "layer4"),
         weights=("https://download.pytorch.org/models/resnet18-f37072fd.pth",),
-        rules=InputRules(first_conv="conv1", unstride=("conv1",), remove=("maxpool",), zero_gamma=".bn2"),
+        rules=InputRules(first_conv="conv1", unstride=("conv1",), remove=("maxpool",)),
         hint="11M parameters; a good first choice with ImageNet weights",
         cam_layer="layer4",  # its last block ends in the ReLU after the residual sum
     ),
