@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import pickle
-import platform
 import subprocess
 import sys
 import tempfile
@@ -30,20 +29,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.frozen_features import cpu_name  # noqa: E402
 from engine.models import recipes, registry  # noqa: E402
 
 OLD = ["--optimizer", "adam", "--lr", "0.001", "--schedule", "none", "--epochs", "5", "--batch-size", "64"]
 OLD += ["--no-augment"]
-
-
-def cpu_name() -> str:
-    """The CPU's model name as lscpu shows it (Linux), else what Python knows."""
-    info = Path("/proc/cpuinfo")
-    if info.is_file():
-        for line in info.read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    return platform.processor() or platform.machine()
 
 
 def write_cifar_shaped(root: Path, n_train: int = 3700, n_test: int = 932) -> Path:
