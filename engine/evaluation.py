@@ -214,13 +214,16 @@ def cell_indices(
     """Indices of the samples in one confusion-matrix cell (row ``true_class``, column ``predicted_class``).
 
     With ``probabilities`` the least likely true class comes first (the highest loss), as in
-    ``top_losses``; otherwise the indices are in data order.
+    ``top_losses``, and a picture that could not be read (an ``UNREAD`` row, whose argmax says class
+    0) is in no cell, as in the confusion matrix; otherwise the indices are in data order.
     """
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
     idx = np.flatnonzero((y_true == true_class) & (y_pred == predicted_class))
     if probabilities is None or not len(idx):
         return idx
-    return idx[np.argsort(np.asarray(probabilities)[idx, true_class], kind="stable")]
+    probabilities = np.asarray(probabilities)
+    idx = idx[read_rows(probabilities)[idx]]
+    return idx[np.argsort(probabilities[idx, true_class], kind="stable")]
 
 
 def evaluate_with_progress(

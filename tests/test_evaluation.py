@@ -75,6 +75,18 @@ def test_cell_indices_lists_one_cell_worst_first():
     assert evaluation.cell_indices(Y_TRUE, Y_PRED, 1, 2).tolist() == []
 
 
+def test_a_picture_that_could_not_be_read_is_in_no_confusion_cell():
+    # Picture 1 (true class 0) vanished before the test: its row is UNREAD, whose argmax says class 0.
+    probs = np.full((12, 3), 0.1)
+    probs[np.arange(12), Y_PRED] = 0.8
+    probs[1] = evaluation.UNREAD
+    y_pred = probs.argmax(1)
+    assert y_pred[1] == 0 and Y_TRUE[1] == 0
+    assert evaluation.cell_indices(Y_TRUE, y_pred, 0, 0, probs).tolist() == [0]  # not [0, 1]
+    confusion = evaluation.scored(Y_TRUE, probs, ["cat", "dog", "frog"])["confusion"]
+    assert confusion[0][0] == 1  # the cell's count and its pictures agree
+
+
 @pytest.mark.parametrize("k", [2, 3, 5, 10])
 def test_kfold_gives_k_distinct_stratified_folds_that_cover_every_sample_once(k):
     labels = np.repeat(np.arange(4), [10, 12, 20, 30])
