@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from engine.formatting import accuracy_interval, dataset_name, percent
+from engine.formatting import accuracy_interval, dataset_name, percent, short
 from engine.i18n import N_, _, gettext
 from engine.models import recipes
 from engine.models import registry as architectures
@@ -108,14 +108,14 @@ def recipe_cells(arch: str, start: str) -> list[str]:
     r = recipes.recipe(arch, start)
     optimizer = r["optimizer"]
     if optimizer == "sgd":
-        optimizer += " " + _("(momentum {momentum})").format(momentum=r["momentum"])
+        optimizer += " " + _("(momentum {momentum})").format(momentum=short(r["momentum"]))
     if r["weight_decay"]:
-        optimizer += " " + _("+ weight decay {decay:g}").format(decay=r["weight_decay"])
+        optimizer += " " + _("+ weight decay {decay}").format(decay=short(r["weight_decay"]))
     return [
         architectures.label(arch),
         gettext(recipes.START_LABELS[start]),
         optimizer,
-        f"{r['lr']:g}",
+        short(r["lr"]),
         str(r["epochs"]),
         str(r["batch_size"]),
         r["schedule"],
