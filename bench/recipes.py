@@ -19,12 +19,13 @@ Data (any may be left out with ``--data``):
 from __future__ import annotations
 
 import argparse
-import pickle
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -38,20 +39,12 @@ OLD += ["--no-augment"]
 
 def write_cifar_shaped(root: Path, n_train: int = 3700, n_test: int = 932) -> Path:
     """CIFAR-10's pickles under ``root/cifar-10-batches-py``: 32-px shapes on noisy backgrounds."""
-    from tests.helpers_data import SHAPES, shape_pictures  # deferred: only when no --cifar is given
+    from tests.helpers_data import SHAPES, shape_pictures, write_cifar_batches  # deferred: no --cifar
 
-    folder = root / "cifar-10-batches-py"
-    folder.mkdir(parents=True, exist_ok=True)
     x, y = shape_pictures(n_train + n_test, 10, 32, colour_cue=0.5, seed=7)
-    x = x.transpose(0, 3, 1, 2).reshape(len(x), -1)
-    parts = [range(i, n_train, 5) for i in range(5)]
-    for b, idx in enumerate(parts, start=1):
-        batch = {"batch_label": f"batch {b}", "labels": y[list(idx)].tolist(), "data": x[list(idx)]}
-        (folder / f"data_batch_{b}").write_bytes(pickle.dumps(batch, protocol=2))
-    test = {"batch_label": "testing batch", "labels": y[n_train:].tolist(), "data": x[n_train:]}
-    (folder / "test_batch").write_bytes(pickle.dumps(test, protocol=2))
-    meta = {"label_names": list(SHAPES), "num_cases_per_batch": 10000, "num_vis": 3072}
-    (folder / "batches.meta").write_bytes(pickle.dumps(meta, protocol=2))
+    # Batch b holds pictures b-1, b+4, b+9, ...: the files the README's rows were measured on.
+    order = np.concatenate([np.arange(i, n_train, 5) for i in range(5)])
+    write_cifar_batches(root, x[order], y[order], x[n_train:], y[n_train:], SHAPES)
     return root
 
 

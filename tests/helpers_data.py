@@ -73,18 +73,24 @@ def write_fashion_mnist(root: str | Path, n_train: int = 60, n_test: int = 20, g
 
 def write_cifar10(root: str | Path, n_train: int = 50, n_test: int = 20) -> Path:
     """Write CIFAR-10's python pickles to ``root/cifar-10-batches-py``; return that folder."""
+    y, yt = labels_for(n_train), labels_for(n_test)
+    x, xt = pattern_images(y, 32, channels=3, seed=3), pattern_images(yt, 32, channels=3, seed=4)
+    return write_cifar_batches(root, x, y, xt, yt, CIFAR_CLASSES)
+
+
+def write_cifar_batches(root, x, y, x_test, y_test, names) -> Path:
+    """uint8 ``(n, 32, 32, 3)`` pictures in CIFAR-10's files under ``root/cifar-10-batches-py``: five
+    training batches, the test batch and ``batches.meta`` naming the classes; returns that folder."""
     folder = Path(root) / "cifar-10-batches-py"
     folder.mkdir(parents=True, exist_ok=True)
-    y = labels_for(n_train)
-    x = pattern_images(y, 32, channels=3, seed=3).transpose(0, 3, 1, 2).reshape(n_train, -1)
-    for b, idx in enumerate(np.array_split(np.arange(n_train), 5), start=1):
-        batch = {"batch_label": f"batch {b}", "labels": y[idx].tolist(), "data": x[idx]}
+    rows = np.asarray(x).transpose(0, 3, 1, 2).reshape(len(x), -1)
+    for b, idx in enumerate(np.array_split(np.arange(len(x)), 5), start=1):
+        batch = {"batch_label": f"batch {b}", "labels": np.asarray(y)[idx].tolist(), "data": rows[idx]}
         (folder / f"data_batch_{b}").write_bytes(pickle.dumps(batch, protocol=2))
-    yt = labels_for(n_test)
-    xt = pattern_images(yt, 32, channels=3, seed=4).transpose(0, 3, 1, 2).reshape(n_test, -1)
-    test = {"batch_label": "testing batch", "labels": yt.tolist(), "data": xt}
+    test_rows = np.asarray(x_test).transpose(0, 3, 1, 2).reshape(len(x_test), -1)
+    test = {"batch_label": "testing batch", "labels": np.asarray(y_test).tolist(), "data": test_rows}
     (folder / "test_batch").write_bytes(pickle.dumps(test, protocol=2))
-    meta = {"label_names": CIFAR_CLASSES, "num_cases_per_batch": 10000, "num_vis": 3072}
+    meta = {"label_names": list(names), "num_cases_per_batch": 10000, "num_vis": 3072}
     (folder / "batches.meta").write_bytes(pickle.dumps(meta, protocol=2))
     return folder
 

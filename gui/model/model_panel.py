@@ -167,6 +167,14 @@ class ModelPanel(QWidget):
         self.kfoldSpin.setSpecialValueText(self.tr("Off"))
         self.errorLabel = MessageLabel("configErrorLabel", selectable=False)
         self.recipeLabel = MessageLabel("recipeLabel", selectable=False)
+        self.recipeLabel.setToolTip(
+            self.tr(
+                "Epochs, learning rate, batch size, augmentation and the advanced optimizer and schedule are "
+                "filled in with the recipe measured to learn with this model and start (README, Default "
+                "recipes; taller recipes). Change any of them: a value you set stays until the model or the "
+                "start changes it."
+            )
+        )
 
         # The main form holds what a newcomer changes; the rest folds away under "Advanced".
         main = QFormLayout()
@@ -321,14 +329,6 @@ class ModelPanel(QWidget):
             words = self.tr("Recipe: {model}, {start}")
             model, start_words = architectures.label(self.arch()), gettext(recipes.START_LABELS[start])
             self.recipeLabel.show_message(words.format(model=model, start=start_words), "hint")
-        self.recipeLabel.setToolTip(
-            self.tr(
-                "Epochs, learning rate, batch size, augmentation and the advanced optimizer and schedule are "
-                "filled in with the recipe measured to learn with this model and start (README, Default "
-                "recipes; taller recipes). Change any of them: a value you set stays until the model or the "
-                "start changes it."
-            )
-        )
 
     # ---- settings -----------------------------------------------------------------------------
     def save_settings(self, settings: QSettings) -> None:
